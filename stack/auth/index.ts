@@ -1,0 +1,11 @@
+// Placeholder until the auth service lands: answers 501 so the gateway can route to it.
+import type { HttpService } from '../services-api.ts';
+
+export function createAuthService(): HttpService {
+	return {
+		async handle(_req, res) {
+			res.writeHead(501, { 'content-type': 'application/json' }).end('{"message":"auth is not implemented yet"}');
+		},
+		async close() {}
+	};
+}

@@ -1,0 +1,150 @@
+// The project's own Postgres 15 cluster: created under .stack/db, run as the `postgres`
+// user (Postgres refuses root), with pg_cron preloaded and logical WAL for Realtime.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { config, projectRoot, stateDir, supabaseDir } from '../config.ts';
+import { StackError, portInUse, run } from '../process.ts';
+
+const { dataDir, pgBin, port } = config.db;
+const socketDir = join(stateDir, 'run');
+const logFile = join(stateDir, 'db.log');
+const bootstrapFile = join(projectRoot, 'stack', 'db', 'bootstrap.sql');
+const isRoot = process.getuid?.() === 0;
+
+/** Runs a Postgres binary as the `postgres` user when we are root. */
+function pg(bin: string, args: string[], opts: { allowFail?: boolean } = {}) {
+	const cmd = join(pgBin, bin);
+	return isRoot
+		? run('runuser', ['-u', 'postgres', '--', cmd, ...args], opts)
+		: run(cmd, args, opts);
+}
+
+function ensureStateDirs() {
+	for (const dir of [stateDir, socketDir]) mkdirSync(dir, { recursive: true });
+	if (isRoot) {
+		run('chown', ['postgres:postgres', socketDir]);
+		// The postgres user must reach the data folder through every parent directory.
+		const probe = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', socketDir]);
+		if (probe.status !== 0) {
+			throw new StackError(
+				`the postgres user cannot write ${socketDir}: give it access to the project folder (chmod o+x on each parent)`
+			);
+		}
+	}
+}
+
+function initCluster() {
+	if (existsSync(join(dataDir, 'PG_VERSION'))) return false;
+	mkdirSync(dataDir, { recursive: true });
+	if (isRoot) run('chown', ['postgres:postgres', dataDir]);
+	chmodSync(dataDir, 0o700);
+	const pwFile = join(socketDir, 'pwfile');
+	writeFileSync(pwFile, 'postgres\n');
+	if (isRoot) run('chown', ['postgres:postgres', pwFile]);
+	pg('initdb', [
+		'-D', dataDir, '-U', 'postgres', `--pwfile=${pwFile}`, '--encoding=UTF8',
+		'--locale=C.UTF-8', '--auth-local=trust', '--auth-host=scram-sha-256'
+	]);
+	rmSync(pwFile);
+	const conf = [
+		`listen_addresses = '127.0.0.1'`,
+		`unix_socket_directories = '${socketDir}'`,
+		`max_connections = 300`,
+		`shared_buffers = '512MB'`,
+		`work_mem = '16MB'`,
+		`maintenance_work_mem = '256MB'`,
+		`shared_preload_libraries = 'pg_cron'`,
+		`cron.database_name = 'postgres'`,
+		`cron.timezone = 'UTC'`,
+		`wal_level = logical`,
+		`max_replication_slots = 20`,
+		`max_wal_senders = 20`,
+		`max_slot_wal_keep_size = '2GB'`,
+		`timezone = 'UTC'`,
+		`log_timezone = 'UTC'`,
+		`log_min_messages = warning`,
+		`log_min_error_statement = panic`,
+		// Tests reset the database often; losing the last commits in an OS crash is fine here.
+		`synchronous_commit = off`
+	];
+	writeFileSync(join(dataDir, 'postgresql.auto.conf'), conf.join('\n') + '\n');
+	if (isRoot) run('chown', ['postgres:postgres', join(dataDir, 'postgresql.auto.conf')]);
+	return true;
+}
+
+export function isRunning(): boolean {
+	if (!existsSync(join(dataDir, 'PG_VERSION'))) return false;
+	return pg('pg_ctl', ['status', '-D', dataDir], { allowFail: true }).status === 0;
+}
+
+export async function startDatabase(): Promise<{ created: boolean; started: boolean }> {
+	ensureStateDirs();
+	if (isRunning()) return { created: false, started: false };
+	if (await portInUse(port)) {
+		throw new StackError(
+			`port ${port} is already taken by another process: stop it, or set SUPABASE_DB_PORT to a free port`
+		);
+	}
+	const created = initCluster();
+	writeFileSync(logFile, '');
+	if (isRoot) run('chown', ['postgres:postgres', logFile]);
+	const result = pg('pg_ctl', ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`], {
+		allowFail: true
+	});
+	if (result.status !== 0) {
+		pg('pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate'], { allowFail: true });
+		const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
+		throw new StackError(`the database did not start (${tail || result.stderr.trim()}); see ${logFile}`);
+	}
+	return { created, started: true };
+}
+
+export function stopDatabase(): boolean {
+	if (!isRunning()) return false;
+	pg('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']);
+	return true;
+}
+
+/** psql as the postgres superuser over TCP, stopping at the first error. */
+export function psql(args: string[], opts: { allowFail?: boolean; input?: string } = {}) {
+	return run(
+		'psql',
+		['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', config.db.url, ...args],
+		{ ...opts, env: { PGCONNECT_TIMEOUT: '5' } }
+	);
+}
+
+export function applyBootstrap() {
+	psql(['-f', bootstrapFile]);
+}
+
+/** Migrations and seed through the real Supabase CLI, exactly as against a hosted project. */
+export function applyMigrations() {
+	const cli = join(projectRoot, 'node_modules', '.bin', 'supabase');
+	const result = run(
+		cli,
+		['db', 'push', '--db-url', `${config.db.url}?sslmode=disable`, '--include-seed', '--yes', '--workdir', projectRoot],
+		{ allowFail: true, cwd: projectRoot }
+	);
+	if (result.status !== 0) {
+		const why = (result.stderr + result.stdout).trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+		throw new StackError(`a migration failed, fix it in ${join(supabaseDir, 'migrations')}: ${why}`);
+	}
+	return result.stdout + result.stderr;
+}
+
+/** Drops every schema the app and platform made, then rebuilds from bootstrap + migrations. */
+export function resetDatabase() {
+	// A fresh database is the honest reset: recreate `postgres` from template0 while
+	// connected to `template1`, so pg_cron and extensions start clean.
+	const admin = config.db.url.replace(/\/[^/]*$/, '/template1');
+	run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c',
+		`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${config.db.name}' and pid <> pg_backend_pid()`]);
+	for (const slot of run('psql', ['-X', '-At', '-d', admin, '-c',
+		`select slot_name from pg_replication_slots where database = '${config.db.name}' and not active`]).stdout.split('\n').filter(Boolean)) {
+		run('psql', ['-X', '-q', '-d', admin, '-c', `select pg_drop_replication_slot('${slot}')`], { allowFail: true });
+	}
+	run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c', `drop database if exists "${config.db.name}" with (force)`]);
+	run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c', `create database "${config.db.name}" template template0`]);
+}

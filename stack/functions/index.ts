@@ -1,0 +1,11 @@
+// Placeholder until the functions service lands: answers 501 so the gateway can route to it.
+import type { HttpService } from '../services-api.ts';
+
+export function createFunctionsService(): HttpService {
+	return {
+		async handle(_req, res) {
+			res.writeHead(501, { 'content-type': 'application/json' }).end('{"message":"functions is not implemented yet"}');
+		},
+		async close() {}
+	};
+}

@@ -1,0 +1,1 @@
+-- Seed data for local development and demos.
