@@ -8,7 +8,9 @@ import { createHmac } from 'node:crypto';
 import { parse } from 'smol-toml';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const supabaseDir = join(projectRoot, 'supabase');
+/** The folder holding `supabase/`; tests point it elsewhere to try broken migrations. */
+export const workdir = process.env.SUPABASE_WORKDIR ? resolve(process.env.SUPABASE_WORKDIR) : projectRoot;
+export const supabaseDir = join(workdir, 'supabase');
 /** Git-ignored folder for everything the platform writes at run time. */
 export const stateDir = process.env.STACK_STATE_DIR
 	? resolve(process.env.STACK_STATE_DIR)

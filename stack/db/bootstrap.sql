@@ -40,6 +40,8 @@ grant anon, authenticated, service_role to authenticator;
 -- Hosted: `postgres` can act as the API roles (migrations and tests use `set role`).
 grant anon, authenticated, service_role to postgres;
 alter role postgres with password 'postgres';
+-- Hosted: extensions (pgTAP's plan(), ok(), ...) resolve without a schema prefix.
+alter role postgres set search_path = "$user", public, extensions;
 alter role authenticator set statement_timeout = '8s';
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';

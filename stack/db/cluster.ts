@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { config, projectRoot, stateDir, supabaseDir } from '../config.ts';
+import { config, projectRoot, stateDir, supabaseDir, workdir } from '../config.ts';
 import { StackError, portInUse, run } from '../process.ts';
 
 const { dataDir, pgBin, port } = config.db;
@@ -18,6 +18,22 @@ function pg(bin: string, args: string[], opts: { allowFail?: boolean } = {}) {
 	return isRoot
 		? run('runuser', ['-u', 'postgres', '--', cmd, ...args], opts)
 		: run(cmd, args, opts);
+}
+
+/** Fails with the command to run when a system package the cluster needs is missing. */
+function checkInstalled() {
+	const needs: [string, string][] = [
+		[join(pgBin, 'postgres'), 'postgresql-15'],
+		['/usr/lib/postgresql/15/lib/pg_cron.so', 'postgresql-15-cron'],
+		['/usr/share/postgresql/15/extension/pgtap.control', 'postgresql-15-pgtap'],
+		['/usr/lib/postgresql/15/lib/wal2json.so', 'postgresql-15-wal2json']
+	];
+	const missing = needs.filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg);
+	if (missing.length > 0) {
+		throw new StackError(
+			`missing system package(s) ${missing.join(', ')}: run \`npm run setup\` as root (or apt-get install -y ${missing.join(' ')})`
+		);
+	}
 }
 
 function ensureStateDirs() {
@@ -79,6 +95,7 @@ export function isRunning(): boolean {
 }
 
 export async function startDatabase(): Promise<{ created: boolean; started: boolean }> {
+	checkInstalled();
 	ensureStateDirs();
 	if (isRunning()) return { created: false, started: false };
 	if (await portInUse(port)) {
@@ -124,8 +141,8 @@ export function applyMigrations() {
 	const cli = join(projectRoot, 'node_modules', '.bin', 'supabase');
 	const result = run(
 		cli,
-		['db', 'push', '--db-url', `${config.db.url}?sslmode=disable`, '--include-seed', '--yes', '--workdir', projectRoot],
-		{ allowFail: true, cwd: projectRoot }
+		['db', 'push', '--db-url', `${config.db.url}?sslmode=disable`, '--include-seed', '--yes', '--workdir', workdir],
+		{ allowFail: true, cwd: workdir }
 	);
 	if (result.status !== 0) {
 		const why = (result.stderr + result.stdout).trim().split('\n').filter(Boolean).slice(-3).join(' | ');
