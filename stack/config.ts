@@ -16,6 +16,7 @@ export const stateDir = process.env.STACK_STATE_DIR
 	? resolve(process.env.STACK_STATE_DIR)
 	: join(projectRoot, '.stack');
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TOML is untyped until read
 type Toml = Record<string, any>;
 const toml = parse(readFileSync(join(supabaseDir, 'config.toml'), 'utf8')) as Toml;
 

@@ -14,7 +14,7 @@ export function serviceClient(): SupabaseClient {
 }
 
 /** A direct superuser connection, for arranging fixtures the API must not be able to make. */
-export function adminSql(options: postgres.Options<{}> = {}) {
+export function adminSql(options: postgres.Options<Record<string, postgres.PostgresType>> = {}) {
 	return postgres(config.db.url, { max: 2, onnotice: () => {}, ...options });
 }
 

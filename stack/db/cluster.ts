@@ -145,8 +145,13 @@ export function applyMigrations() {
 		{ allowFail: true, cwd: workdir }
 	);
 	if (result.status !== 0) {
-		const why = (result.stderr + result.stdout).trim().split('\n').filter(Boolean).slice(-3).join(' | ');
-		throw new StackError(`a migration failed, fix it in ${join(supabaseDir, 'migrations')}: ${why}`);
+		const out = result.stderr + result.stdout;
+		const file = /Applying migration (\S+)\.\.\./g;
+		let failing: string | undefined;
+		for (const m of out.matchAll(file)) failing = m[1];
+		const error = out.split('\n').find((l) => l.startsWith('ERROR:')) ?? out.trim().split('\n').slice(-2).join(' | ');
+		const where = failing ? join(supabaseDir, 'migrations', failing) : join(supabaseDir, 'migrations');
+		throw new StackError(`a migration failed, fix ${where}: ${error.replace(/^ERROR: /, '')}`);
 	}
 	return result.stdout + result.stderr;
 }
