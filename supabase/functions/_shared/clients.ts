@@ -1,0 +1,39 @@
+// Clients built from the env every Supabase Edge Function receives, hosted or local.
+import postgres from 'postgres';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+
+function env(name: string): string {
+	const value = Deno.env.get(name);
+	if (!value) throw new Error(`${name} is not set: the functions host must provide it`);
+	return value;
+}
+
+let pool: postgres.Sql | undefined;
+
+/**
+ * One small pool per isolate, reused across requests. `prepare: false` keeps it working behind
+ * Supavisor in transaction mode, where named prepared statements do not survive.
+ */
+export function db(): postgres.Sql {
+	pool ??= postgres(env('SUPABASE_DB_URL'), {
+		max: Number(Deno.env.get('DB_POOL_SIZE') ?? 4),
+		prepare: false,
+		idle_timeout: 30,
+		onnotice: () => {}
+	});
+	return pool;
+}
+
+/** A client acting as the caller: their JWT goes along, so RLS applies to everything it does. */
+export function callerClient(authorization: string): SupabaseClient {
+	return createClient(env('SUPABASE_URL'), env('SUPABASE_ANON_KEY'), {
+		global: { headers: { Authorization: authorization } },
+		auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false }
+	});
+}
+
+/** The bearer token of a request, or null when there is none. */
+export function bearer(req: Request): string | null {
+	const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get('Authorization') ?? '');
+	return match ? match[1] : null;
+}

@@ -1,0 +1,213 @@
+// GET /functions/v1/export-csv: the dashboard's filters as query parameters, a CSV file back.
+// Rows come from the same SQL functions that feed the dashboard, run as the caller (role
+// authenticated + their JWT claims, as PostgREST does), so RLS decides what is exported.
+// Postgres formats the rows itself (COPY ... TO STDOUT) and they are streamed on with
+// backpressure, so memory stays flat whatever the row count.
+import { z } from 'zod';
+import { requireUser } from '../_shared/auth.ts';
+import { db } from '../_shared/clients.ts';
+import { corsHeaders, preflight } from '../_shared/cors.ts';
+import { errorResponse, HttpError } from '../_shared/errors.ts';
+import { CrlfRecords, sqlNeutralise, utf8Bom } from '../_shared/csv.ts';
+import { parseOr400 } from '../_shared/validation.ts';
+
+const day = 86_400_000;
+const isoInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+const filters = z
+	.strictObject({
+		kind: z.enum(['conversations', 'messages', 'daily']).default('conversations'),
+		bot: z.uuid({ message: 'bot must be the id (uuid) of one of your bots' }),
+		from: isoInstant.optional(),
+		to: isoInstant.optional(),
+		status: z.enum(['active', 'completed', 'abandoned', 'handed_off']).optional(),
+		channel: z.string().min(1).max(50).optional(),
+		search: z.string().min(1).max(200).optional(),
+		bom: z.enum(['true', 'false']).default('true')
+	})
+	.transform((f, ctx) => {
+		const to = f.to ? new Date(f.to) : new Date();
+		const from = f.from ? new Date(f.from) : new Date(to.getTime() - 30 * day);
+		if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
+		if (to.getTime() - from.getTime() > 400 * day) {
+			ctx.addIssue({ code: 'custom', path: ['to'], message: 'a range spans at most 400 days' });
+		}
+		if (f.kind === 'daily') {
+			for (const key of ['status', 'channel', 'search'] as const) {
+				if (f[key] !== undefined) {
+					ctx.addIssue({ code: 'custom', path: [key], message: `${key} does not apply to kind=daily; remove it` });
+				}
+			}
+		}
+		return { ...f, from, to };
+	});
+
+type Filters = z.infer<typeof filters>;
+type Column = [name: string, text?: 'text'];
+
+/** What each kind exports: the dashboard's SQL function and its columns (text ones neutralised). */
+const kinds: Record<Filters['kind'], { source: string; columns: Column[] }> = {
+	conversations: {
+		source: `public.export_conversations(
+			current_setting('botflow.export_bot')::uuid,
+			current_setting('botflow.export_from')::timestamptz,
+			current_setting('botflow.export_to')::timestamptz,
+			nullif(current_setting('botflow.export_status'), ''),
+			nullif(current_setting('botflow.export_channel'), ''),
+			nullif(current_setting('botflow.export_search'), ''))`,
+		columns: [['external_id', 'text']]
+	},
+	messages: {
+		source: `public.export_messages(
+			current_setting('botflow.export_bot')::uuid,
+			current_setting('botflow.export_from')::timestamptz,
+			current_setting('botflow.export_to')::timestamptz,
+			nullif(current_setting('botflow.export_status'), ''),
+			nullif(current_setting('botflow.export_channel'), ''),
+			nullif(current_setting('botflow.export_search'), ''))`,
+		columns: [['content', 'text']]
+	},
+	daily: {
+		source: `public.export_daily(
+			current_setting('botflow.export_bot')::uuid,
+			current_setting('botflow.export_from')::timestamptz,
+			current_setting('botflow.export_to')::timestamptz)`,
+		columns: [['day']]
+	}
+};
+
+function copySql(kind: Filters['kind']): string {
+	const { source, columns } = kinds[kind];
+	const list = columns
+		.map(([name, text]) => (text ? `${sqlNeutralise(`r.${name}`)} as ${name}` : `r.${name}`))
+		.join(', ');
+	return `copy (select ${list} from ${source} r) to stdout (format csv, header true)`;
+}
+
+function slug(text: string): string {
+	return (
+		text
+			.normalize('NFKD')
+			.toLowerCase()
+			.replace(/[^a-z0-9]+/g, '-')
+			.replace(/^-+|-+$/g, '')
+			.slice(0, 60) || 'bot'
+	);
+}
+
+function fileName(botName: string, f: Filters): string {
+	const d = (t: Date) => t.toISOString().slice(0, 10);
+	return `${slug(botName)}-${f.kind}-${d(f.from)}_${d(f.to)}.csv`;
+}
+
+/** Batches the one-row chunks Postgres sends into ~64 KiB pieces for the response. */
+const pieceBytes = 64 * 1024;
+
+async function handle(req: Request): Promise<Response> {
+	if (req.method !== 'GET') {
+		throw new HttpError(405, 'method_not_allowed', 'Use GET with the filters as query parameters.');
+	}
+	const caller = await requireUser(req);
+	const f = parseOr400(filters, Object.fromEntries(new URL(req.url).searchParams));
+
+	const conn = await db().reserve();
+	let open = true;
+	const finish = async (outcome: 'commit' | 'rollback') => {
+		if (!open) return;
+		open = false;
+		try {
+			await conn.unsafe(outcome);
+		} finally {
+			conn.release();
+		}
+	};
+	try {
+		await conn.unsafe('begin');
+		const [{ pid }] = await conn`select pg_backend_pid() as pid,
+			set_config('role', 'authenticated', true),
+			set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true),
+			set_config('botflow.export_bot', ${f.bot}, true),
+			set_config('botflow.export_from', ${f.from.toISOString()}, true),
+			set_config('botflow.export_to', ${f.to.toISOString()}, true),
+			set_config('botflow.export_status', ${f.status ?? ''}, true),
+			set_config('botflow.export_channel', ${f.channel ?? ''}, true),
+			set_config('botflow.export_search', ${f.search ?? ''}, true)`;
+		// RLS hides other tenants' bots, so "not yours" and "does not exist" look the same.
+		const bots = await conn`select name from public.bots where id = ${f.bot}`;
+		if (bots.length === 0) {
+			throw new HttpError(404, 'bot_not_found', `No bot ${f.bot} among the bots you can see.`);
+		}
+		const rows = await conn.unsafe(copySql(f.kind)).readable();
+		const chunks = rows[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+		const crlf = new CrlfRecords();
+
+		const body = new ReadableStream<Uint8Array>({
+			start(controller) {
+				if (f.bom === 'true') controller.enqueue(utf8Bom);
+			},
+			async pull(controller) {
+				try {
+					const parts: Uint8Array[] = [];
+					let size = 0;
+					let done = false;
+					while (size < pieceBytes) {
+						const next = await chunks.next();
+						if (next.done) {
+							done = true;
+							break;
+						}
+						parts.push(next.value);
+						size += next.value.byteLength;
+					}
+					if (size > 0) controller.enqueue(crlf.convert(concat(parts, size)));
+					if (done) {
+						await finish('commit');
+						controller.close();
+					}
+				} catch (err) {
+					console.error('export-csv: stream failed', err);
+					controller.error(err);
+					await finish('rollback').catch(() => {});
+				}
+			},
+			async cancel() {
+				// The client went away: stop the query server-side, then free the connection.
+				await db()`select pg_cancel_backend(${pid})`.catch(() => {});
+				rows.resume();
+				await new Promise((resolve) => rows.once('close', resolve).once('end', resolve));
+				await finish('rollback').catch(() => {});
+			}
+		}, { highWaterMark: 1 });
+
+		return new Response(body, {
+			headers: {
+				...corsHeaders,
+				'Content-Type': 'text/csv; charset=utf-8',
+				'Content-Disposition': `attachment; filename="${fileName(bots[0].name, f)}"`,
+				'Cache-Control': 'no-store'
+			}
+		});
+	} catch (err) {
+		await finish('rollback').catch(() => {});
+		throw err;
+	}
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+	if (parts.length === 1) return parts[0];
+	const out = new Uint8Array(size);
+	let offset = 0;
+	for (const part of parts) {
+		out.set(part, offset);
+		offset += part.byteLength;
+	}
+	return out;
+}
+
+Deno.serve(async (req) => {
+	try {
+		return preflight(req) ?? (await handle(req));
+	} catch (err) {
+		return errorResponse(err, 'export-csv');
+	}
+});
