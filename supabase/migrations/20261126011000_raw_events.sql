@@ -1,0 +1,160 @@
+-- Raw events: conversations and their messages as bots report them through `ingest`.
+--
+-- Idempotency: a bot's own event ids are unique per bot, so a retried or concurrent batch can
+-- `insert ... on conflict (bot_id, external_id) do nothing` on both tables.
+--
+-- Volume: messages are ordered by time on disk (append-mostly), so a BRIN index on sent_at
+-- serves retention and the rollups' time windows for a few pages. Messages are deliberately
+-- not declaratively partitioned: Realtime's logical decoding (wal2json) reports a partition's
+-- own name, not its parent's, so postgres_changes on a partitioned `messages` would never reach
+-- subscribers. Retention therefore deletes old rows in bounded batches (see the retention
+-- migration) instead of dropping partitions.
+--
+-- Realtime: both tables are in publication supabase_realtime. conversations has replica
+-- identity full so UPDATE/DELETE events carry bot_id (the feed's filter) and the old status;
+-- messages are insert-only for the feed and keep the default identity (primary key), which
+-- also keeps retention deletes cheap in WAL.
+--
+-- For the ingest function: conversations.last_message_at / ended_at / handed_off_at / status
+-- are set by the writer (no per-row triggers here, to keep ingest to one round trip).
+
+-- =====================================================================================
+-- conversations
+-- =====================================================================================
+create table public.conversations (
+	id uuid primary key default gen_random_uuid(),
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	external_id text not null check (length(external_id) between 1 and 200),
+	channel text not null default 'web'
+		check (channel in ('web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api')),
+	end_user_id text check (length(end_user_id) <= 200),
+	status text not null default 'active' check (status in ('active', 'completed', 'abandoned', 'handed_off')),
+	started_at timestamptz not null,
+	last_message_at timestamptz,
+	ended_at timestamptz,
+	handed_off_at timestamptz,
+	metadata jsonb not null default '{}'::jsonb,
+	created_at timestamptz not null default now(),
+	updated_at timestamptz not null default now(),
+	unique (bot_id, external_id),
+	unique (id, bot_id)
+);
+comment on table public.conversations is
+	'One conversation between a bot and an end user, as reported by the bot (raw; kept for the organization''s retention days).';
+comment on column public.conversations.id is 'Conversation id.';
+comment on column public.conversations.bot_id is 'The bot that had the conversation.';
+comment on column public.conversations.external_id is
+	'The bot''s own id for the conversation; unique per bot, so re-sent events are idempotent.';
+comment on column public.conversations.channel is
+	'Where it happened: web, whatsapp, messenger, telegram, slack, sms, voice or api.';
+comment on column public.conversations.end_user_id is 'The bot''s id for the end user (opaque, may be null).';
+comment on column public.conversations.status is
+	'active, completed (resolved by the bot), abandoned (user left) or handed_off (to a human).';
+comment on column public.conversations.started_at is 'When the conversation started (bot''s clock).';
+comment on column public.conversations.last_message_at is 'Time of the latest message.';
+comment on column public.conversations.ended_at is 'When it completed or was abandoned.';
+comment on column public.conversations.handed_off_at is 'When it was handed off to a human agent.';
+comment on column public.conversations.metadata is 'Free-form attributes the bot attached.';
+comment on column public.conversations.created_at is 'When the row was first ingested.';
+comment on column public.conversations.updated_at is 'When the row was last changed by ingest.';
+
+-- The dashboard lists a bot's conversations by start time and its active ones by recency.
+create index conversations_bot_id_started_at_idx on public.conversations (bot_id, started_at);
+create index conversations_active_idx on public.conversations (bot_id, last_message_at)
+	where status = 'active';
+
+-- =====================================================================================
+-- messages
+-- =====================================================================================
+create table public.messages (
+	id bigint generated always as identity primary key,
+	bot_id uuid not null,
+	conversation_id uuid not null,
+	external_id text not null check (length(external_id) between 1 and 200),
+	role text not null check (role in ('user', 'bot', 'agent', 'system')),
+	content text not null default '' check (length(content) <= 32768),
+	sent_at timestamptz not null,
+	ingested_at timestamptz not null default now(),
+	response_time_ms integer check (response_time_ms >= 0),
+	success boolean,
+	error_code text check (length(error_code) <= 100),
+	intent text check (length(intent) <= 100),
+	model text check (length(model) <= 100),
+	tokens_in integer not null default 0 check (tokens_in >= 0),
+	tokens_out integer not null default 0 check (tokens_out >= 0),
+	cost_usd numeric(14, 6) not null default 0 check (cost_usd >= 0),
+	search_vector tsvector generated always as (to_tsvector('simple'::regconfig, content)) stored,
+	unique (bot_id, external_id),
+	-- One composite key proves both that the conversation exists and that it is this bot's,
+	-- which keeps bot_id trustworthy for RLS at the cost of a single index probe.
+	foreign key (conversation_id, bot_id) references public.conversations (id, bot_id) on delete cascade
+);
+comment on table public.messages is
+	'Every message of every conversation (raw; kept for the organization''s retention days).';
+comment on column public.messages.id is 'Message id (ascending in ingest order).';
+comment on column public.messages.bot_id is 'The bot (copied from the conversation, which the foreign key checks) for RLS and indexes.';
+comment on column public.messages.conversation_id is 'The conversation it belongs to.';
+comment on column public.messages.external_id is
+	'The bot''s own event id; unique per bot, so re-sent events are idempotent.';
+comment on column public.messages.role is 'Who wrote it: user, bot, agent (human) or system.';
+comment on column public.messages.content is 'Message text (up to 32 KiB).';
+comment on column public.messages.sent_at is 'When it was sent (bot''s clock); all metrics use this time.';
+comment on column public.messages.ingested_at is 'When the platform received it.';
+comment on column public.messages.response_time_ms is
+	'For bot replies: milliseconds between the user message and this reply.';
+comment on column public.messages.success is
+	'For bot replies: true when the bot answered, false when it failed (see error_code).';
+comment on column public.messages.error_code is 'Failure reason reported by the bot, when success is false.';
+comment on column public.messages.intent is 'Detected intent, e.g. order_status.';
+comment on column public.messages.model is 'LLM that produced the reply, e.g. gpt-4o-mini.';
+comment on column public.messages.tokens_in is 'Prompt tokens spent on this message.';
+comment on column public.messages.tokens_out is 'Completion tokens spent on this message.';
+comment on column public.messages.cost_usd is 'Cost of this message in US dollars.';
+comment on column public.messages.search_vector is 'Full-text index of content (simple configuration, any language).';
+
+-- Only what the dashboard and rollups read: a bot's time range, a transcript, time windows
+-- across bots (BRIN, a few pages for any size), and full-text search.
+create index messages_bot_id_sent_at_idx on public.messages (bot_id, sent_at);
+create index messages_conversation_id_sent_at_idx on public.messages (conversation_id, bot_id, sent_at);
+create index messages_sent_at_brin on public.messages using brin (sent_at) with (pages_per_range = 32);
+create index messages_search_vector_idx on public.messages using gin (search_vector);
+
+-- =====================================================================================
+-- Row level security: members read; owners and admins may correct or delete
+-- =====================================================================================
+alter table public.conversations enable row level security;
+alter table public.messages enable row level security;
+
+create policy "Conversations are visible to members of the bot's organization"
+	on public.conversations for select to authenticated
+	using (bot_id = any (array(select private.readable_bot_ids())));
+create policy "Owners and admins can record conversations of their bots"
+	on public.conversations for insert to authenticated
+	with check (bot_id = any (array(select private.managed_bot_ids())));
+create policy "Owners and admins can correct conversations of their bots"
+	on public.conversations for update to authenticated
+	using (bot_id = any (array(select private.managed_bot_ids())))
+	with check (bot_id = any (array(select private.managed_bot_ids())));
+create policy "Owners and admins can delete conversations of their bots"
+	on public.conversations for delete to authenticated
+	using (bot_id = any (array(select private.managed_bot_ids())));
+
+create policy "Messages are visible to members of the bot's organization"
+	on public.messages for select to authenticated
+	using (bot_id = any (array(select private.readable_bot_ids())));
+create policy "Owners and admins can record messages of their bots"
+	on public.messages for insert to authenticated
+	with check (bot_id = any (array(select private.managed_bot_ids())));
+create policy "Owners and admins can correct messages of their bots"
+	on public.messages for update to authenticated
+	using (bot_id = any (array(select private.managed_bot_ids())))
+	with check (bot_id = any (array(select private.managed_bot_ids())));
+create policy "Owners and admins can delete messages of their bots"
+	on public.messages for delete to authenticated
+	using (bot_id = any (array(select private.managed_bot_ids())));
+
+-- =====================================================================================
+-- Realtime
+-- =====================================================================================
+alter table public.conversations replica identity full;
+alter publication supabase_realtime add table public.conversations, public.messages;
