@@ -1,51 +1,103 @@
 // The API gateway: one port in front of the platform's services, as Kong is for Supabase.
-import { createServer } from 'node:http';
+// Plain node:http on purpose: it sits on every request, so it stays small.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { config } from './config.ts';
 import { healthPath } from './services.ts';
+import type { HttpService } from './services-api.ts';
 import { createAuthService } from './auth/index.ts';
 import { createRestService } from './rest/index.ts';
 import { createFunctionsService } from './functions/index.ts';
 import { createRealtimeService } from './realtime/index.ts';
+import { checkApiKey, refuseKey, upgradeUrlWithJwt } from './gateway/api-keys.ts';
+import { answerPreflight, isPreflight, setCorsHeaders } from './gateway/cors.ts';
+import { logRequest, logUpgrade } from './gateway/request-log.ts';
 
 const auth = createAuthService();
 const rest = createRestService();
 const functions = createFunctionsService();
 const realtime = createRealtimeService();
 
-const routes = [
-	['/auth/v1', auth],
-	['/rest/v1', rest],
-	['/functions/v1', functions]
-] as const;
+interface Route {
+	prefix: string;
+	service: HttpService;
+	/** Kong's key-auth; Edge Functions do their own JWT check, as hosted. */
+	needsKey: boolean;
+	/** Edge Functions answer CORS themselves (the `_shared/cors.ts` pattern), as hosted. */
+	cors: boolean;
+}
 
-const server = createServer((req, res) => {
+const routes: Route[] = [
+	{ prefix: '/auth/v1', service: auth, needsKey: true, cors: true },
+	{ prefix: '/rest/v1', service: rest, needsKey: true, cors: true },
+	{ prefix: '/functions/v1', service: functions, needsKey: false, cors: false }
+];
+
+// Auth endpoints hosted Kong leaves open: browser redirects and key discovery carry no apikey.
+const openAuthPaths = ['/auth/v1/verify', '/auth/v1/callback', '/auth/v1/authorize', '/auth/v1/.well-known/'];
+
+function matches(url: string, prefix: string): boolean {
+	if (!url.startsWith(prefix)) return false;
+	const next = url.charCodeAt(prefix.length);
+	return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+	res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+}
+
+function handle(req: IncomingMessage, res: ServerResponse) {
 	const url = req.url ?? '/';
-	if (url === healthPath) {
-		res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-		return;
+	if (url === healthPath) return sendJson(res, 200, { ok: true });
+	logRequest(req, res);
+	const route = routes.find((r) => matches(url, r.prefix));
+	if (!route) return sendJson(res, 404, { message: 'no Route matched with those values' });
+	if (route.cors) {
+		if (isPreflight(req)) return answerPreflight(req, res);
+		setCorsHeaders(req, res);
 	}
-	for (const [prefix, service] of routes) {
-		if (url === prefix || url.startsWith(prefix + '/') || url.startsWith(prefix + '?')) {
-			service.handle(req, res).catch((e) => {
-				console.error(`${req.method} ${url}:`, e);
-				if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-				res.end('{"message":"An unexpected error occurred"}');
-			});
-			return;
-		}
+	if (route.needsKey && !(route.service === auth && openAuthPaths.some((p) => url.startsWith(p)))) {
+		const check = checkApiKey(req);
+		if (!check.ok) return refuseKey(res, check.body);
 	}
-	res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"no Route matched with those values"}');
-});
+	route.service.handle(req, res).catch((e) => {
+		console.error(`${req.method} ${url.split('?')[0]}: unhandled error in ${route.prefix}:`, e);
+		if (!res.headersSent) sendJson(res, 500, { message: 'An unexpected error occurred' });
+		else res.destroy();
+	});
+}
+
+const server = createServer({ keepAliveTimeout: 65_000 }, handle);
 
 server.on('upgrade', (req, socket, head) => {
-	if ((req.url ?? '').startsWith('/realtime/v1/')) realtime.handleUpgrade(req, socket, head);
-	else socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+	const url = req.url ?? '';
+	if (!url.startsWith('/realtime/v1/')) {
+		logUpgrade(req, 404);
+		socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+		return;
+	}
+	const check = checkApiKey(req);
+	if (!check.ok) {
+		logUpgrade(req, 401);
+		const body = JSON.stringify(check.body);
+		socket.end(
+			`HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+		);
+		return;
+	}
+	req.url = upgradeUrlWithJwt(url, check.key);
+	logUpgrade(req, 101);
+	realtime.handleUpgrade(req, socket, head);
 });
+
+// A bug in one request must not take every other one down with the process.
+process.on('uncaughtException', (e) => console.error('uncaught exception in the gateway:', e));
+process.on('unhandledRejection', (e) => console.error('unhandled rejection in the gateway:', e));
 
 server.listen(config.api.port, '127.0.0.1');
 
 async function shutdown() {
 	server.close();
+	server.closeAllConnections();
 	await Promise.allSettled([auth.close(), rest.close(), functions.close(), realtime.close()]);
 	process.exit(0);
 }

@@ -1,9 +1,14 @@
 // Helpers for integration tests: official clients pointed at the running local platform.
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
+import WebSocket from 'ws';
 import { config } from './config.ts';
 
-const noSession = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } };
+// Node 20 has no global WebSocket, which realtime-js needs as soon as a client is created.
+const noSession = {
+	auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+	realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket }
+};
 
 export function anonClient(): SupabaseClient {
 	return createClient(config.api.url, config.keys.anon, noSession);

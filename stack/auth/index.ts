@@ -1,11 +1,13 @@
-// Placeholder until the auth service lands: answers 501 so the gateway can route to it.
+// The Auth service (GoTrue-compatible) behind /auth/v1.
 import type { HttpService } from '../services-api.ts';
+import { handleAuth } from './routes.ts';
+import { sql } from './store.ts';
 
 export function createAuthService(): HttpService {
 	return {
-		async handle(_req, res) {
-			res.writeHead(501, { 'content-type': 'application/json' }).end('{"message":"auth is not implemented yet"}');
-		},
-		async close() {}
+		handle: handleAuth,
+		async close() {
+			await sql.end({ timeout: 2 });
+		}
 	};
 }

@@ -1,0 +1,74 @@
+// Request and response plumbing shared by the auth endpoints, with GoTrue's error shape.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** GoTrue's API version: clients read it to know errors carry a string `code`. */
+const apiVersion = '2024-01-01';
+const maxBody = 1024 * 1024;
+
+/** An error a client caused, answered with GoTrue's status, code and message. */
+export class AuthError extends Error {
+	constructor(
+		readonly status: number,
+		readonly code: string,
+		message: string,
+		readonly extra: Record<string, unknown> = {}
+	) {
+		super(message);
+	}
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+	const text = JSON.stringify(body);
+	res.writeHead(status, {
+		'content-type': 'application/json',
+		'content-length': String(Buffer.byteLength(text)),
+		'x-supabase-api-version': apiVersion,
+		...headers
+	});
+	res.end(text);
+}
+
+export function sendNoContent(res: ServerResponse) {
+	res.writeHead(204, { 'x-supabase-api-version': apiVersion }).end();
+}
+
+/** Newer clients send the API version header and get `{code, message}`; older ones the legacy body. */
+export function sendError(req: IncomingMessage, res: ServerResponse, e: AuthError) {
+	const modern = (req.headers['x-supabase-api-version'] ?? '') >= apiVersion;
+	const body = modern
+		? { code: e.code, message: e.message, ...e.extra }
+		: { code: e.status, error_code: e.code, msg: e.message, ...e.extra };
+	const headers: Record<string, string> = {};
+	if (e.status === 429) headers['retry-after'] = '300';
+	sendJson(res, e.status, body, headers);
+}
+
+export async function readJson(req: IncomingMessage): Promise<Record<string, any>> {
+	if (req.method === 'GET' || req.method === 'HEAD') return {};
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of req) {
+		size += (chunk as Buffer).length;
+		if (size > maxBody) throw new AuthError(413, 'request_too_large', 'Request body is larger than 1 MB');
+		chunks.push(chunk as Buffer);
+	}
+	if (size === 0) return {};
+	try {
+		const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+		if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+		return body;
+	} catch (e) {
+		throw new AuthError(400, 'bad_json', `Could not parse request body as JSON: ${(e as Error).message}`);
+	}
+}
+
+export function bearer(req: IncomingMessage): string | undefined {
+	const h = req.headers.authorization;
+	if (!h) return undefined;
+	const m = /^bearer\s+(.+)$/i.exec(h);
+	return m ? m[1].trim() : undefined;
+}
+
+export function clientAddress(req: IncomingMessage): string {
+	return req.socket.remoteAddress ?? 'unknown';
+}
