@@ -1,11 +1,7 @@
-// Placeholder until the functions service lands: answers 501 so the gateway can route to it.
+// The Edge Functions host behind /functions/v1: real Deno, one warm process per function.
 import type { HttpService } from '../services-api.ts';
+import { handleFunction, stopAllFunctions } from './host.ts';
 
 export function createFunctionsService(): HttpService {
-	return {
-		async handle(_req, res) {
-			res.writeHead(501, { 'content-type': 'application/json' }).end('{"message":"functions is not implemented yet"}');
-		},
-		async close() {}
-	};
+	return { handle: handleFunction, close: stopAllFunctions };
 }

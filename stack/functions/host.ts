@@ -1,0 +1,129 @@
+// /functions/v1/<name>: checks the caller's JWT when the function's verify_jwt is on, then
+// streams the request to the function's warm Deno process and its answer back, unbuffered.
+import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { config, supabaseDir } from '../config.ts';
+import { verifyJwt } from '../jwt.ts';
+import { BootError, FunctionWorker } from './worker.ts';
+
+const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const fixtureSettings: Record<string, { verify_jwt?: boolean }> = existsSync(join(fixturesDir, 'config.json'))
+	? JSON.parse(readFileSync(join(fixturesDir, 'config.json'), 'utf8'))
+	: {};
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+// Loopback keep-alive: a warm call costs one proxied request, no new connection.
+const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
+const workers = new Map<string, FunctionWorker>();
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+	if (res.headersSent) return void res.destroy();
+	res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Deployed functions first; the platform's own test fixtures only under names no app uses. */
+function functionDir(name: string): string | undefined {
+	const deployed = join(supabaseDir, 'functions', name);
+	if (existsSync(join(deployed, 'index.ts'))) return deployed;
+	const fixture = join(fixturesDir, name);
+	if (name.startsWith('fixture-') && existsSync(join(fixture, 'index.ts'))) return fixture;
+	return undefined;
+}
+
+function verifyJwtSetting(name: string): boolean {
+	return config.functions[name]?.verifyJwt ?? fixtureSettings[name]?.verify_jwt ?? true;
+}
+
+async function authorized(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+	const header = req.headers.authorization;
+	if (!header) {
+		sendJson(res, 401, { code: 'UNAUTHORIZED_NO_AUTH_HEADER', message: 'Missing authorization header' });
+		return false;
+	}
+	const m = /^bearer\s+(.+)$/i.exec(header);
+	try {
+		if (!m) throw new Error('not a bearer token');
+		await verifyJwt(m[1].trim());
+		return true;
+	} catch {
+		sendJson(res, 401, { code: 'UNAUTHORIZED_INVALID_JWT_FORMAT', message: 'Invalid JWT' });
+		return false;
+	}
+}
+
+function workerFor(name: string, dir: string): FunctionWorker {
+	let worker = workers.get(name);
+	if (!worker || worker.exited) {
+		worker = new FunctionWorker(name, dir, (gone) => {
+			if (workers.get(name) === gone) workers.delete(name);
+		});
+		workers.set(name, worker);
+	}
+	worker.touch();
+	return worker;
+}
+
+export async function handleFunction(req: IncomingMessage, res: ServerResponse) {
+	const url = req.url ?? '/';
+	// `/functions/v1/<name>/rest?query` reaches the function as `/<name>/rest?query`, as hosted.
+	const forwardPath = url.slice('/functions/v1'.length) || '/';
+	const name = forwardPath.slice(1).split(/[/?]/)[0];
+	if (!namePattern.test(name)) {
+		return sendJson(res, 404, { code: 'NOT_FOUND', message: 'Requested function was not found' });
+	}
+	const dir = functionDir(name);
+	if (!dir) {
+		return sendJson(res, 404, {
+			code: 'NOT_FOUND',
+			message: `Requested function was not found: create supabase/functions/${name}/index.ts`
+		});
+	}
+	if (verifyJwtSetting(name) && req.method !== 'OPTIONS' && !(await authorized(req, res))) return;
+
+	const worker = workerFor(name, dir);
+	let port: number;
+	try {
+		port = await worker.ready;
+	} catch (e) {
+		const message = e instanceof BootError ? e.message : String(e);
+		console.error(message);
+		return sendJson(res, 503, { code: 'BOOT_ERROR', message: `Function failed to start: ${message}` });
+	}
+
+	const headers: Record<string, string | string[]> = {};
+	for (const [k, v] of Object.entries(req.headers)) {
+		if (v !== undefined && !hopByHop.has(k)) headers[k] = v;
+	}
+	headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+	const upstream = request({ host: '127.0.0.1', port, method: req.method, path: forwardPath, headers, agent });
+	upstream.on('response', (answer) => {
+		const out: Record<string, string | string[]> = {};
+		for (const [k, v] of Object.entries(answer.headers)) {
+			if (v !== undefined && !hopByHop.has(k) && k !== 'transfer-encoding') out[k] = v;
+		}
+		res.writeHead(answer.statusCode ?? 502, out);
+		answer.pipe(res);
+		answer.on('error', () => res.destroy());
+	});
+	upstream.on('error', (e) => {
+		// The process died mid-request (Deno.exit, out of memory, a kill): answer, and let the
+		// next call start a fresh one.
+		const message = `Function ${name} exited or dropped the connection while handling the request (${(e as NodeJS.ErrnoException).code ?? e.message}); the next call starts it again`;
+		console.error(message);
+		// Its port no longer answers: drop the process now rather than wait for its exit event.
+		worker.stop();
+		sendJson(res, 500, { code: 'WORKER_ERROR', message });
+	});
+	res.on('close', () => {
+		if (!res.writableFinished) upstream.destroy();
+	});
+	req.pipe(upstream);
+}
+
+export async function stopAllFunctions() {
+	for (const w of [...workers.values()]) w.stop();
+	agent.destroy();
+}

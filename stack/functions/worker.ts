@@ -1,0 +1,113 @@
+// One warm Deno process per Edge Function: started on the first call, kept while it is used,
+// stopped when its files change (so the next call runs the new code), when it has been idle
+// for a while, or when it dies (the next call starts a fresh one).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { projectRoot, supabaseDir } from '../config.ts';
+import { dotenvFile, functionEnv } from './env.ts';
+
+const denoBin = join(projectRoot, 'node_modules', '.bin', 'deno');
+const bootstrap = join(dirname(new URL(import.meta.url).pathname), 'bootstrap.ts');
+const functionsDir = join(supabaseDir, 'functions');
+const denoConfig = join(functionsDir, 'deno.json');
+const bootTimeoutMs = 60_000; // the first start may download npm packages
+const idleMs = 10 * 60_000;
+const marker = '\u0000stack-listening ';
+
+export class BootError extends Error {}
+
+export class FunctionWorker {
+	readonly ready: Promise<number>;
+	private proc: ChildProcess;
+	private watchers: FSWatcher[] = [];
+	private idleTimer?: NodeJS.Timeout;
+	private stderrTail: string[] = [];
+	exited = false;
+	exitCode: number | string | null = null;
+
+	constructor(
+		readonly name: string,
+		readonly dir: string,
+		private readonly onGone: (w: FunctionWorker) => void
+	) {
+		const entry = pathToFileURL(join(dir, 'index.ts')).href;
+		const args = ['run', '--allow-all', '--no-prompt', '--v8-flags=--max-old-space-size=256'];
+		args.push(...(existsSync(denoConfig) ? ['--config', denoConfig] : ['--no-config']), bootstrap);
+		this.proc = spawn(denoBin, args, {
+			cwd: functionsDir,
+			env: functionEnv(name, entry),
+			stdio: ['ignore', 'pipe', 'pipe']
+		});
+		this.ready = new Promise<number>((resolve, reject) => {
+			const timer = setTimeout(() => {
+				reject(new BootError(`function ${this.name} did not start listening within ${bootTimeoutMs / 1000}s`));
+				this.stop();
+			}, bootTimeoutMs);
+			createInterface({ input: this.proc.stdout! }).on('line', (line) => {
+				if (line.startsWith(marker)) {
+					clearTimeout(timer);
+					resolve(Number(line.slice(marker.length)));
+				} else process.stdout.write(`[fn ${this.name}] ${line}\n`);
+			});
+			createInterface({ input: this.proc.stderr! }).on('line', (line) => {
+				this.stderrTail = [...this.stderrTail.slice(-4), line];
+				process.stderr.write(`[fn ${this.name}] ${line}\n`);
+			});
+			this.proc.once('error', (e) => {
+				clearTimeout(timer);
+				reject(new BootError(`could not run Deno (${denoBin}): ${e.message}; run npm install`));
+			});
+			this.proc.once('exit', (code, signal) => {
+				clearTimeout(timer);
+				this.exited = true;
+				this.exitCode = code ?? signal;
+				const why = this.stderrTail.join(' | ') || 'no output';
+				reject(new BootError(`function ${this.name} exited before serving (exit ${code ?? signal}): ${why}`));
+				this.cleanup();
+			});
+		});
+		// A rejected boot is reported to the caller that awaits it; never unhandled here.
+		this.ready.catch(() => {});
+		this.watchFiles();
+		this.touch();
+	}
+
+	private watchFiles() {
+		const paths = [this.dir, join(functionsDir, '_shared'), denoConfig, dotenvFile];
+		for (const path of paths) {
+			if (!existsSync(path)) continue;
+			try {
+				const w = watch(path, { recursive: path === this.dir }, () => this.stop());
+				w.on('error', () => {});
+				this.watchers.push(w);
+			} catch {
+				// Not watchable (e.g. too many watches): changes then need a gateway restart.
+			}
+		}
+	}
+
+	/** Marks the worker used now; it stops itself after a long idle period. */
+	touch() {
+		clearTimeout(this.idleTimer);
+		this.idleTimer = setTimeout(() => this.stop(), idleMs).unref();
+	}
+
+	private cleanup() {
+		clearTimeout(this.idleTimer);
+		for (const w of this.watchers) w.close();
+		this.watchers = [];
+		this.onGone(this);
+	}
+
+	stop() {
+		this.cleanup();
+		if (this.exited) return;
+		this.proc.kill('SIGTERM');
+		setTimeout(() => {
+			if (!this.exited) this.proc.kill('SIGKILL');
+		}, 2000).unref();
+	}
+}
