@@ -1,11 +1,7 @@
-// Placeholder until the rest service lands: answers 501 so the gateway can route to it.
+// The PostgREST-compatible REST service behind /rest/v1 (see handler.ts).
 import type { HttpService } from '../services-api.ts';
+import { createRestHandler } from './handler.ts';
 
 export function createRestService(): HttpService {
-	return {
-		async handle(_req, res) {
-			res.writeHead(501, { 'content-type': 'application/json' }).end('{"message":"rest is not implemented yet"}');
-		},
-		async close() {}
-	};
+	return createRestHandler();
 }
