@@ -7,14 +7,15 @@ import { preflight } from '../_shared/cors.ts';
 import { errorResponse, HttpError, json } from '../_shared/errors.ts';
 import { parseJson, parseOr400, readTextLimited } from '../_shared/validation.ts';
 
-export const maxEvents = 1000;
-export const maxBytes = 1024 * 1024;
+const maxEvents = 1000;
+const maxBytes = 1024 * 1024;
 /** Bot clocks drift; beyond this an event "from the future" is a bug on the bot's side. */
-export const futureSkewMs = 5 * 60 * 1000;
+const futureSkewMs = 5 * 60 * 1000;
 /** Older events would land in already-pruned raw partitions; rollups cover that period. */
-export const maxAgeMs = 30 * 24 * 60 * 60 * 1000;
+const maxAgeMs = 30 * 24 * 60 * 60 * 1000;
 
 const externalId = z.string().trim().min(1).max(200);
+const channel = z.enum(['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api']);
 const timestamp = z.iso.datetime({ offset: true });
 const base = { conversation_id: externalId, timestamp };
 
@@ -24,27 +25,29 @@ const messageEvent = z
 		...base,
 		message_id: externalId,
 		role: z.enum(['user', 'bot', 'agent', 'system']),
-		content: z.string().max(32_000),
+		content: z.string().max(32_768),
 		response_time_ms: z.number().int().min(0).max(86_400_000).optional(),
 		success: z.boolean().optional(),
-		error: z.string().max(2_000).optional(),
-		intent: z.string().max(200).optional(),
-		tokens_in: z.number().int().min(0).optional(),
-		tokens_out: z.number().int().min(0).optional(),
-		cost: z.number().min(0).max(1_000_000).optional(),
-		model: z.string().max(200).optional(),
-		channel: z.string().max(50).optional(),
+		error_code: z.string().min(1).max(100).optional(),
+		intent: z.string().min(1).max(100).optional(),
+		tokens_in: z.number().int().min(0).max(2_147_483_647).optional(),
+		tokens_out: z.number().int().min(0).max(2_147_483_647).optional(),
+		cost_usd: z.number().min(0).max(99_999_999).optional(),
+		model: z.string().min(1).max(100).optional(),
+		channel: channel.optional(),
 		end_user_id: z.string().max(200).optional()
 	})
-	.refine((e) => !(e.success === true && e.error !== undefined), {
+	.refine((e) => !(e.success === true && e.error_code !== undefined), {
 		path: ['success'],
-		message: 'success is true but an error is given; send success: false with the error'
-	});
+		message: 'success is true but error_code is set; send success: false with the error_code'
+	})
+	// An error code alone means the reply failed.
+	.transform((e) => (e.error_code !== undefined ? { ...e, success: false } : e));
 
 const conversationStarted = z.strictObject({
 	type: z.literal('conversation_started'),
 	...base,
-	channel: z.string().max(50).optional(),
+	channel: channel.optional(),
 	end_user_id: z.string().max(200).optional()
 });
 

@@ -1,0 +1,231 @@
+-- Ingest: the one SQL call behind the `ingest` Edge Function, and the per-key rate limit.
+--
+-- private.ingest_events(key_hash, events) authenticates the bot API key by its SHA-256 (hex),
+-- applies the key's token bucket, writes the whole validated batch and answers per event
+-- (accepted / duplicate), all in one round trip. Idempotency rests on the unique
+-- (bot_id, external_id) keys of conversations and messages with `on conflict do nothing`, so a
+-- retried or concurrent identical batch never writes a row twice. Lifecycle events
+-- (started / ended / handed off) are duplicates when they teach nothing new.
+--
+-- Rate: a token bucket per key, one token per request (batch). Defaults: bursts of 60
+-- requests, refilled at 10 per second, i.e. up to 10,000 events/s sustained with full batches.
+-- Admission reads the bucket without locking it and the debit comes last, so concurrent
+-- batches of one key do not queue behind the bucket row; a few concurrent requests may pass
+-- at the edge of the limit, which is the price of that.
+
+-- =====================================================================================
+-- Rate limit per API key
+-- =====================================================================================
+create table private.ingest_rate_limits (
+	api_key_id uuid primary key references public.bot_api_keys (id) on delete cascade,
+	burst integer not null default 60 check (burst > 0),
+	per_second numeric not null default 10 check (per_second > 0),
+	tokens numeric,
+	refilled_at timestamptz not null default now()
+);
+comment on table private.ingest_rate_limits is
+	'Token bucket of each bot API key for the ingest endpoint (one token per request).';
+comment on column private.ingest_rate_limits.api_key_id is 'The API key.';
+comment on column private.ingest_rate_limits.burst is 'Bucket size: requests allowed back to back.';
+comment on column private.ingest_rate_limits.per_second is 'Refill rate: sustained requests per second.';
+comment on column private.ingest_rate_limits.tokens is 'Tokens left at refilled_at (null: full).';
+comment on column private.ingest_rate_limits.refilled_at is 'When tokens was last computed.';
+
+-- =====================================================================================
+-- The validated event, as the Edge Function sends it (i = index in the request)
+-- =====================================================================================
+create type private.ingest_event as (
+	i integer,
+	type text,
+	conversation_id text,
+	"timestamp" timestamptz,
+	message_id text,
+	role text,
+	content text,
+	response_time_ms integer,
+	success boolean,
+	error_code text,
+	intent text,
+	model text,
+	tokens_in integer,
+	tokens_out integer,
+	cost_usd numeric,
+	channel text,
+	end_user_id text,
+	status text
+);
+comment on type private.ingest_event is 'One ingest event after validation by the Edge Function.';
+
+create or replace function private.ingest_events(p_key_hash text, p_events jsonb)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+	v_key_id uuid;
+	v_bot_id uuid;
+	v_channel text;
+	v_last_used timestamptz;
+	v_available numeric;
+	v_per_second numeric;
+	v_accepted integer[] := '{}';
+	v_part integer[];
+	v_created text[];
+begin
+	select k.id, k.bot_id, k.last_used_at, b.channel
+	into v_key_id, v_bot_id, v_last_used, v_channel
+	from public.bot_api_keys k
+	join public.bots b on b.id = k.bot_id
+	where k.key_hash = decode(p_key_hash, 'hex') and k.revoked_at is null;
+	if v_key_id is null then
+		return jsonb_build_object('error', 'invalid_key');
+	end if;
+
+	select least(r.burst, coalesce(r.tokens, r.burst)
+			+ greatest(0, extract(epoch from now() - r.refilled_at)) * r.per_second), r.per_second
+	into v_available, v_per_second
+	from private.ingest_rate_limits r where r.api_key_id = v_key_id;
+	if v_available < 1 then
+		return jsonb_build_object('error', 'rate_limited', 'retry_after', (1 - v_available) / v_per_second);
+	end if;
+
+	-- Every conversation the batch mentions exists afterwards; a start event supplies its details.
+	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	mentioned as (
+		select e.conversation_id,
+			min(e."timestamp") as first_seen,
+			(array_agg(e.channel order by e.i) filter (where e.channel is not null))[1] as channel,
+			(array_agg(e.end_user_id order by e.i) filter (where e.end_user_id is not null))[1] as end_user_id
+		from ev e group by e.conversation_id
+	),
+	started as (
+		select distinct on (e.conversation_id) e.conversation_id, e."timestamp", e.channel, e.end_user_id
+		from ev e where e.type = 'conversation_started' order by e.conversation_id, e.i
+	),
+	created as (
+		insert into public.conversations (bot_id, external_id, channel, end_user_id, started_at)
+		select v_bot_id, m.conversation_id, coalesce(s.channel, m.channel, v_channel),
+			coalesce(s.end_user_id, m.end_user_id), coalesce(s."timestamp", m.first_seen)
+		from mentioned m left join started s using (conversation_id)
+		order by m.conversation_id
+		on conflict (bot_id, external_id) do nothing
+		returning external_id
+	)
+	select coalesce(array_agg(external_id), '{}') into v_created from created;
+
+	-- A start event for a conversation first seen through its messages adds what it knows.
+	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	started as (
+		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp", e.channel, e.end_user_id
+		from ev e where e.type = 'conversation_started' order by e.conversation_id, e.i
+	),
+	learned as (
+		update public.conversations c
+		set started_at = least(c.started_at, s."timestamp"),
+			channel = coalesce(s.channel, c.channel),
+			end_user_id = coalesce(s.end_user_id, c.end_user_id),
+			updated_at = now()
+		from started s
+		where c.bot_id = v_bot_id and c.external_id = s.conversation_id
+			and not (s.conversation_id = any (v_created))
+			and (c.started_at > s."timestamp"
+				or c.channel is distinct from coalesce(s.channel, c.channel)
+				or c.end_user_id is distinct from coalesce(s.end_user_id, c.end_user_id))
+		returning c.external_id
+	)
+	select coalesce(array_agg(s.i), '{}') into v_part
+	from started s
+	where s.conversation_id = any (v_created) or s.conversation_id in (select external_id from learned);
+	v_accepted := v_accepted || v_part;
+
+	-- Messages: the unique (bot_id, external_id) key makes every re-send a no-op.
+	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	firsts as (
+		select distinct on (e.message_id) e.*
+		from ev e where e.type = 'message' order by e.message_id, e.i
+	),
+	inserted as (
+		insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
+			response_time_ms, success, error_code, intent, model, tokens_in, tokens_out, cost_usd)
+		select v_bot_id, c.id, f.message_id, f.role, f.content, f."timestamp", f.response_time_ms,
+			f.success, f.error_code, f.intent, f.model, coalesce(f.tokens_in, 0),
+			coalesce(f.tokens_out, 0), coalesce(f.cost_usd, 0)
+		from firsts f
+		join public.conversations c on c.bot_id = v_bot_id and c.external_id = f.conversation_id
+		-- One key order for every batch, so concurrent batches wait for each other, never deadlock.
+		order by f.message_id
+		on conflict (bot_id, external_id) do nothing
+		returning conversation_id, external_id, sent_at
+	),
+	touched as (
+		update public.conversations c
+		set last_message_at = t.last_at, updated_at = now()
+		from (select conversation_id, max(sent_at) as last_at from inserted group by conversation_id) t
+		where c.id = t.conversation_id and c.last_message_at is distinct from greatest(c.last_message_at, t.last_at)
+		returning c.id
+	)
+	-- (touched runs regardless: data-modifying CTEs always complete.)
+	select coalesce(array_agg(f.i), '{}') into v_part
+	from firsts f where f.message_id in (select external_id from inserted);
+	v_accepted := v_accepted || v_part;
+
+	-- Ending: the first end event wins; a handed-off conversation keeps that status.
+	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	ends as (
+		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp", e.status
+		from ev e where e.type = 'conversation_ended' order by e.conversation_id, e.i
+	),
+	ended as (
+		update public.conversations c
+		set ended_at = x."timestamp",
+			status = case when c.status = 'handed_off' then c.status else coalesce(x.status, 'completed') end,
+			updated_at = now()
+		from ends x
+		where c.bot_id = v_bot_id and c.external_id = x.conversation_id and c.ended_at is null
+		returning c.external_id
+	)
+	select coalesce(array_agg(x.i), '{}') into v_part
+	from ends x where x.conversation_id in (select external_id from ended);
+	v_accepted := v_accepted || v_part;
+
+	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	handoffs as (
+		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp"
+		from ev e where e.type = 'conversation_handed_off' order by e.conversation_id, e.i
+	),
+	handed as (
+		update public.conversations c
+		set handed_off_at = h."timestamp", status = 'handed_off', updated_at = now()
+		from handoffs h
+		where c.bot_id = v_bot_id and c.external_id = h.conversation_id and c.handed_off_at is null
+		returning c.external_id
+	)
+	select coalesce(array_agg(h.i), '{}') into v_part
+	from handoffs h where h.conversation_id in (select external_id from handed);
+	v_accepted := v_accepted || v_part;
+
+	-- Bookkeeping last, so the key and bucket rows stay locked only for the commit.
+	insert into private.ingest_rate_limits (api_key_id) values (v_key_id) on conflict do nothing;
+	update private.ingest_rate_limits r
+	set tokens = least(r.burst, coalesce(r.tokens, r.burst)
+			+ greatest(0, extract(epoch from now() - r.refilled_at)) * r.per_second) - 1,
+		refilled_at = greatest(r.refilled_at, now())
+	where r.api_key_id = v_key_id;
+	-- At most one write a minute per key keeps hot keys from contending on one row.
+	if v_last_used is null or v_last_used < now() - interval '1 minute' then
+		update public.bot_api_keys set last_used_at = now() where id = v_key_id;
+	end if;
+
+	return jsonb_build_object('bot_id', v_bot_id, 'results', coalesce((
+		select jsonb_agg(jsonb_build_object('i', e.i,
+			's', case when e.i = any (v_accepted) then 'accepted' else 'duplicate' end) order by e.i)
+		from jsonb_populate_recordset(null::private.ingest_event, p_events) e
+	), '[]'::jsonb));
+end
+$$;
+comment on function private.ingest_events(text, jsonb) is
+	'Ingest: checks the API key (SHA-256 hex) and its rate, writes a validated batch idempotently and returns per-event results.';
+revoke execute on function private.ingest_events(text, jsonb) from public, anon, authenticated;
+grant execute on function private.ingest_events(text, jsonb) to service_role;
