@@ -1,0 +1,243 @@
+// Reads through supabase-js: select syntax, embedding, every filter, logic trees, ordering,
+// ranges, counts, single / maybeSingle, CSV, views and HEAD.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceClient } from '../testing.ts';
+import { admin, ddl } from './spec-fixtures.ts';
+
+const db = serviceClient();
+
+beforeAll(async () => {
+	await ddl(`
+		drop table if exists public.rest_spec_read_messages, public.rest_spec_read_bots cascade;
+		create table public.rest_spec_read_bots (
+			id int primary key,
+			name text not null unique,
+			tags text[] not null default '{}',
+			settings jsonb,
+			score numeric,
+			description text,
+			search tsvector generated always as (to_tsvector('english', coalesce(description, ''))) stored,
+			active_hours int4range,
+			created_at timestamptz not null default now()
+		);
+		create table public.rest_spec_read_messages (
+			id int primary key,
+			bot_id int not null references public.rest_spec_read_bots (id) on delete cascade,
+			reply_to int references public.rest_spec_read_bots (id),
+			body text not null,
+			tokens int
+		);
+		create view public.rest_spec_read_bot_names as select id, upper(name) as name from public.rest_spec_read_bots;
+		insert into public.rest_spec_read_bots (id, name, tags, settings, score, description, active_hours) values
+			(1, 'alpha', '{sales,web}', '{"model": {"name": "gpt", "size": 4}, "lang": "en"}', 9.5, 'The quick brown foxes jumped', '[8,18)'),
+			(2, 'beta', '{support}', '{"model": {"name": "claude", "size": 3}, "lang": "fr"}', 7, 'Lazy dogs sleeping all day', '[0,24)'),
+			(3, 'gamma', '{}', null, null, 'Quick answers for support', '[20,23)'),
+			(4, 'Delta', '{web}', '{"lang": "en"}', 3.25, null, null);
+		insert into public.rest_spec_read_messages (id, bot_id, reply_to, body, tokens) values
+			(1, 1, null, 'hello', 10), (2, 1, 2, 'world', 20), (3, 2, null, 'bonjour', null);
+	`);
+});
+
+afterAll(async () => {
+	await admin.unsafe(`drop table if exists public.rest_spec_read_messages, public.rest_spec_read_bots cascade`);
+	await admin.end();
+});
+
+const ids = (rows: { id: number }[] | null) => (rows ?? []).map((r) => r.id).sort((a, b) => a - b);
+
+describe('select', () => {
+	it('returns the named columns, aliases, casts and JSON paths', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_bots')
+			.select('id, label:name, score::text, settings->model->>name, lang:settings->>lang, model:settings->model')
+			.eq('id', 1)
+			.single();
+		expect(error).toBeNull();
+		expect(data).toEqual({
+			id: 1,
+			label: 'alpha',
+			score: '9.5',
+			name: 'gpt',
+			lang: 'en',
+			model: { name: 'gpt', size: 4 }
+		});
+	});
+
+	it('returns every column for select()', async () => {
+		const { data } = await db.from('rest_spec_read_bots').select().eq('id', 2);
+		expect(data?.[0]).toMatchObject({ id: 2, name: 'beta', tags: ['support'], score: 7 });
+	});
+
+	it('embeds a many-to-one parent and one-to-many children through foreign keys', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_messages')
+			.select('body, bot:bot_id(name), author:rest_spec_read_bots!bot_id(id)')
+			.eq('id', 1)
+			.single();
+		expect(error).toBeNull();
+		expect(data).toEqual({ body: 'hello', bot: { name: 'alpha' }, author: { id: 1 } });
+
+		const parents = await db
+			.from('rest_spec_read_bots')
+			.select('name, messages:rest_spec_read_messages!bot_id(body)')
+			.in('id', [1, 3])
+			.order('id');
+		expect(parents.data).toEqual([
+			{ name: 'alpha', messages: [{ body: 'hello' }, { body: 'world' }] },
+			{ name: 'gamma', messages: [] }
+		]);
+	});
+
+	it('keeps only parents with matching children for !inner, and filters embedded rows', async () => {
+		const { data } = await db
+			.from('rest_spec_read_bots')
+			.select('id, rest_spec_read_messages!bot_id!inner(body)')
+			.eq('rest_spec_read_messages.body', 'bonjour');
+		expect(data).toEqual([{ id: 2, rest_spec_read_messages: [{ body: 'bonjour' }] }]);
+	});
+
+	it('says which relationships exist when an embed is ambiguous or missing', async () => {
+		const ambiguous = await db.from('rest_spec_read_bots').select('id, rest_spec_read_messages(body)');
+		expect(ambiguous.status).toBe(300);
+		expect(ambiguous.error?.code).toBe('PGRST201');
+		const missing = await db.from('rest_spec_read_bots').select('id, rest_spec_read_bot_names(name)');
+		expect(missing.status).toBe(400);
+		expect(missing.error?.code).toBe('PGRST200');
+	});
+
+	it('reads views', async () => {
+		const { data } = await db.from('rest_spec_read_bot_names').select('name').eq('id', 2);
+		expect(data).toEqual([{ name: 'BETA' }]);
+	});
+});
+
+describe('filters', () => {
+	const bots = () => db.from('rest_spec_read_bots').select('id');
+	const cases: [string, () => PromiseLike<{ data: { id: number }[] | null; error: unknown }>, number[]][] = [
+		['eq', () => bots().eq('name', 'beta'), [2]],
+		['neq', () => bots().neq('name', 'beta'), [1, 3, 4]],
+		['gt', () => bots().gt('score', 7), [1]],
+		['gte', () => bots().gte('score', 7), [1, 2]],
+		['lt', () => bots().lt('score', 7), [4]],
+		['lte', () => bots().lte('score', 7), [2, 4]],
+		['like', () => bots().like('name', '%et%'), [2]],
+		['ilike', () => bots().ilike('name', 'd%'), [4]],
+		['likeAnyOf', () => bots().likeAnyOf('name', ['a%', 'b%']), [1, 2]],
+		['ilikeAllOf', () => bots().ilikeAllOf('name', ['%A%', '%L%']), [1, 4]],
+		['match (regex)', () => bots().filter('name', 'match', '^[ab]'), [1, 2]],
+		['in', () => bots().in('id', [1, 3, 9]), [1, 3]],
+		['in with quoted text', () => bots().in('name', ['alpha', 'with,comma']), [1]],
+		['is null', () => bots().is('score', null), [3]],
+		['not is null', () => bots().not('score', 'is', null), [1, 2, 4]],
+		['contains (array)', () => bots().contains('tags', ['web']), [1, 4]],
+		['containedBy (array)', () => bots().containedBy('tags', ['web', 'sales']), [1, 3, 4]],
+		['contains (jsonb)', () => bots().contains('settings', { lang: 'en' }), [1, 4]],
+		['overlaps', () => bots().overlaps('tags', ['support', 'sales']), [1, 2]],
+		['rangeGt', () => bots().rangeGt('active_hours', '[0,19)'), [3]],
+		['rangeAdjacent', () => bots().rangeAdjacent('active_hours', '[18,20)'), [1, 3]],
+		['textSearch (fts with config)', () => bots().textSearch('search', 'quick & fox', { config: 'english' }), [1]],
+		['textSearch plain', () => bots().textSearch('search', 'quick answers', { type: 'plain' }), [3]],
+		['textSearch phrase', () => bots().textSearch('search', 'lazy dogs', { type: 'phrase' }), [2]],
+		['textSearch websearch', () => bots().textSearch('search', 'quick -fox', { type: 'websearch' }), [3]],
+		['not eq', () => bots().not('name', 'eq', 'alpha'), [2, 3, 4]],
+		['not in', () => bots().not('id', 'in', '(1,2)'), [3, 4]],
+		['JSON path', () => bots().eq('settings->model->>name', 'claude'), [2]],
+		['isDistinct', () => bots().isDistinct('score', 7), [1, 3, 4]],
+		['match() object', () => bots().match({ name: 'alpha', score: 9.5 }), [1]],
+		['or', () => bots().or('name.eq.beta,score.gt.9'), [1, 2]],
+		['or with nested and', () => bots().or('id.eq.4,and(score.gte.7,tags.cs.{support})'), [2, 4]],
+		['or with nested not.and', () => bots().or('not.and(id.gt.1,id.lt.4),score.is.null'), [1, 3, 4]],
+		['multiple filters combine with and', () => bots().gt('id', 1).lt('id', 4), [2, 3]]
+	];
+	for (const [name, run, expected] of cases) {
+		it(`${name} returns the matching rows`, async () => {
+			const { data, error } = await run();
+			expect(error).toBeNull();
+			expect(ids(data)).toEqual(expected);
+		});
+	}
+});
+
+describe('order, ranges and counts', () => {
+	it('orders by several columns with nulls placement', async () => {
+		const { data } = await db
+			.from('rest_spec_read_bots')
+			.select('id')
+			.order('score', { ascending: false, nullsFirst: true })
+			.order('id');
+		expect(data?.map((r) => r.id)).toEqual([3, 1, 2, 4]);
+		const last = await db.from('rest_spec_read_bots').select('id').order('score', { ascending: true, nullsFirst: false });
+		expect(last.data?.map((r) => r.id)).toEqual([4, 2, 1, 3]);
+	});
+
+	it('pages with range() and limit()', async () => {
+		const { data } = await db.from('rest_spec_read_bots').select('id').order('id').range(1, 2);
+		expect(data?.map((r) => r.id)).toEqual([2, 3]);
+		const limited = await db.from('rest_spec_read_bots').select('id').order('id', { ascending: false }).limit(1);
+		expect(limited.data).toEqual([{ id: 4 }]);
+	});
+
+	it('counts exactly with a partial page as 206', async () => {
+		const { data, count, status } = await db
+			.from('rest_spec_read_bots')
+			.select('id', { count: 'exact' })
+			.order('id')
+			.range(0, 1);
+		expect(data).toHaveLength(2);
+		expect(count).toBe(4);
+		expect(status).toBe(206);
+		const full = await db.from('rest_spec_read_bots').select('id', { count: 'exact' }).gt('id', 2);
+		expect([full.count, full.status]).toEqual([2, 200]);
+	});
+
+	it('answers planned and estimated counts', async () => {
+		const planned = await db.from('rest_spec_read_bots').select('id', { count: 'planned' });
+		expect(planned.count).toEqual(expect.any(Number));
+		const estimated = await db.from('rest_spec_read_bots').select('id', { count: 'estimated' });
+		expect(estimated.count).toBe(4);
+	});
+
+	it('counts without rows for head requests', async () => {
+		const { data, count } = await db.from('rest_spec_read_bots').select('*', { count: 'exact', head: true }).lt('id', 3);
+		expect(data).toBeNull();
+		expect(count).toBe(2);
+	});
+
+	it('refuses a range past the end', async () => {
+		const { error, status } = await db.from('rest_spec_read_bots').select('id', { count: 'exact' }).range(10, 12);
+		expect(status).toBe(416);
+		expect(error?.code).toBe('PGRST103');
+	});
+});
+
+describe('single, maybeSingle and CSV', () => {
+	it('single() returns one object, and 406 PGRST116 otherwise', async () => {
+		const one = await db.from('rest_spec_read_bots').select('name').eq('id', 3).single();
+		expect(one.data).toEqual({ name: 'gamma' });
+		const none = await db.from('rest_spec_read_bots').select('name').eq('id', 99).single();
+		expect(none.status).toBe(406);
+		expect(none.error?.code).toBe('PGRST116');
+		const many = await db.from('rest_spec_read_bots').select('name').single();
+		expect(many.error?.code).toBe('PGRST116');
+	});
+
+	it('maybeSingle() returns null for no rows and an error for several', async () => {
+		const none = await db.from('rest_spec_read_bots').select('name').eq('id', 99).maybeSingle();
+		expect(none).toMatchObject({ data: null, error: null });
+		const one = await db.from('rest_spec_read_bots').select('name').eq('id', 1).maybeSingle();
+		expect(one.data).toEqual({ name: 'alpha' });
+		const many = await db.from('rest_spec_read_bots').select('name').maybeSingle();
+		expect(many.error?.code).toBe('PGRST116');
+	});
+
+	it('csv() returns a header and quoted rows', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_bots')
+			.select('id, name, tags, score')
+			.in('id', [1, 3])
+			.order('id')
+			.csv();
+		expect(error).toBeNull();
+		expect(data).toBe('id,name,tags,score\n1,alpha,"[""sales"",""web""]",9.5\n3,gamma,[],');
+	});
+});

@@ -1,0 +1,40 @@
+// Shared setup for the REST specs: a superuser connection for fixtures, and clients that
+// carry a given JWT the way a signed-in browser does.
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { config } from '../config.ts';
+import { signLegacy } from '../jwt.ts';
+import { adminSql } from '../testing.ts';
+
+export const admin = adminSql();
+
+/** Runs fixture DDL; the service's schema cache follows through `notify pgrst`. */
+export async function ddl(text: string): Promise<void> {
+	await admin.unsafe(text);
+	await admin.unsafe(`notify pgrst, 'reload schema'`);
+	// Give the notification a moment to reach the service before the first request.
+	await new Promise((r) => setTimeout(r, 150));
+}
+
+/** A client whose requests carry `token` as the bearer, with the anon key as apikey. */
+export function clientWithToken(token: string): SupabaseClient {
+	return createClient(config.api.url, config.keys.anon, {
+		auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+		global: { headers: { Authorization: `Bearer ${token}` } }
+	});
+}
+
+/** An access token for a signed-in user, with the claims GoTrue issues. */
+export function userToken(sub: string, expiresIn = 3600): Promise<string> {
+	const now = Math.floor(Date.now() / 1000);
+	return signLegacy({
+		sub,
+		role: 'authenticated',
+		aud: 'authenticated',
+		iat: now,
+		exp: now + expiresIn,
+		email: `${sub.slice(0, 8)}@example.test`,
+		app_metadata: { provider: 'email' },
+		user_metadata: {},
+		is_anonymous: false
+	});
+}
