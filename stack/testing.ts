@@ -2,6 +2,8 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
+import { request as httpRequest } from 'node:http';
+import { Readable } from 'node:stream';
 import { config } from './config.ts';
 
 // Node 20 has no global WebSocket, which realtime-js needs as soon as a client is created.
@@ -27,4 +29,48 @@ let counter = 0;
 /** A unique address per call, so reruns never collide with users of an earlier run. */
 export function uniqueEmail(prefix = 'user'): string {
 	return `${prefix}-${Date.now().toString(36)}-${process.pid}-${counter++}@example.test`;
+}
+
+/** A new user, signed up and signed in; `client` carries the user's session. */
+export async function signUpAndSignIn(options: { password?: string; data?: Record<string, unknown> } = {}) {
+	const email = uniqueEmail();
+	const password = options.password ?? 'correct-horse-battery';
+	const client = anonClient();
+	const { data, error } = await client.auth.signUp({ email, password, options: { data: options.data } });
+	if (error || !data.session || !data.user) throw new Error(`sign up failed: ${error?.message}`);
+	return { client, email, password, user: data.user, session: data.session };
+}
+
+/**
+ * An anon client whose requests leave from the given loopback address (127.x.y.z), so a test
+ * can act as a distinct client address (e.g. for per-address rate limits).
+ */
+export function anonClientFrom(localAddress: string): SupabaseClient {
+	return createClient(config.api.url, config.keys.anon, { ...noSession, global: { fetch: fetchFrom(localAddress) } });
+}
+
+function fetchFrom(localAddress: string): typeof fetch {
+	return async (input, init) => {
+		const request = new Request(input, init);
+		const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+		return new Promise<Response>((resolve, reject) => {
+			const req = httpRequest(
+				request.url,
+				{ method: request.method, headers: Object.fromEntries(request.headers), localAddress },
+				(res) => {
+					const headers = new Headers();
+					for (const [k, v] of Object.entries(res.headers)) {
+						for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
+					}
+					const status = res.statusCode ?? 500;
+					const noBody = status === 204 || status === 304 || request.method === 'HEAD';
+					resolve(
+						new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream), { status, headers })
+					);
+				}
+			);
+			req.on('error', reject);
+			req.end(body);
+		});
+	};
 }
