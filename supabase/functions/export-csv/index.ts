@@ -43,45 +43,63 @@ const filters = z
 	});
 
 type Filters = z.infer<typeof filters>;
-type Column = [name: string, text?: 'text'];
+// Filter values reach COPY (which takes no bind parameters) as transaction-local settings,
+// set with bound parameters, so no value is ever spliced into SQL text.
+const bot = `current_setting('botflow.export_bot')::uuid`;
+const from = `current_setting('botflow.export_from')::timestamptz`;
+const to = `current_setting('botflow.export_to')::timestamptz`;
+const status = `nullif(current_setting('botflow.export_status'), '')`;
+const channel = `nullif(current_setting('botflow.export_channel'), '')`;
+const search = `nullif(current_setting('botflow.export_search'), '')`;
+const safe = sqlNeutralise;
 
-/** What each kind exports: the dashboard's SQL function and its columns (text ones neutralised). */
-const kinds: Record<Filters['kind'], { source: string; columns: Column[] }> = {
-	conversations: {
-		source: `public.export_conversations(
-			current_setting('botflow.export_bot')::uuid,
-			current_setting('botflow.export_from')::timestamptz,
-			current_setting('botflow.export_to')::timestamptz,
-			nullif(current_setting('botflow.export_status'), ''),
-			nullif(current_setting('botflow.export_channel'), ''),
-			nullif(current_setting('botflow.export_search'), ''))`,
-		columns: [['external_id', 'text']]
-	},
-	messages: {
-		source: `public.export_messages(
-			current_setting('botflow.export_bot')::uuid,
-			current_setting('botflow.export_from')::timestamptz,
-			current_setting('botflow.export_to')::timestamptz,
-			nullif(current_setting('botflow.export_status'), ''),
-			nullif(current_setting('botflow.export_channel'), ''),
-			nullif(current_setting('botflow.export_search'), ''))`,
-		columns: [['content', 'text']]
-	},
-	daily: {
-		source: `public.export_daily(
-			current_setting('botflow.export_bot')::uuid,
-			current_setting('botflow.export_from')::timestamptz,
-			current_setting('botflow.export_to')::timestamptz)`,
-		columns: [['day']]
-	}
+/** What each kind exports. Text cells a bot or end user wrote are neutralised. */
+const queries: Record<Filters['kind'], string> = {
+	conversations: `
+		select ${safe('c.external_id')} as conversation_id, c.channel, ${safe('c.end_user_id')} as end_user_id,
+			c.status, c.started_at, c.last_message_at, c.ended_at, c.handed_off_at,
+			m.messages, m.user_messages, m.bot_messages, m.failed_replies, m.avg_response_time_ms,
+			m.tokens_in, m.tokens_out, m.cost_usd
+		from public.conversations c
+		cross join lateral (
+			select count(*) as messages,
+				count(*) filter (where x.role = 'user') as user_messages,
+				count(*) filter (where x.role = 'bot') as bot_messages,
+				count(*) filter (where x.success = false) as failed_replies,
+				round(avg(x.response_time_ms)) as avg_response_time_ms,
+				coalesce(sum(x.tokens_in), 0) as tokens_in, coalesce(sum(x.tokens_out), 0) as tokens_out,
+				coalesce(sum(x.cost_usd), 0) as cost_usd
+			from public.messages x where x.conversation_id = c.id and x.bot_id = c.bot_id
+		) m
+		where c.bot_id = ${bot} and c.started_at >= ${from} and c.started_at < ${to}
+			and (${status} is null or c.status = ${status})
+			and (${channel} is null or c.channel = ${channel})
+			and (${search} is null or exists (
+				select 1 from public.messages x
+				where x.conversation_id = c.id and x.bot_id = c.bot_id
+					and x.search_vector @@ websearch_to_tsquery('simple', ${search})))
+		order by c.started_at, c.id`,
+	messages: `
+		select ${safe('c.external_id')} as conversation_id, ${safe('m.external_id')} as message_id, m.role,
+			${safe('m.content')} as content, m.sent_at, m.response_time_ms, m.success,
+			${safe('m.error_code')} as error_code, ${safe('m.intent')} as intent, ${safe('m.model')} as model,
+			m.tokens_in, m.tokens_out, m.cost_usd, c.channel, c.status as conversation_status
+		from public.messages m
+		join public.conversations c on c.id = m.conversation_id and c.bot_id = m.bot_id
+		where m.bot_id = ${bot} and m.sent_at >= ${from} and m.sent_at < ${to}
+			and (${status} is null or c.status = ${status})
+			and (${channel} is null or c.channel = ${channel})
+			and (${search} is null or m.search_vector @@ websearch_to_tsquery('simple', ${search}))
+		order by m.sent_at, m.id`,
+	daily: `
+		select d.*
+		from public.bot_performance_metrics d
+		where d.bot_id = ${bot} and d.day_start >= ${from} and d.day_start < ${to}
+		order by d.day`
 };
 
 function copySql(kind: Filters['kind']): string {
-	const { source, columns } = kinds[kind];
-	const list = columns
-		.map(([name, text]) => (text ? `${sqlNeutralise(`r.${name}`)} as ${name}` : `r.${name}`))
-		.join(', ');
-	return `copy (select ${list} from ${source} r) to stdout (format csv, header true)`;
+	return `copy (${queries[kind]}) to stdout (format csv, header true)`;
 }
 
 function slug(text: string): string {
