@@ -75,21 +75,20 @@ interface Shape {
 	location?: { table: string; pk: string[] };
 }
 
+/**
+ * Reads the body up to maxBodyBytes. A larger body is drained (not kept) before the 413 so
+ * the client, still uploading, reads the answer instead of a reset connection.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
 	return new Promise((resolve, reject) => {
-		const declared = Number(req.headers['content-length'] ?? 0);
-		if (declared > maxBodyBytes) return reject(tooLarge());
 		const chunks: Buffer[] = [];
 		let size = 0;
 		req.on('data', (chunk: Buffer) => {
 			size += chunk.length;
-			if (size > maxBodyBytes) {
-				req.removeAllListeners('data');
-				req.resume();
-				reject(tooLarge());
-			} else chunks.push(chunk);
+			if (size <= maxBodyBytes) chunks.push(chunk);
+			else if (size > maxBodyBytes * 8) req.destroy();
 		});
-		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.on('end', () => (size > maxBodyBytes ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
 		req.on('error', reject);
 	});
 }
@@ -568,7 +567,6 @@ export function createRestHandler(): HttpService {
 				return;
 			}
 			res.writeHead(err.status, { 'content-type': jsonType, ...err.headers }).end(err.body());
-			if (err.status === 413) req.destroy();
 		}
 	}
 

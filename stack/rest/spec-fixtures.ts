@@ -1,6 +1,7 @@
 // Shared setup for the REST specs: a superuser connection for fixtures, and clients that
 // carry a given JWT the way a signed-in browser does.
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
 import { config } from '../config.ts';
 import { signLegacy } from '../jwt.ts';
 import { adminSql } from '../testing.ts';
@@ -19,6 +20,8 @@ export async function ddl(text: string): Promise<void> {
 export function clientWithToken(token: string): SupabaseClient {
 	return createClient(config.api.url, config.keys.anon, {
 		auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+		// Node 20 has no global WebSocket, which realtime-js wants when a client is created.
+		realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
 		global: { headers: { Authorization: `Bearer ${token}` } }
 	});
 }
