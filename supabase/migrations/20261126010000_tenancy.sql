@@ -12,8 +12,8 @@
 create schema if not exists private;
 -- Policies run the predicate helpers as the querying role, so it needs usage (not the tables).
 grant usage on schema private to authenticated, service_role;
--- Nothing in `private` is callable unless granted function by function.
-alter default privileges in schema private revoke execute on functions from public;
+-- Functions are executable by PUBLIC by default: every function below revokes that and
+-- grants only the roles that need it.
 
 create or replace function private.is_valid_timezone(p_name text)
 returns boolean

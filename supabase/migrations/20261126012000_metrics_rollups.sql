@@ -1,0 +1,920 @@
+-- Metrics: the three rollup tables the dashboard reads (conversation_metrics,
+-- bot_performance_metrics, usage_analytics) plus usage_breakdowns, and the SQL that keeps them.
+--
+-- Latency histograms: response times go into 161 fixed, log-spaced buckets, 8 per doubling.
+-- Bucket 1 holds [0, 2^(1/8)) ms, bucket k holds [2^((k-1)/8), 2^(k/8)) ms, bucket 161 holds
+-- everything from 2^20 ms (about 17.5 minutes). Histograms are int[161] and merge by adding,
+-- so a percentile over any range is exact at bucket resolution: the reported value is the
+-- upper bound of the bucket holding the true percentile, at most 9.05 % (2^(1/8)) above it.
+--
+-- Rollups: hours are UTC hours; days are the bot's local days (date_trunc in its time zone,
+-- so a DST day has 23 or 25 hours). The hourly job recomputes from raw rows every hour between
+-- its watermark and the current hour, plus every "dirty" hour a late event or a conversation
+-- change touched (recorded by statement triggers on the raw tables), then upserts. Recomputing
+-- whole hours makes a run idempotent; a run after downtime catches up the whole gap; moving the
+-- watermark back recomputes what it passes again. Both jobs take an advisory lock and skip
+-- when another run holds it. The daily job recomputes the local days the hourly job marked, once
+-- the day is over.
+
+-- =====================================================================================
+-- Histogram helpers
+-- =====================================================================================
+create or replace function private.latency_bucket(p_ms integer)
+returns integer
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+	select case when p_ms is null then null
+		else least(161, 1 + floor(8 * ln(greatest(p_ms, 1)::float8) / ln(2::float8))::integer) end
+$$;
+comment on function private.latency_bucket(integer) is
+	'Histogram bucket (1..161) of a response time in ms: 8 log-spaced buckets per doubling.';
+
+create or replace function private.latency_bucket_upper_ms(p_bucket integer)
+returns numeric
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+	-- The open-ended last bucket reports its lower bound.
+	select round(power(2::numeric, least(p_bucket, 160) / 8.0), 1)
+$$;
+comment on function private.latency_bucket_upper_ms(integer) is
+	'Upper bound in ms of a histogram bucket: what percentiles report (bucket 161 reports 2^20 ms).';
+
+create or replace function private.histogram_of(p_buckets integer[])
+returns integer[]
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+declare
+	v_histogram integer[] := array_fill(0, array[161]);
+	v_bucket integer;
+begin
+	-- A loop over a local array updates in place: several times faster than a set-based count.
+	if p_buckets is not null then
+		foreach v_bucket in array p_buckets loop
+			if v_bucket is not null then
+				v_histogram[v_bucket] := v_histogram[v_bucket] + 1;
+			end if;
+		end loop;
+	end if;
+	return v_histogram;
+end
+$$;
+comment on function private.histogram_of(integer[]) is 'Histogram (int[161]) of a list of bucket numbers.';
+
+create or replace function private.histogram_fold(p_histograms integer[])
+returns integer[]
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+	-- array_agg of int[161] rows is a 2-D array; unnest flattens it row by row.
+	select case when p_histograms is null then private.histogram_of('{}')
+	else (
+		select array_agg(s order by k)
+		from (
+			select ((n - 1) % 161 + 1)::integer k, sum(v)::integer s
+			from unnest(p_histograms) with ordinality u(v, n)
+			group by 1
+		) x
+	) end
+$$;
+comment on function private.histogram_fold(integer[]) is
+	'Merges histograms: private.histogram_fold(array_agg(latency_histogram)) adds them bucket by bucket.';
+
+create or replace function private.histogram_percentile(p_histogram integer[], p_fraction float8)
+returns numeric
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+	-- The value at rank ceil(p * n), as percentile_disc defines it, at bucket resolution.
+	select private.latency_bucket_upper_ms(min(k)::integer)
+	from (
+		select k, sum(v) over (order by k) cum, sum(v) over () total
+		from unnest(p_histogram) with ordinality u(v, k)
+	) x
+	where total > 0 and cum >= greatest(1, ceil(p_fraction * total))
+$$;
+comment on function private.histogram_percentile(integer[], float8) is
+	'Percentile (0..1) of a histogram in ms: the upper bound of the bucket holding it; null when empty.';
+
+create or replace function private.bucket_start(p_at timestamptz, p_grain text, p_timezone text)
+returns timestamptz
+language sql
+stable
+parallel safe
+set search_path = ''
+as $$
+	select case p_grain
+		when 'hour' then date_trunc('hour', p_at, 'UTC')
+		else date_trunc(p_grain, p_at, p_timezone)
+	end
+$$;
+comment on function private.bucket_start(timestamptz, text, text) is
+	'Start of the hour (UTC) or of the local day / week / month (bot time zone) containing a time.';
+
+create or replace function private.local_day_end(p_day_start timestamptz, p_timezone text)
+returns timestamptz
+language sql
+stable
+parallel safe
+set search_path = ''
+as $$
+	select ((p_day_start at time zone p_timezone) + interval '1 day') at time zone p_timezone
+$$;
+comment on function private.local_day_end(timestamptz, text) is
+	'The next local midnight after a local midnight (23 or 25 hours later on DST days).';
+
+-- =====================================================================================
+-- Rollup tables
+-- =====================================================================================
+create table public.usage_analytics (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	hour_start timestamptz not null,
+	messages integer not null default 0,
+	user_messages integer not null default 0,
+	bot_messages integer not null default 0,
+	conversations_started integer not null default 0,
+	conversations_resolved integer not null default 0,
+	conversations_abandoned integer not null default 0,
+	conversations_handed_off integer not null default 0,
+	conversations_active integer not null default 0,
+	active_end_users integer not null default 0,
+	tokens_in bigint not null default 0,
+	tokens_out bigint not null default 0,
+	cost_usd numeric(16, 6) not null default 0,
+	replies integer not null default 0,
+	failed_replies integer not null default 0,
+	response_time_count integer not null default 0,
+	response_time_sum_ms bigint not null default 0,
+	latency_histogram integer[] not null default private.histogram_of('{}')
+		check (cardinality(latency_histogram) = 161),
+	rolled_up_at timestamptz not null default now(),
+	primary key (bot_id, hour_start)
+);
+comment on table public.usage_analytics is
+	'Per bot per UTC hour: volume, conversations, users, tokens, cost, errors and a latency histogram. Kept after raw data expires.';
+comment on column public.usage_analytics.bot_id is 'The bot.';
+comment on column public.usage_analytics.hour_start is 'Start of the UTC hour.';
+comment on column public.usage_analytics.messages is 'Messages sent in the hour (all roles).';
+comment on column public.usage_analytics.user_messages is 'Messages from end users.';
+comment on column public.usage_analytics.bot_messages is 'Messages from the bot.';
+comment on column public.usage_analytics.conversations_started is 'Conversations that started in the hour.';
+comment on column public.usage_analytics.conversations_resolved is 'Conversations completed by the bot in the hour.';
+comment on column public.usage_analytics.conversations_abandoned is 'Conversations the end user abandoned in the hour.';
+comment on column public.usage_analytics.conversations_handed_off is 'Conversations handed off to a human in the hour.';
+comment on column public.usage_analytics.conversations_active is
+	'Distinct conversations with a message in the hour (not additive across hours).';
+comment on column public.usage_analytics.active_end_users is
+	'Distinct end users with a message in the hour (not additive across hours).';
+comment on column public.usage_analytics.tokens_in is 'Prompt tokens.';
+comment on column public.usage_analytics.tokens_out is 'Completion tokens.';
+comment on column public.usage_analytics.cost_usd is 'Cost in US dollars.';
+comment on column public.usage_analytics.replies is 'Bot replies with a known outcome (success true or false).';
+comment on column public.usage_analytics.failed_replies is 'Bot replies that failed (errors).';
+comment on column public.usage_analytics.response_time_count is 'Bot replies with a response time.';
+comment on column public.usage_analytics.response_time_sum_ms is 'Sum of those response times, for averages.';
+comment on column public.usage_analytics.latency_histogram is
+	'Response-time histogram, int[161], 8 log-spaced buckets per doubling from 1 ms (see private.latency_bucket).';
+comment on column public.usage_analytics.rolled_up_at is 'When the hourly rollup last wrote this row.';
+
+create table public.bot_performance_metrics (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	day date not null,
+	day_start timestamptz not null,
+	day_end timestamptz not null,
+	messages integer not null default 0,
+	user_messages integer not null default 0,
+	bot_messages integer not null default 0,
+	conversations_started integer not null default 0,
+	conversations_resolved integer not null default 0,
+	conversations_abandoned integer not null default 0,
+	conversations_handed_off integer not null default 0,
+	conversations_active integer not null default 0,
+	unique_end_users integer not null default 0,
+	tokens_in bigint not null default 0,
+	tokens_out bigint not null default 0,
+	cost_usd numeric(16, 6) not null default 0,
+	replies integer not null default 0,
+	failed_replies integer not null default 0,
+	response_time_count integer not null default 0,
+	response_time_sum_ms bigint not null default 0,
+	latency_histogram integer[] not null default private.histogram_of('{}')
+		check (cardinality(latency_histogram) = 161),
+	rolled_up_at timestamptz not null default now(),
+	primary key (bot_id, day)
+);
+comment on table public.bot_performance_metrics is
+	'Per bot per local day (the bot''s time zone, DST-correct): KPIs and engagement. Kept after raw data expires.';
+comment on column public.bot_performance_metrics.bot_id is 'The bot.';
+comment on column public.bot_performance_metrics.day is 'Local calendar date in the bot''s time zone.';
+comment on column public.bot_performance_metrics.day_start is 'Local midnight starting the day, as an instant.';
+comment on column public.bot_performance_metrics.day_end is 'Next local midnight (23 or 25 hours later on DST days).';
+comment on column public.bot_performance_metrics.messages is 'Messages sent that day (all roles).';
+comment on column public.bot_performance_metrics.user_messages is 'Messages from end users.';
+comment on column public.bot_performance_metrics.bot_messages is 'Messages from the bot.';
+comment on column public.bot_performance_metrics.conversations_started is 'Conversations started that day.';
+comment on column public.bot_performance_metrics.conversations_resolved is 'Conversations completed by the bot that day.';
+comment on column public.bot_performance_metrics.conversations_abandoned is 'Conversations abandoned that day.';
+comment on column public.bot_performance_metrics.conversations_handed_off is 'Conversations handed off to a human that day.';
+comment on column public.bot_performance_metrics.conversations_active is 'Distinct conversations with a message that day.';
+comment on column public.bot_performance_metrics.unique_end_users is 'Distinct end users with a message that day (engagement).';
+comment on column public.bot_performance_metrics.tokens_in is 'Prompt tokens.';
+comment on column public.bot_performance_metrics.tokens_out is 'Completion tokens.';
+comment on column public.bot_performance_metrics.cost_usd is 'Cost in US dollars.';
+comment on column public.bot_performance_metrics.replies is 'Bot replies with a known outcome.';
+comment on column public.bot_performance_metrics.failed_replies is 'Bot replies that failed (errors).';
+comment on column public.bot_performance_metrics.response_time_count is 'Bot replies with a response time.';
+comment on column public.bot_performance_metrics.response_time_sum_ms is 'Sum of those response times, for averages.';
+comment on column public.bot_performance_metrics.latency_histogram is
+	'Response-time histogram, int[161] (see usage_analytics.latency_histogram).';
+comment on column public.bot_performance_metrics.rolled_up_at is 'When the daily rollup last wrote this row.';
+
+create table public.usage_breakdowns (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	hour_start timestamptz not null,
+	dimension text not null check (dimension in ('channel', 'intent', 'model')),
+	value text not null,
+	messages integer not null default 0,
+	replies integer not null default 0,
+	failed_replies integer not null default 0,
+	tokens_in bigint not null default 0,
+	tokens_out bigint not null default 0,
+	cost_usd numeric(16, 6) not null default 0,
+	response_time_count integer not null default 0,
+	response_time_sum_ms bigint not null default 0,
+	latency_histogram integer[] not null default private.histogram_of('{}')
+		check (cardinality(latency_histogram) = 161),
+	rolled_up_at timestamptz not null default now(),
+	primary key (bot_id, hour_start, dimension, value)
+);
+comment on table public.usage_breakdowns is
+	'Per bot per UTC hour, split by channel, intent or model: what the breakdown charts read.';
+comment on column public.usage_breakdowns.bot_id is 'The bot.';
+comment on column public.usage_breakdowns.hour_start is 'Start of the UTC hour.';
+comment on column public.usage_breakdowns.dimension is 'What the split is by: channel, intent or model.';
+comment on column public.usage_breakdowns.value is 'The channel, intent or model (''unknown'' when the message had none).';
+comment on column public.usage_breakdowns.messages is 'Messages with this value.';
+comment on column public.usage_breakdowns.replies is 'Bot replies with a known outcome.';
+comment on column public.usage_breakdowns.failed_replies is 'Bot replies that failed.';
+comment on column public.usage_breakdowns.tokens_in is 'Prompt tokens.';
+comment on column public.usage_breakdowns.tokens_out is 'Completion tokens.';
+comment on column public.usage_breakdowns.cost_usd is 'Cost in US dollars.';
+comment on column public.usage_breakdowns.response_time_count is 'Bot replies with a response time.';
+comment on column public.usage_breakdowns.response_time_sum_ms is 'Sum of those response times.';
+comment on column public.usage_breakdowns.latency_histogram is 'Response-time histogram, int[161].';
+comment on column public.usage_breakdowns.rolled_up_at is 'When the hourly rollup last wrote this row.';
+
+-- No foreign key to conversations on purpose: the metrics outlive the raw conversation.
+create table public.conversation_metrics (
+	conversation_id uuid primary key,
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	started_at timestamptz not null,
+	status text not null,
+	channel text not null,
+	messages integer not null default 0,
+	user_messages integer not null default 0,
+	bot_messages integer not null default 0,
+	first_response_ms integer,
+	response_p50_ms numeric,
+	response_p95_ms numeric,
+	replies integer not null default 0,
+	failed_replies integer not null default 0,
+	success_rate numeric,
+	tokens_in bigint not null default 0,
+	tokens_out bigint not null default 0,
+	cost_usd numeric(16, 6) not null default 0,
+	duration_seconds numeric,
+	resolved boolean not null default false,
+	handed_off boolean not null default false,
+	rolled_up_at timestamptz not null default now()
+);
+comment on table public.conversation_metrics is
+	'Per conversation: counts, response times, success, tokens, cost, duration and outcome. Kept after the raw conversation expires.';
+comment on column public.conversation_metrics.conversation_id is 'The conversation (conversations.id while it is retained).';
+comment on column public.conversation_metrics.bot_id is 'The bot.';
+comment on column public.conversation_metrics.started_at is 'When the conversation started.';
+comment on column public.conversation_metrics.status is 'Status at the last rollup: active, completed, abandoned or handed_off.';
+comment on column public.conversation_metrics.channel is 'Channel of the conversation.';
+comment on column public.conversation_metrics.messages is 'Messages in the conversation.';
+comment on column public.conversation_metrics.user_messages is 'Messages from the end user.';
+comment on column public.conversation_metrics.bot_messages is 'Messages from the bot.';
+comment on column public.conversation_metrics.first_response_ms is 'Response time of the bot''s first reply, in ms.';
+comment on column public.conversation_metrics.response_p50_ms is 'Median bot response time in ms (exact).';
+comment on column public.conversation_metrics.response_p95_ms is '95th percentile bot response time in ms (exact).';
+comment on column public.conversation_metrics.replies is 'Bot replies with a known outcome.';
+comment on column public.conversation_metrics.failed_replies is 'Bot replies that failed.';
+comment on column public.conversation_metrics.success_rate is 'Share of bot replies that succeeded (0..1), null without replies.';
+comment on column public.conversation_metrics.tokens_in is 'Prompt tokens.';
+comment on column public.conversation_metrics.tokens_out is 'Completion tokens.';
+comment on column public.conversation_metrics.cost_usd is 'Cost in US dollars.';
+comment on column public.conversation_metrics.duration_seconds is 'From start to end (or to the last message while active).';
+comment on column public.conversation_metrics.resolved is 'True when the bot completed it.';
+comment on column public.conversation_metrics.handed_off is 'True when it was handed off to a human.';
+comment on column public.conversation_metrics.rolled_up_at is 'When the hourly rollup last wrote this row.';
+create index conversation_metrics_bot_id_started_at_idx on public.conversation_metrics (bot_id, started_at);
+
+-- Rollups are written by the jobs only; members read them through RLS.
+alter table public.usage_analytics enable row level security;
+alter table public.bot_performance_metrics enable row level security;
+alter table public.usage_breakdowns enable row level security;
+alter table public.conversation_metrics enable row level security;
+revoke insert, update, delete, truncate on public.usage_analytics, public.bot_performance_metrics,
+	public.usage_breakdowns, public.conversation_metrics from anon, authenticated;
+
+create policy "Hourly usage is visible to members of the bot's organization"
+	on public.usage_analytics for select to authenticated
+	using (bot_id = any (array(select private.readable_bot_ids())));
+create policy "Daily performance is visible to members of the bot's organization"
+	on public.bot_performance_metrics for select to authenticated
+	using (bot_id = any (array(select private.readable_bot_ids())));
+create policy "Usage breakdowns are visible to members of the bot's organization"
+	on public.usage_breakdowns for select to authenticated
+	using (bot_id = any (array(select private.readable_bot_ids())));
+create policy "Conversation metrics are visible to members of the bot's organization"
+	on public.conversation_metrics for select to authenticated
+	using (bot_id = any (array(select private.readable_bot_ids())));
+
+-- The raw-event indexes the rollups need to find conversation outcomes by their own time.
+create index conversations_bot_id_ended_at_idx on public.conversations (bot_id, ended_at)
+	where ended_at is not null;
+create index conversations_bot_id_handed_off_at_idx on public.conversations (bot_id, handed_off_at)
+	where handed_off_at is not null;
+
+-- =====================================================================================
+-- Rollup state: watermarks and dirty marks (private)
+-- =====================================================================================
+create table private.rollup_state (
+	name text primary key check (name in ('hourly', 'daily')),
+	watermark timestamptz,
+	last_started_at timestamptz,
+	last_finished_at timestamptz,
+	last_duration_ms numeric,
+	last_rows integer
+);
+comment on table private.rollup_state is
+	'One row per rollup: everything before watermark is rolled up (hourly: UTC hours; daily: days ending by then).';
+comment on column private.rollup_state.name is 'hourly or daily.';
+comment on column private.rollup_state.watermark is 'Rolled up to here; null before the first run (start from the oldest message).';
+comment on column private.rollup_state.last_started_at is 'Start of the last run that did work.';
+comment on column private.rollup_state.last_finished_at is 'End of that run.';
+comment on column private.rollup_state.last_duration_ms is 'Its duration in ms.';
+comment on column private.rollup_state.last_rows is 'Rows it wrote.';
+insert into private.rollup_state (name) values ('hourly'), ('daily');
+
+create table private.rollup_dirty_hours (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	hour_start timestamptz not null,
+	primary key (bot_id, hour_start)
+);
+comment on table private.rollup_dirty_hours is
+	'UTC hours that received a late event or a conversation change after (or while) they were rolled up.';
+comment on column private.rollup_dirty_hours.bot_id is 'The bot.';
+comment on column private.rollup_dirty_hours.hour_start is 'Start of the UTC hour to recompute.';
+create index rollup_dirty_hours_hour_start_idx on private.rollup_dirty_hours (hour_start);
+
+create table private.rollup_dirty_days (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	day_start timestamptz not null,
+	day_end timestamptz not null,
+	primary key (bot_id, day_start)
+);
+comment on table private.rollup_dirty_days is 'Local days whose hours changed: the daily rollup recomputes them once they are over.';
+comment on column private.rollup_dirty_days.bot_id is 'The bot.';
+comment on column private.rollup_dirty_days.day_start is 'Local midnight starting the day.';
+comment on column private.rollup_dirty_days.day_end is 'Next local midnight.';
+create index rollup_dirty_days_day_end_idx on private.rollup_dirty_days (day_end);
+
+-- Marks hours that may already be rolled up. Events of the current hour are covered when the
+-- watermark passes it, except near the end of the hour, where a transaction may commit after
+-- the rollup read it: hence the 10-minute margin.
+create or replace function private.mark_dirty_hours(p_bot_ids uuid[], p_times timestamptz[])
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+	insert into private.rollup_dirty_hours (bot_id, hour_start)
+	select distinct u.bot_id, date_trunc('hour', u.at, 'UTC')
+	from unnest(p_bot_ids, p_times) u(bot_id, at)
+	where u.at is not null
+		and u.at < date_trunc('hour', clock_timestamp() + interval '10 minutes', 'UTC')
+	order by 1, 2
+	on conflict do nothing
+$$;
+comment on function private.mark_dirty_hours(uuid[], timestamptz[]) is
+	'Records (bot, hour) pairs the hourly rollup must recompute because data arrived for them late.';
+
+create or replace function private.mark_dirty_from_messages()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	perform private.mark_dirty_hours(array_agg(bot_id), array_agg(sent_at)) from new_rows;
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_messages() is 'After inserting messages: marks late hours dirty.';
+
+create or replace function private.mark_dirty_from_conversations()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	perform private.mark_dirty_hours(array_agg(c.bot_id), array_agg(c.at))
+	from (
+		select n.bot_id, t.at from new_rows n
+		cross join lateral (values (n.started_at), (n.ended_at), (n.handed_off_at)) t(at)
+	) c;
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_conversations() is
+	'After inserting or updating conversations: marks the hours of their start, end and handoff dirty.';
+
+create or replace function private.mark_dirty_from_conversation_changes()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	-- Old times too: an outcome that moved leaves its former hour to correct.
+	perform private.mark_dirty_hours(array_agg(c.bot_id), array_agg(c.at))
+	from (
+		select n.bot_id, t.at from new_rows n
+		join old_rows o on o.id = n.id
+		cross join lateral (values (n.started_at), (n.ended_at), (n.handed_off_at),
+			(o.started_at), (o.ended_at), (o.handed_off_at)) t(at)
+		where (n.status, n.started_at, n.ended_at, n.handed_off_at)
+			is distinct from (o.status, o.started_at, o.ended_at, o.handed_off_at)
+	) c;
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_conversation_changes() is
+	'After updating conversations: marks the old and new hours of a changed status or outcome dirty.';
+
+create trigger mark_dirty_hours
+	after insert on public.messages
+	referencing new table as new_rows
+	for each statement execute function private.mark_dirty_from_messages();
+create trigger mark_dirty_hours_on_insert
+	after insert on public.conversations
+	referencing new table as new_rows
+	for each statement execute function private.mark_dirty_from_conversations();
+create trigger mark_dirty_hours_on_update
+	after update on public.conversations
+	referencing old table as old_rows new table as new_rows
+	for each statement execute function private.mark_dirty_from_conversation_changes();
+
+-- =====================================================================================
+-- Aggregation of raw rows (the one definition rollups and live reads share)
+-- =====================================================================================
+-- Windows are (bot, from, to) triples; rows are grouped per bot by p_grain ('hour' = UTC hour,
+-- 'day' = local day), and a bucket never starts before its window (partial hours stay apart).
+-- Per-row expressions repeat private.latency_bucket / private.bucket_start inline: a function
+-- with a fixed search_path is never inlined, and a call per row would dominate the rollup.
+create or replace function private.aggregate_raw(
+	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[], p_grain text
+)
+returns table (
+	bot_id uuid, bucket_start timestamptz,
+	messages bigint, user_messages bigint, bot_messages bigint,
+	conversations_started bigint, conversations_resolved bigint, conversations_abandoned bigint,
+	conversations_handed_off bigint, conversations_active bigint, active_end_users bigint,
+	tokens_in bigint, tokens_out bigint, cost_usd numeric,
+	replies bigint, failed_replies bigint, response_time_count bigint, response_time_sum_ms bigint,
+	latency_histogram integer[]
+)
+language sql
+stable
+set search_path = ''
+as $$
+	with w as materialized (
+		select w.bot_id, w.from_at, w.to_at, b.timezone
+		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
+		join public.bots b on b.id = w.bot_id
+		where w.from_at < w.to_at
+	),
+	m as (
+		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', m.sent_at, 'UTC')
+			else date_trunc(p_grain, m.sent_at, w.timezone) end) bucket_start,
+			count(*) messages,
+			count(*) filter (where m.role = 'user') user_messages,
+			count(*) filter (where m.role = 'bot') bot_messages,
+			count(distinct m.conversation_id) conversations_active,
+			count(distinct c.end_user_id) active_end_users,
+			coalesce(sum(m.tokens_in), 0) tokens_in,
+			coalesce(sum(m.tokens_out), 0) tokens_out,
+			coalesce(sum(m.cost_usd), 0) cost_usd,
+			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
+			count(*) filter (where m.role = 'bot' and m.success = false) failed_replies,
+			count(*) filter (where m.role = 'bot' and m.response_time_ms is not null) response_time_count,
+			coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0) response_time_sum_ms,
+			private.histogram_of(array_agg(least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer))
+				filter (where m.role = 'bot' and m.response_time_ms is not null)) latency_histogram
+		from w
+		join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		join public.conversations c on c.id = m.conversation_id
+		group by 1, 2
+	),
+	e as (
+		select w.bot_id, greatest(w.from_at, private.bucket_start(c.started_at, p_grain, w.timezone)) bucket_start,
+			'started' kind
+		from w join public.conversations c
+			on c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at
+		union all
+		select w.bot_id, greatest(w.from_at, private.bucket_start(c.ended_at, p_grain, w.timezone)), c.status
+		from w join public.conversations c
+			on c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
+		where c.status in ('completed', 'abandoned')
+		union all
+		select w.bot_id, greatest(w.from_at, private.bucket_start(c.handed_off_at, p_grain, w.timezone)),
+			'handed_off'
+		from w join public.conversations c
+			on c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at
+	),
+	ce as (
+		select e.bot_id, e.bucket_start,
+			count(*) filter (where kind = 'started') started,
+			count(*) filter (where kind = 'completed') resolved,
+			count(*) filter (where kind = 'abandoned') abandoned,
+			count(*) filter (where kind = 'handed_off') handed_off
+		from e group by 1, 2
+	)
+	select coalesce(m.bot_id, ce.bot_id), coalesce(m.bucket_start, ce.bucket_start),
+		coalesce(m.messages, 0), coalesce(m.user_messages, 0), coalesce(m.bot_messages, 0),
+		coalesce(ce.started, 0), coalesce(ce.resolved, 0), coalesce(ce.abandoned, 0),
+		coalesce(ce.handed_off, 0), coalesce(m.conversations_active, 0), coalesce(m.active_end_users, 0),
+		coalesce(m.tokens_in, 0), coalesce(m.tokens_out, 0), coalesce(m.cost_usd, 0),
+		coalesce(m.replies, 0), coalesce(m.failed_replies, 0), coalesce(m.response_time_count, 0),
+		coalesce(m.response_time_sum_ms, 0), coalesce(m.latency_histogram, private.histogram_of('{}'))
+	from m full join ce on ce.bot_id = m.bot_id and ce.bucket_start = m.bucket_start
+$$;
+comment on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text) is
+	'Aggregates raw messages and conversation outcomes inside (bot, from, to) windows per hour or local day.';
+
+create or replace function private.aggregate_raw_breakdowns(
+	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[]
+)
+returns table (
+	bot_id uuid, hour_start timestamptz, dimension text, value text,
+	messages bigint, replies bigint, failed_replies bigint, tokens_in bigint, tokens_out bigint,
+	cost_usd numeric, response_time_count bigint, response_time_sum_ms bigint, latency_histogram integer[]
+)
+language sql
+stable
+set search_path = ''
+as $$
+	with w as materialized (
+		select w.bot_id, w.from_at, w.to_at
+		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
+		where w.from_at < w.to_at
+	)
+	select w.bot_id, greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC')), d.dimension, d.value,
+		count(*),
+		count(*) filter (where m.role = 'bot' and m.success is not null),
+		count(*) filter (where m.role = 'bot' and m.success = false),
+		coalesce(sum(m.tokens_in), 0), coalesce(sum(m.tokens_out), 0), coalesce(sum(m.cost_usd), 0),
+		count(*) filter (where m.role = 'bot' and m.response_time_ms is not null),
+		coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0),
+		private.histogram_of(array_agg(least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer))
+			filter (where m.role = 'bot' and m.response_time_ms is not null))
+	from w
+	join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+	join public.conversations c on c.id = m.conversation_id
+	cross join lateral (values ('channel', c.channel), ('intent', coalesce(m.intent, 'unknown')),
+		('model', coalesce(m.model, 'unknown'))) d(dimension, value)
+	group by 1, 2, 3, 4
+$$;
+comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
+	'Aggregates raw messages inside (bot, from, to) windows per UTC hour and channel / intent / model.';
+
+create or replace function private.refresh_conversation_metrics(p_conversation_ids uuid[])
+returns integer
+language sql
+set search_path = ''
+as $$
+	with agg as (
+		select c.id, c.bot_id, c.started_at, c.status, c.channel,
+			count(m.id) messages,
+			count(m.id) filter (where m.role = 'user') user_messages,
+			count(m.id) filter (where m.role = 'bot') bot_messages,
+			(array_agg(m.response_time_ms order by m.sent_at)
+				filter (where m.role = 'bot' and m.response_time_ms is not null))[1] first_response_ms,
+			percentile_disc(0.5) within group (order by m.response_time_ms)
+				filter (where m.role = 'bot') p50,
+			percentile_disc(0.95) within group (order by m.response_time_ms)
+				filter (where m.role = 'bot') p95,
+			count(m.id) filter (where m.role = 'bot' and m.success is not null) replies,
+			count(m.id) filter (where m.role = 'bot' and m.success = false) failed,
+			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
+			coalesce(sum(m.cost_usd), 0) cost_usd,
+			extract(epoch from coalesce(c.ended_at, c.handed_off_at, max(m.sent_at), c.started_at) - c.started_at) duration
+		from public.conversations c
+		left join public.messages m on m.conversation_id = c.id and m.bot_id = c.bot_id
+		where c.id = any (p_conversation_ids)
+		group by c.id
+	),
+	up as (
+		insert into public.conversation_metrics as t (conversation_id, bot_id, started_at, status, channel,
+			messages, user_messages, bot_messages, first_response_ms, response_p50_ms, response_p95_ms,
+			replies, failed_replies, success_rate, tokens_in, tokens_out, cost_usd, duration_seconds,
+			resolved, handed_off, rolled_up_at)
+		select id, bot_id, started_at, status, channel, messages, user_messages, bot_messages,
+			first_response_ms, p50, p95, replies, failed,
+			case when replies > 0 then round((replies - failed)::numeric / replies, 4) end,
+			tokens_in, tokens_out, cost_usd, greatest(duration, 0), status = 'completed', status = 'handed_off', now()
+		from agg
+		on conflict (conversation_id) do update set
+			bot_id = excluded.bot_id, started_at = excluded.started_at, status = excluded.status,
+			channel = excluded.channel, messages = excluded.messages, user_messages = excluded.user_messages,
+			bot_messages = excluded.bot_messages, first_response_ms = excluded.first_response_ms,
+			response_p50_ms = excluded.response_p50_ms, response_p95_ms = excluded.response_p95_ms,
+			replies = excluded.replies, failed_replies = excluded.failed_replies,
+			success_rate = excluded.success_rate, tokens_in = excluded.tokens_in,
+			tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd,
+			duration_seconds = excluded.duration_seconds, resolved = excluded.resolved,
+			handed_off = excluded.handed_off, rolled_up_at = excluded.rolled_up_at
+		-- Unchanged rows are not rewritten: a repeated run changes nothing.
+		where (t.status, t.messages, t.replies, t.failed_replies, t.cost_usd, t.tokens_in, t.tokens_out,
+				t.duration_seconds, t.first_response_ms, t.response_p50_ms, t.response_p95_ms, t.channel)
+			is distinct from (excluded.status, excluded.messages, excluded.replies, excluded.failed_replies,
+				excluded.cost_usd, excluded.tokens_in, excluded.tokens_out, excluded.duration_seconds,
+				excluded.first_response_ms, excluded.response_p50_ms, excluded.response_p95_ms, excluded.channel)
+		returning 1
+	)
+	select count(*)::integer from up
+$$;
+comment on function private.refresh_conversation_metrics(uuid[]) is
+	'Recomputes conversation_metrics of the given conversations from their raw messages.';
+
+-- =====================================================================================
+-- The jobs
+-- =====================================================================================
+create or replace function private.run_hourly_rollup()
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	v_started timestamptz := clock_timestamp();
+	v_new_wm timestamptz := date_trunc('hour', now(), 'UTC');
+	v_old_wm timestamptz;
+	v_bots uuid[];
+	v_from timestamptz[];
+	v_to timestamptz[];
+	v_rows integer := 0;
+	v_n integer;
+begin
+	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.hourly')) then
+		return jsonb_build_object('skipped', 'another hourly rollup is running');
+	end if;
+	select watermark into v_old_wm from private.rollup_state where name = 'hourly' for update;
+	if v_old_wm is null then
+		-- First run: start at the oldest message (one index probe per bot).
+		select date_trunc('hour', min(f.first_at), 'UTC') into v_old_wm
+		from public.bots b
+		cross join lateral (select min(m.sent_at) first_at from public.messages m where m.bot_id = b.id) f;
+		v_old_wm := coalesce(least(v_old_wm, v_new_wm), v_new_wm);
+	end if;
+
+	-- Windows: the whole gap since the watermark for every bot, plus each dirty hour before it.
+	with dirty as (
+		delete from private.rollup_dirty_hours d where d.hour_start < v_new_wm returning d.bot_id, d.hour_start
+	),
+	windows as (
+		select b.id bot_id, v_old_wm from_at, v_new_wm to_at from public.bots b where v_old_wm < v_new_wm
+		union all
+		select d.bot_id, d.hour_start, d.hour_start + interval '1 hour' from dirty d where d.hour_start < v_old_wm
+	)
+	select array_agg(bot_id), array_agg(from_at), array_agg(to_at) into v_bots, v_from, v_to from windows;
+
+	if v_bots is null then
+		update private.rollup_state set watermark = v_new_wm where name = 'hourly' and watermark is distinct from v_new_wm;
+		return jsonb_build_object('hours', 0, 'rows', 0, 'watermark', v_new_wm);
+	end if;
+
+	with agg as (select * from private.aggregate_raw(v_bots, v_from, v_to, 'hour')),
+	up as (
+		insert into public.usage_analytics as t (bot_id, hour_start, messages, user_messages, bot_messages,
+			conversations_started, conversations_resolved, conversations_abandoned, conversations_handed_off,
+			conversations_active, active_end_users, tokens_in, tokens_out, cost_usd, replies, failed_replies,
+			response_time_count, response_time_sum_ms, latency_histogram, rolled_up_at)
+		select bot_id, bucket_start, messages, user_messages, bot_messages, conversations_started,
+			conversations_resolved, conversations_abandoned, conversations_handed_off, conversations_active,
+			active_end_users, tokens_in, tokens_out, cost_usd, replies, failed_replies, response_time_count,
+			response_time_sum_ms, latency_histogram, now()
+		from agg
+		on conflict (bot_id, hour_start) do update set
+			messages = excluded.messages, user_messages = excluded.user_messages,
+			bot_messages = excluded.bot_messages, conversations_started = excluded.conversations_started,
+			conversations_resolved = excluded.conversations_resolved,
+			conversations_abandoned = excluded.conversations_abandoned,
+			conversations_handed_off = excluded.conversations_handed_off,
+			conversations_active = excluded.conversations_active, active_end_users = excluded.active_end_users,
+			tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd,
+			replies = excluded.replies, failed_replies = excluded.failed_replies,
+			response_time_count = excluded.response_time_count,
+			response_time_sum_ms = excluded.response_time_sum_ms,
+			latency_histogram = excluded.latency_histogram, rolled_up_at = excluded.rolled_up_at
+		where (t.messages, t.user_messages, t.bot_messages, t.conversations_started, t.conversations_resolved,
+				t.conversations_abandoned, t.conversations_handed_off, t.conversations_active, t.active_end_users,
+				t.tokens_in, t.tokens_out, t.cost_usd, t.replies, t.failed_replies, t.response_time_count,
+				t.response_time_sum_ms, t.latency_histogram)
+			is distinct from (excluded.messages, excluded.user_messages, excluded.bot_messages,
+				excluded.conversations_started, excluded.conversations_resolved, excluded.conversations_abandoned,
+				excluded.conversations_handed_off, excluded.conversations_active, excluded.active_end_users,
+				excluded.tokens_in, excluded.tokens_out, excluded.cost_usd, excluded.replies,
+				excluded.failed_replies, excluded.response_time_count, excluded.response_time_sum_ms,
+				excluded.latency_histogram)
+		returning t.bot_id, t.hour_start
+	),
+	days as (
+		-- The local day(s) an hour touches (two in zones with a half-hour offset).
+		insert into private.rollup_dirty_days (bot_id, day_start, day_end)
+		select distinct a.bot_id, d.day_start, private.local_day_end(d.day_start, b.timezone)
+		from agg a
+		join public.bots b on b.id = a.bot_id
+		cross join lateral (values (date_trunc('day', a.bucket_start, b.timezone)),
+			(date_trunc('day', a.bucket_start + interval '59 minutes 59.999999 seconds', b.timezone))) d(day_start)
+		on conflict do nothing
+		returning 1
+	)
+	select (select count(*) from up) into v_rows;
+
+	with agg as (select * from private.aggregate_raw_breakdowns(v_bots, v_from, v_to)),
+	up as (
+		insert into public.usage_breakdowns as t (bot_id, hour_start, dimension, value, messages, replies,
+			failed_replies, tokens_in, tokens_out, cost_usd, response_time_count, response_time_sum_ms,
+			latency_histogram, rolled_up_at)
+		select bot_id, hour_start, dimension, value, messages, replies, failed_replies, tokens_in, tokens_out,
+			cost_usd, response_time_count, response_time_sum_ms, latency_histogram, now()
+		from agg
+		on conflict (bot_id, hour_start, dimension, value) do update set
+			messages = excluded.messages, replies = excluded.replies, failed_replies = excluded.failed_replies,
+			tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd,
+			response_time_count = excluded.response_time_count,
+			response_time_sum_ms = excluded.response_time_sum_ms,
+			latency_histogram = excluded.latency_histogram, rolled_up_at = excluded.rolled_up_at
+		where (t.messages, t.replies, t.failed_replies, t.tokens_in, t.tokens_out, t.cost_usd,
+				t.response_time_count, t.response_time_sum_ms, t.latency_histogram)
+			is distinct from (excluded.messages, excluded.replies, excluded.failed_replies, excluded.tokens_in,
+				excluded.tokens_out, excluded.cost_usd, excluded.response_time_count,
+				excluded.response_time_sum_ms, excluded.latency_histogram)
+		returning 1
+	)
+	select v_rows + count(*) into v_rows from up;
+
+	-- Conversations with a message or an outcome inside the windows.
+	select private.refresh_conversation_metrics(array_agg(distinct x.id)) into v_n
+	from (
+		select m.conversation_id id
+		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		union
+		select c.id
+		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		join public.conversations c on c.bot_id = w.bot_id
+			and ((c.started_at >= w.from_at and c.started_at < w.to_at)
+				or (c.ended_at >= w.from_at and c.ended_at < w.to_at)
+				or (c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at))
+	) x;
+	v_rows := v_rows + coalesce(v_n, 0);
+
+	update private.rollup_state set watermark = v_new_wm, last_started_at = v_started,
+		last_finished_at = clock_timestamp(), last_rows = v_rows,
+		last_duration_ms = round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1)
+	where name = 'hourly';
+	return jsonb_build_object('windows', cardinality(v_bots), 'rows', v_rows, 'watermark', v_new_wm);
+end
+$$;
+comment on function private.run_hourly_rollup() is
+	'Hourly job: rolls raw rows up into usage_analytics, usage_breakdowns and conversation_metrics from the watermark, plus dirty hours.';
+
+create or replace function private.run_daily_rollup()
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	v_started timestamptz := clock_timestamp();
+	v_horizon timestamptz;
+	v_bots uuid[];
+	v_from timestamptz[];
+	v_to timestamptz[];
+	v_rows integer;
+begin
+	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.daily')) then
+		return jsonb_build_object('skipped', 'another daily rollup is running');
+	end if;
+	-- A day is final once the hourly rollup has passed its end.
+	select watermark into v_horizon from private.rollup_state where name = 'hourly';
+	if v_horizon is null then
+		return jsonb_build_object('days', 0, 'reason', 'the hourly rollup has not run yet');
+	end if;
+
+	with dirty as (
+		delete from private.rollup_dirty_days d where d.day_end <= v_horizon
+		returning d.bot_id, d.day_start, d.day_end
+	)
+	select array_agg(bot_id), array_agg(day_start), array_agg(day_end) into v_bots, v_from, v_to from dirty;
+
+	if v_bots is null then
+		update private.rollup_state set watermark = v_horizon where name = 'daily' and watermark is distinct from v_horizon;
+		return jsonb_build_object('days', 0, 'rows', 0, 'watermark', v_horizon);
+	end if;
+
+	with agg as (
+		select a.*, w.to_at from private.aggregate_raw(v_bots, v_from, v_to, 'day') a
+		join unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+			on w.bot_id = a.bot_id and w.from_at = a.bucket_start
+	),
+	up as (
+		insert into public.bot_performance_metrics as t (bot_id, day, day_start, day_end, messages,
+			user_messages, bot_messages, conversations_started, conversations_resolved,
+			conversations_abandoned, conversations_handed_off, conversations_active, unique_end_users,
+			tokens_in, tokens_out, cost_usd, replies, failed_replies, response_time_count,
+			response_time_sum_ms, latency_histogram, rolled_up_at)
+		select a.bot_id, (a.bucket_start at time zone b.timezone)::date, a.bucket_start, a.to_at,
+			messages, user_messages, bot_messages, conversations_started, conversations_resolved,
+			conversations_abandoned, conversations_handed_off, conversations_active, active_end_users,
+			tokens_in, tokens_out, cost_usd, replies, failed_replies, response_time_count,
+			response_time_sum_ms, latency_histogram, now()
+		from agg a join public.bots b on b.id = a.bot_id
+		on conflict (bot_id, day) do update set
+			day_start = excluded.day_start, day_end = excluded.day_end, messages = excluded.messages,
+			user_messages = excluded.user_messages, bot_messages = excluded.bot_messages,
+			conversations_started = excluded.conversations_started,
+			conversations_resolved = excluded.conversations_resolved,
+			conversations_abandoned = excluded.conversations_abandoned,
+			conversations_handed_off = excluded.conversations_handed_off,
+			conversations_active = excluded.conversations_active, unique_end_users = excluded.unique_end_users,
+			tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd,
+			replies = excluded.replies, failed_replies = excluded.failed_replies,
+			response_time_count = excluded.response_time_count,
+			response_time_sum_ms = excluded.response_time_sum_ms,
+			latency_histogram = excluded.latency_histogram, rolled_up_at = excluded.rolled_up_at
+		where (t.day_start, t.day_end, t.messages, t.user_messages, t.bot_messages, t.conversations_started,
+				t.conversations_resolved, t.conversations_abandoned, t.conversations_handed_off,
+				t.conversations_active, t.unique_end_users, t.tokens_in, t.tokens_out, t.cost_usd, t.replies,
+				t.failed_replies, t.response_time_count, t.response_time_sum_ms, t.latency_histogram)
+			is distinct from (excluded.day_start, excluded.day_end, excluded.messages, excluded.user_messages,
+				excluded.bot_messages, excluded.conversations_started, excluded.conversations_resolved,
+				excluded.conversations_abandoned, excluded.conversations_handed_off,
+				excluded.conversations_active, excluded.unique_end_users, excluded.tokens_in,
+				excluded.tokens_out, excluded.cost_usd, excluded.replies, excluded.failed_replies,
+				excluded.response_time_count, excluded.response_time_sum_ms, excluded.latency_histogram)
+		returning 1
+	)
+	select count(*) into v_rows from up;
+
+	update private.rollup_state set watermark = v_horizon, last_started_at = v_started,
+		last_finished_at = clock_timestamp(), last_rows = v_rows,
+		last_duration_ms = round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1)
+	where name = 'daily';
+	return jsonb_build_object('days', cardinality(v_bots), 'rows', v_rows, 'watermark', v_horizon);
+end
+$$;
+comment on function private.run_daily_rollup() is
+	'Daily job: recomputes bot_performance_metrics for every marked local day that is over.';
+
+revoke execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
+	private.histogram_of(integer[]), private.histogram_fold(integer[]),
+	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
+	private.local_day_end(timestamptz, text),
+	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text),
+	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]),
+	private.mark_dirty_hours(uuid[], timestamptz[]), private.mark_dirty_from_messages(),
+	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes(),
+	private.refresh_conversation_metrics(uuid[]), private.run_hourly_rollup(), private.run_daily_rollup()
+	from public, anon;
+-- The read API (security invoker) runs these as the caller, under the caller's RLS.
+grant execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
+	private.histogram_of(integer[]), private.histogram_fold(integer[]),
+	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
+	private.local_day_end(timestamptz, text),
+	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text),
+	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[])
+	to authenticated, service_role;
+revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]),
+	private.refresh_conversation_metrics(uuid[]), private.run_hourly_rollup(), private.run_daily_rollup()
+	from authenticated;
+grant execute on function private.run_hourly_rollup(), private.run_daily_rollup() to service_role;
