@@ -1,11 +1,24 @@
-// Placeholder until the realtime service lands: refuses upgrades.
+// The Realtime service behind the gateway: `/realtime/v1/websocket`. The database side (slot,
+// helper schema) is set up lazily on first start, so importing this module never blocks.
 import type { UpgradeService } from '../services-api.ts';
+import { config } from '../config.ts';
+import { RealtimeServer } from './service.ts';
+
+/** One slot per database and server; REALTIME_SLOT lets a second server (tests) use its own. */
+export const defaultSlot = process.env.REALTIME_SLOT ?? 'botflow_realtime';
 
 export function createRealtimeService(): UpgradeService {
+	const server = new RealtimeServer({ dbUrl: config.db.url, slot: defaultSlot });
+	const started = server.start().catch((e) => {
+		console.error('[realtime] could not start change capture:', e);
+	});
 	return {
-		handleUpgrade(_req, socket) {
-			socket.end('HTTP/1.1 501 Not Implemented\r\n\r\n');
+		handleUpgrade(req, socket, head) {
+			server.handleUpgrade(req, socket, head);
 		},
-		async close() {}
+		async close() {
+			await started;
+			await server.close();
+		}
 	};
 }

@@ -1,0 +1,358 @@
+// From committed transactions to frames: match each change against the subscriptions of its
+// table (event + filter, in memory), check RLS once per (table, batch) for all identities
+// involved, then send. Batches form by themselves: whatever committed while the previous batch
+// was being checked goes in the next one, so load raises batch size rather than latency.
+import { ReplicationStream, lsnFromString, type Change, type Transaction } from './replication.ts';
+import { VisibilityChecker, ensureHelpers } from './rls.ts';
+import { matches } from './filters.ts';
+import { toJsonValue } from './values.ts';
+import type { Binding, Channel, RealtimeServer } from './service.ts';
+
+interface TableMeta {
+	at: number;
+	rls: boolean;
+	primaryKey: string[];
+}
+
+interface Prepared {
+	change: Change;
+	commitTs: string;
+	schema: string;
+	table: string;
+	types: Map<string, string>;
+	record: Record<string, unknown> | null;
+	old: Record<string, unknown> | null;
+	/** channel -> ids of its bindings that match */
+	targets: Map<Channel, number[]>;
+	keys: Record<string, string | null> | null;
+}
+
+const MAX_BATCH_CHANGES = 5000;
+const PAUSE_AT_QUEUED = 50_000;
+/** How long changes committed before a restart wait for their subscribers to rejoin. */
+const REJOIN_GRACE_MS = 1500;
+const BACKLOG_MAX_HOLD_MS = 20_000;
+
+export class Dispatcher {
+	private replication: ReplicationStream;
+	private checker: VisibilityChecker;
+	private byTable = new Map<string, Set<Binding>>();
+	private wildcard = new Set<Binding>();
+	private queue: Transaction[] = [];
+	private queuedChanges = 0;
+	private running = false;
+	private lastQueued = 0n;
+	private typeNames = new Map<number, string>();
+	private tableMeta = new Map<string, TableMeta>();
+	private holdBelow: bigint | null = null;
+	private holdTimer: NodeJS.Timeout | null = null;
+	private graceArmed = false;
+	private closed = false;
+	/** counters for the benchmark and logs */
+	stats = { transactions: 0, changes: 0, frames: 0, rlsQueries: 0 };
+
+	constructor(private readonly server: RealtimeServer) {
+		const o = server.o;
+		this.replication = new ReplicationStream({
+			dbUrl: o.dbUrl,
+			slot: o.slot,
+			publication: o.publication,
+			onTransaction: (tx) => this.enqueue(tx),
+			log: o.log
+		});
+		this.checker = new VisibilityChecker(server.sql);
+	}
+
+	async start() {
+		const sql = this.server.sql;
+		await ensureHelpers(sql);
+		await this.ensureSlot();
+		// Bound how much WAL a slot may pin if this server stays down (hosted caps it as well).
+		const [{ setting }] = await sql`select setting from pg_settings where name = 'max_slot_wal_keep_size'`;
+		if (setting === '-1') {
+			await sql.unsafe(`alter system set max_slot_wal_keep_size = '2GB'`);
+			await sql.unsafe(`select pg_reload_conf()`);
+		}
+		const types = await sql`select oid::int as oid, typname from pg_type`;
+		for (const t of types) this.typeNames.set(t.oid, t.typname);
+		// Changes already in the slot were committed while no server ran: hold them until their
+		// subscribers have had a chance to rejoin, instead of delivering them to nobody.
+		const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
+		const [slot] = await sql`select confirmed_flush_lsn::text as c from pg_replication_slots where slot_name = ${this.server.o.slot}`;
+		if (slot?.c && lsnFromString(slot.c) < lsnFromString(lsn)) {
+			this.holdBelow = lsnFromString(lsn);
+			this.holdTimer = setTimeout(() => this.release(), BACKLOG_MAX_HOLD_MS);
+			this.holdTimer.unref();
+		}
+		await this.replication.start();
+	}
+
+	private async ensureSlot() {
+		const sql = this.server.sql;
+		const slot = this.server.o.slot;
+		const [s] = await sql`select wal_status from pg_replication_slots where slot_name = ${slot}`;
+		if (s?.wal_status === 'lost') {
+			this.server.o.log(`replication slot ${slot} was invalidated (lagged past max_slot_wal_keep_size); recreating it`);
+			await sql`select pg_drop_replication_slot(${slot})`;
+		} else if (s) return;
+		try {
+			await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
+		} catch (e) {
+			if ((e as { code?: string }).code !== '42710') throw e; // created concurrently
+		}
+	}
+
+	private release() {
+		if (this.holdBelow === null) return;
+		this.holdBelow = null;
+		if (this.holdTimer) clearTimeout(this.holdTimer);
+		this.schedule();
+	}
+
+	addBinding(b: Binding) {
+		if (this.holdBelow !== null && !this.graceArmed) {
+			// first subscriber after a restart: give the others a moment to rejoin too
+			this.graceArmed = true;
+			if (this.holdTimer) clearTimeout(this.holdTimer);
+			this.holdTimer = setTimeout(() => this.release(), REJOIN_GRACE_MS);
+			this.holdTimer.unref();
+		}
+		if (b.table === null || b.schema === '*') this.wildcard.add(b);
+		else {
+			const key = `${b.schema}.${b.table}`;
+			let set = this.byTable.get(key);
+			if (!set) this.byTable.set(key, (set = new Set()));
+			set.add(b);
+		}
+	}
+
+	removeBinding(b: Binding) {
+		this.wildcard.delete(b);
+		const key = `${b.schema}.${b.table}`;
+		const set = this.byTable.get(key);
+		set?.delete(b);
+		if (set?.size === 0) this.byTable.delete(key);
+	}
+
+	private enqueue(tx: Transaction) {
+		// after a reconnect the slot replays what we had received but not yet confirmed
+		if (tx.endLsn <= this.lastQueued) return;
+		this.lastQueued = tx.endLsn;
+		this.queue.push(tx);
+		this.queuedChanges += tx.changes.length;
+		if (this.queuedChanges > PAUSE_AT_QUEUED) this.replication.pause();
+		this.schedule();
+	}
+
+	private schedule() {
+		if (this.running || this.closed) return;
+		this.running = true;
+		setImmediate(() => void this.pump());
+	}
+
+	private async pump() {
+		try {
+			while (this.queue.length > 0 && !this.closed) {
+				if (this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow) return;
+				const batch: Transaction[] = [];
+				let n = 0;
+				while (this.queue.length > 0 && (n === 0 || n + this.queue[0].changes.length <= MAX_BATCH_CHANGES)) {
+					if (this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow) break;
+					const tx = this.queue.shift()!;
+					n += tx.changes.length;
+					batch.push(tx);
+				}
+				this.queuedChanges -= n;
+				if (this.queuedChanges < PAUSE_AT_QUEUED / 2) this.replication.resume();
+				try {
+					await this.process(batch);
+				} catch (e) {
+					this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
+				}
+				this.replication.confirm(batch[batch.length - 1].endLsn, batch.length);
+			}
+		} finally {
+			this.running = false;
+			if (this.queue.length > 0 && !this.closed && !(this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow)) this.schedule();
+		}
+	}
+
+	private async meta(schema: string, table: string, oid: number): Promise<TableMeta> {
+		const key = `${schema}.${table}`;
+		const m = this.tableMeta.get(key);
+		if (m && Date.now() - m.at < 2000) return m;
+		const [row] = await this.server.sql`
+			select c.relrowsecurity as rls,
+				array(select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+					where i.indrelid = c.oid and i.indisprimary order by array_position(i.indkey, a.attnum)) as pk
+			from pg_class c where c.oid = ${oid}`;
+		const fresh = { at: Date.now(), rls: row?.rls ?? true, primaryKey: (row?.pk as string[]) ?? [] };
+		this.tableMeta.set(key, fresh);
+		return fresh;
+	}
+
+	private async typesFor(change: Change): Promise<Map<string, string>> {
+		const missing = change.relation.columns.filter((c) => !this.typeNames.has(c.typeOid)).map((c) => c.typeOid);
+		if (missing.length > 0) {
+			const rows = await this.server.sql`select oid::int as oid, typname from pg_type where oid = any(${missing}::oid[])`;
+			for (const r of rows) this.typeNames.set(r.oid, r.typname);
+		}
+		return new Map(change.relation.columns.map((c) => [c.name, this.typeNames.get(c.typeOid) ?? 'text']));
+	}
+
+	private candidates(schema: string, table: string): Binding[] {
+		const out: Binding[] = [];
+		const set = this.byTable.get(`${schema}.${table}`);
+		if (set) for (const b of set) out.push(b);
+		for (const b of this.wildcard) if ((b.schema === '*' || b.schema === schema) && (b.table === null || b.table === table)) out.push(b);
+		return out;
+	}
+
+	private async process(batch: Transaction[]) {
+		const prepared: Prepared[] = [];
+		const now = Date.now();
+		for (const tx of batch) {
+			this.stats.transactions++;
+			const commitTs = tx.commitTime.toISOString();
+			for (const change of tx.changes) {
+				this.stats.changes++;
+				const { schema, table } = change.relation;
+				const cands = this.candidates(schema, table);
+				if (cands.length === 0) continue;
+				const types = await this.typesFor(change);
+				const meta = await this.meta(schema, table, change.relation.oid);
+				const cols = change.relation.columns;
+				const toRecord = (tuple: (string | null | undefined)[] | null, only?: Set<string>) => {
+					if (!tuple) return null;
+					const r: Record<string, unknown> = {};
+					for (let i = 0; i < cols.length; i++) {
+						if (tuple[i] === undefined || (only && !only.has(cols[i].name))) continue;
+						r[cols[i].name] = toJsonValue(tuple[i] as string | null, types.get(cols[i].name)!);
+					}
+					return r;
+				};
+				const record = change.kind === 'DELETE' ? null : toRecord(change.newTuple);
+				let old: Record<string, unknown> | null = null;
+				const pk = new Set(meta.primaryKey);
+				if (change.kind === 'DELETE') {
+					// DELETE is not RLS-checked, so with RLS on only the primary key leaves the server.
+					old = toRecord(change.oldTuple, meta.rls ? pk : undefined);
+				} else if (change.kind === 'UPDATE') {
+					old = change.oldKind === 'O' ? toRecord(change.oldTuple) : toRecord(change.oldTuple ?? change.newTuple, pk);
+				}
+				const subject = change.kind === 'DELETE' ? old! : record!;
+				const targets = new Map<Channel, number[]>();
+				for (const b of cands) {
+					const ch = b.channel;
+					if (!ch.open || ch.claims.exp * 1000 <= now) continue;
+					if (b.event !== '*' && b.event !== change.kind) continue;
+					if (b.conds.length > 0 && !matches(b.conds, subject, types)) continue;
+					const ids = targets.get(ch);
+					if (ids) {
+						if (!ids.includes(b.id)) ids.push(b.id);
+					} else targets.set(ch, [b.id]);
+				}
+				if (targets.size === 0) continue;
+				let keys: Record<string, string | null> | null = null;
+				if (change.kind !== 'DELETE' && meta.primaryKey.length > 0) {
+					keys = {};
+					for (const k of meta.primaryKey) {
+						const i = cols.findIndex((c) => c.name === k);
+						keys[k] = (change.newTuple![i] ?? null) as string | null;
+					}
+				}
+				prepared.push({ change, commitTs, schema, table, types, record, old, targets, keys });
+			}
+		}
+		if (prepared.length === 0) return;
+		await this.applyRls(prepared);
+		for (const p of prepared) this.sendChange(p);
+	}
+
+	/** Drops targets whose identity may not select the changed row: one query per table. */
+	private async applyRls(prepared: Prepared[]) {
+		const byTable = new Map<string, Prepared[]>();
+		for (const p of prepared) {
+			if (p.change.kind === 'DELETE' || p.keys === null) continue;
+			const k = `${p.schema}.${p.table}`;
+			const list = byTable.get(k);
+			if (list) list.push(p);
+			else byTable.set(k, [p]);
+		}
+		await Promise.all(
+			[...byTable.values()].map(async (list) => {
+				const identities: { claims: string; role: string }[] = [];
+				const index = new Map<string, number>();
+				for (const p of list) {
+					for (const ch of p.targets.keys()) {
+						if (ch.claims.role === 'service_role' || index.has(ch.claimsKey)) continue;
+						index.set(ch.claimsKey, identities.length);
+						identities.push({ claims: ch.claimsKey, role: ch.claims.role });
+					}
+				}
+				if (identities.length === 0) return;
+				this.stats.rlsQueries++;
+				let visible: Set<number>[];
+				try {
+					visible = await this.checker.check({
+						schema: list[0].schema,
+						table: list[0].table,
+						keyColumns: Object.keys(list[0].keys!),
+						keys: list.map((p) => p.keys!),
+						identities
+					});
+				} catch (e) {
+					this.server.o.log(`RLS check on ${list[0].schema}.${list[0].table} failed, withholding the batch: ${(e as Error).message}`);
+					visible = identities.map(() => new Set());
+				}
+				list.forEach((p, row) => {
+					for (const ch of [...p.targets.keys()]) {
+						if (ch.claims.role === 'service_role') continue;
+						const i = index.get(ch.claimsKey);
+						if (i === undefined || !visible[i].has(row)) p.targets.delete(ch);
+					}
+				});
+			})
+		);
+	}
+
+	private sendChange(p: Prepared) {
+		const { change } = p;
+		const data: Record<string, unknown> = {
+			schema: p.schema,
+			table: p.table,
+			commit_timestamp: p.commitTs,
+			type: change.kind,
+			columns: change.relation.columns.map((c) => ({ name: c.name, type: p.types.get(c.name) })),
+			...(p.record ? { record: p.record } : {}),
+			...(change.kind !== 'INSERT' ? { old_record: p.old ?? {} } : {}),
+			errors: p.keys === null && change.kind !== 'DELETE' ? ['Error 400: Bad Request, no primary key'] : null
+		};
+		if (p.keys === null && change.kind !== 'DELETE') data.record = {};
+		const dataJson = JSON.stringify(data);
+		// Frames differ only by serializer, topic and ids: encode each combination once.
+		const cache = new Map<string, string>();
+		for (const [ch, ids] of p.targets) {
+			if (!ch.open) continue;
+			const key = `${ch.conn.vsn}|${ch.topic}|${ids.join(',')}`;
+			let frame = cache.get(key);
+			if (!frame) {
+				const topic = JSON.stringify(ch.topic);
+				const payload = `{"ids":${JSON.stringify(ids)},"data":${dataJson}}`;
+				frame =
+					ch.conn.vsn === '2.0.0'
+						? `[null,null,${topic},"postgres_changes",${payload}]`
+						: `{"topic":${topic},"event":"postgres_changes","payload":${payload},"ref":null}`;
+				cache.set(key, frame);
+			}
+			this.stats.frames++;
+			this.server.send(ch.conn, frame);
+		}
+	}
+
+	async close() {
+		this.closed = true;
+		if (this.holdTimer) clearTimeout(this.holdTimer);
+		await this.replication.close();
+	}
+}

@@ -1,0 +1,31 @@
+// The Realtime server on its own port, outside the gateway: lets tests kill and restart it
+// mid-stream. Usage: npx tsx stack/realtime/standalone.ts --port 57400 [--slot name]
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { config } from '../config.ts';
+import { RealtimeServer } from './service.ts';
+
+const { values } = parseArgs({
+	options: { port: { type: 'string', default: '57400' }, slot: { type: 'string', default: 'botflow_realtime_standalone' } }
+});
+const port = Number(values.port);
+if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+	console.error(`--port ${values.port} is not a valid port: use an integer from 1 to 65535`);
+	process.exit(2);
+}
+
+const realtime = new RealtimeServer({ dbUrl: config.db.url, slot: values.slot! });
+const http = createServer((_req, res) => {
+	res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+});
+http.on('upgrade', (req, socket, head) => realtime.handleUpgrade(req, socket, head));
+
+await realtime.start();
+http.listen(port, '127.0.0.1', () => console.log(`realtime listening on ${port} (slot ${values.slot})`));
+
+async function shutdown() {
+	http.close();
+	await realtime.close();
+	process.exit(0);
+}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void shutdown());
