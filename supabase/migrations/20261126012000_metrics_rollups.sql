@@ -40,7 +40,7 @@ parallel safe
 set search_path = ''
 as $$
 	-- The open-ended last bucket reports its lower bound.
-	select round(power(2::numeric, least(p_bucket, 160) / 8.0), 1)
+	select case when p_bucket is not null then round(power(2::numeric, least(p_bucket, 160) / 8.0), 1) end
 $$;
 comment on function private.latency_bucket_upper_ms(integer) is
 	'Upper bound in ms of a histogram bucket: what percentiles report (bucket 161 reports 2^20 ms).';

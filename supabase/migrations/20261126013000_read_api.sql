@@ -1,0 +1,528 @@
+-- Read API for the dashboard and the CSV export: SQL functions called with `.rpc()`, all
+-- `security invoker` (the caller's RLS decides what they see) with `search_path = ''`.
+--
+-- One source feeds every figure: private.usage_segments() splits a range into complete local
+-- days (bot_performance_metrics), complete UTC hours (usage_analytics) and the rest read live
+-- from raw rows (partial hours at the edges and everything after the hourly watermark). Cards,
+-- charts and the daily export all add up the same segments, so their totals agree exactly and
+-- the current hour is live.
+--
+-- Signatures (for the export-csv Edge Function; pages by keyset so it streams in chunks):
+--   export_conversations(p_bot_id uuid, p_from timestamptz, p_to timestamptz,
+--     p_status text = null, p_channel text = null, p_query text = null,
+--     p_after_started_at timestamptz = null, p_after_id uuid = null, p_limit integer = null)
+--     -> conversations started in [p_from, p_to), ordered by (started_at, id)
+--   export_messages(p_bot_id uuid, p_from timestamptz, p_to timestamptz,
+--     p_conversation_id uuid = null, p_query text = null,
+--     p_after_sent_at timestamptz = null, p_after_id bigint = null, p_limit integer = null)
+--     -> messages sent in [p_from, p_to), ordered by (sent_at, id)
+--   export_daily_metrics(p_bot_id uuid, p_from timestamptz, p_to timestamptz)
+--     -> one row per local day of the bot touching [p_from, p_to)
+-- Pass the last row's (started_at, id) or (sent_at, id) as p_after_* to get the next page.
+
+-- =====================================================================================
+-- Internals
+-- =====================================================================================
+create or replace function private.rollup_watermarks(out hourly timestamptz, out daily timestamptz)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+	select (select watermark from private.rollup_state where name = 'hourly'),
+		(select watermark from private.rollup_state where name = 'daily')
+$$;
+comment on function private.rollup_watermarks() is
+	'How far the hourly and daily rollups are complete (readers use raw rows beyond).';
+
+create or replace function private.check_range(p_from timestamptz, p_to timestamptz)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+	if p_from is null or p_to is null then
+		raise exception 'Give both ends of the range (p_from and p_to)' using errcode = '22023';
+	end if;
+	if p_from >= p_to then
+		raise exception 'The range is empty: p_from (%) must be before p_to (%)', p_from, p_to
+			using errcode = '22023';
+	end if;
+	if p_to - p_from > interval '800 days' then
+		raise exception 'The range is longer than 800 days: choose a shorter one' using errcode = '22023';
+	end if;
+end
+$$;
+comment on function private.check_range(timestamptz, timestamptz) is 'Refuses a missing, empty or over-long range with a message saying what to change.';
+
+create or replace function private.usage_segments(
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean
+)
+returns table (
+	segment_start timestamptz, source text,
+	messages bigint, user_messages bigint, bot_messages bigint,
+	conversations_started bigint, conversations_resolved bigint, conversations_abandoned bigint,
+	conversations_handed_off bigint, tokens_in bigint, tokens_out bigint, cost_usd numeric,
+	replies bigint, failed_replies bigint, response_time_count bigint, response_time_sum_ms bigint,
+	latency_histogram integer[]
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+	v_tz text;
+	v_hourly timestamptz;
+	v_daily timestamptz;
+	v_d0 timestamptz;
+	v_dn timestamptz;
+	v_parts_from timestamptz[];
+	v_parts_to timestamptz[];
+	v_hour_from timestamptz[] := '{}';
+	v_hour_to timestamptz[] := '{}';
+	v_raw_from timestamptz[] := '{}';
+	v_raw_to timestamptz[] := '{}';
+	v_a timestamptz;
+	v_b timestamptz;
+	v_i integer;
+begin
+	perform private.check_range(p_from, p_to);
+	-- RLS: a bot the caller cannot see yields no segments at all.
+	select b.timezone into v_tz from public.bots b where b.id = p_bot_id;
+	if v_tz is null then
+		return;
+	end if;
+	select w.hourly, w.daily into v_hourly, v_daily from private.rollup_watermarks() w;
+	v_hourly := coalesce(v_hourly, '-infinity');
+
+	-- Complete local days inside the range that the daily rollup has finished.
+	if p_use_days and v_daily is not null then
+		v_d0 := date_trunc('day', p_from, v_tz);
+		if v_d0 < p_from then
+			v_d0 := private.local_day_end(v_d0, v_tz);
+		end if;
+		v_dn := date_trunc('day', least(p_to, v_daily), v_tz);
+	end if;
+	if v_d0 is not null and v_d0 < v_dn then
+		v_parts_from := array[p_from, v_dn];
+		v_parts_to := array[v_d0, p_to];
+	else
+		v_d0 := null;
+		v_parts_from := array[p_from];
+		v_parts_to := array[p_to];
+	end if;
+
+	-- Each remaining part: whole rolled-up hours from usage_analytics, the rest from raw rows.
+	for v_i in 1 .. cardinality(v_parts_from) loop
+		continue when v_parts_from[v_i] >= v_parts_to[v_i];
+		v_a := date_trunc('hour', v_parts_from[v_i], 'UTC');
+		if v_a < v_parts_from[v_i] then
+			v_a := v_a + interval '1 hour';
+		end if;
+		v_b := least(date_trunc('hour', v_parts_to[v_i], 'UTC'), v_hourly);
+		if v_a < v_b then
+			v_hour_from := v_hour_from || v_a;
+			v_hour_to := v_hour_to || v_b;
+			v_raw_from := v_raw_from || v_parts_from[v_i] || v_b;
+			v_raw_to := v_raw_to || v_a || v_parts_to[v_i];
+		else
+			v_raw_from := v_raw_from || v_parts_from[v_i];
+			v_raw_to := v_raw_to || v_parts_to[v_i];
+		end if;
+	end loop;
+
+	return query
+	select d.day_start, 'day'::text, d.messages::bigint, d.user_messages::bigint, d.bot_messages::bigint,
+		d.conversations_started::bigint, d.conversations_resolved::bigint, d.conversations_abandoned::bigint,
+		d.conversations_handed_off::bigint, d.tokens_in, d.tokens_out, d.cost_usd, d.replies::bigint,
+		d.failed_replies::bigint, d.response_time_count::bigint, d.response_time_sum_ms, d.latency_histogram
+	from public.bot_performance_metrics d
+	where v_d0 is not null and d.bot_id = p_bot_id and d.day_start >= v_d0 and d.day_end <= v_dn
+	union all
+	select u.hour_start, 'hour', u.messages, u.user_messages, u.bot_messages, u.conversations_started,
+		u.conversations_resolved, u.conversations_abandoned, u.conversations_handed_off, u.tokens_in,
+		u.tokens_out, u.cost_usd, u.replies, u.failed_replies, u.response_time_count, u.response_time_sum_ms,
+		u.latency_histogram
+	from public.usage_analytics u
+	join unnest(v_hour_from, v_hour_to) h(from_at, to_at) on u.hour_start >= h.from_at and u.hour_start < h.to_at
+	where u.bot_id = p_bot_id
+	union all
+	select r.bucket_start, 'raw', r.messages, r.user_messages, r.bot_messages, r.conversations_started,
+		r.conversations_resolved, r.conversations_abandoned, r.conversations_handed_off, r.tokens_in,
+		r.tokens_out, r.cost_usd, r.replies, r.failed_replies, r.response_time_count, r.response_time_sum_ms,
+		r.latency_histogram
+	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_raw_from)]), v_raw_from, v_raw_to, 'hour') r;
+end
+$$;
+comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean) is
+	'Splits a range into rolled-up days, rolled-up hours and live raw pieces; every read adds these up.';
+
+create or replace function private.choose_bucket(p_from timestamptz, p_to timestamptz, p_bucket text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+	if p_bucket is not null then
+		if p_bucket not in ('hour', 'day', 'week', 'month') then
+			raise exception 'Unknown bucket "%": use hour, day, week or month (or null to choose from the range)', p_bucket
+				using errcode = '22023';
+		end if;
+		if p_bucket = 'hour' and p_to - p_from > interval '31 days' then
+			raise exception 'Hourly buckets cover at most 31 days: choose day, week or month' using errcode = '22023';
+		end if;
+		return p_bucket;
+	end if;
+	-- About 24 to 200 points whatever the range.
+	return case
+		when p_to - p_from <= interval '3 days' then 'hour'
+		when p_to - p_from <= interval '120 days' then 'day'
+		when p_to - p_from <= interval '2 years' then 'week'
+		else 'month'
+	end;
+end
+$$;
+comment on function private.choose_bucket(timestamptz, timestamptz, text) is
+	'Chart bucket for a range: hour up to 3 days, day up to 120 days, week up to 2 years, then month.';
+
+revoke execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
+	private.usage_segments(uuid, timestamptz, timestamptz, boolean),
+	private.choose_bucket(timestamptz, timestamptz, text) from public, anon;
+grant execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
+	private.usage_segments(uuid, timestamptz, timestamptz, boolean),
+	private.choose_bucket(timestamptz, timestamptz, text) to authenticated, service_role;
+
+-- =====================================================================================
+-- Summary cards
+-- =====================================================================================
+create or replace function public.bot_summary(p_bot_id uuid, p_from timestamptz, p_to timestamptz)
+returns table (
+	period text, period_start timestamptz, period_end timestamptz,
+	active_conversations bigint, conversations bigint, messages bigint, messages_per_hour numeric,
+	avg_response_ms numeric, p50_response_ms numeric, p95_response_ms numeric, p99_response_ms numeric,
+	success_rate numeric, tokens_in bigint, tokens_out bigint, cost_usd numeric,
+	resolved_conversations bigint, handed_off_conversations bigint, cost_per_resolved_usd numeric,
+	handoff_rate numeric
+)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+	with periods as (
+		select 'current'::text period, p_from f, p_to t
+		union all
+		select 'previous', p_from - (p_to - p_from), p_from
+	),
+	totals as (
+		select p.period, p.f, p.t,
+			coalesce(sum(s.messages), 0)::bigint messages,
+			coalesce(sum(s.conversations_started), 0)::bigint conversations,
+			coalesce(sum(s.conversations_resolved), 0)::bigint resolved,
+			coalesce(sum(s.conversations_handed_off), 0)::bigint handed_off,
+			coalesce(sum(s.tokens_in), 0)::bigint tokens_in,
+			coalesce(sum(s.tokens_out), 0)::bigint tokens_out,
+			coalesce(sum(s.cost_usd), 0) cost_usd,
+			coalesce(sum(s.replies), 0) replies,
+			coalesce(sum(s.failed_replies), 0) failed,
+			coalesce(sum(s.response_time_count), 0) rt_count,
+			coalesce(sum(s.response_time_sum_ms), 0) rt_sum,
+			private.histogram_fold(array_agg(s.latency_histogram)) histogram
+		from periods p
+		left join lateral private.usage_segments(p_bot_id, p.f, p.t, true) s on true
+		group by p.period, p.f, p.t
+	)
+	select t.period, t.f, t.t,
+		-- Conversations with a message in the last 30 minutes of the period.
+		(select count(distinct m.conversation_id) from public.messages m
+			where m.bot_id = p_bot_id and m.sent_at >= greatest(t.f, t.t - interval '30 minutes') and m.sent_at < t.t),
+		t.conversations, t.messages,
+		round(t.messages / greatest(extract(epoch from t.t - t.f) / 3600, 1e-9)::numeric, 2),
+		case when t.rt_count > 0 then round(t.rt_sum::numeric / t.rt_count, 1) end,
+		private.histogram_percentile(t.histogram, 0.50),
+		private.histogram_percentile(t.histogram, 0.95),
+		private.histogram_percentile(t.histogram, 0.99),
+		case when t.replies > 0 then round((t.replies - t.failed)::numeric / t.replies, 4) end,
+		t.tokens_in, t.tokens_out, t.cost_usd, t.resolved, t.handed_off,
+		case when t.resolved > 0 then round(t.cost_usd / t.resolved, 6) end,
+		case when t.conversations > 0 then round(t.handed_off::numeric / t.conversations, 4) end
+	from totals t
+	order by t.period
+$$;
+comment on function public.bot_summary(uuid, timestamptz, timestamptz) is
+	'Dashboard cards for a bot over [p_from, p_to) (row "current") and the previous period of equal length (row "previous"). Percentiles are at histogram resolution (+9 % at most).';
+
+-- =====================================================================================
+-- Charts
+-- =====================================================================================
+create or replace function public.bot_usage_series(
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_bucket text default null
+)
+returns table (
+	bucket_start timestamptz, bucket text, messages bigint, conversations bigint,
+	resolved_conversations bigint, handed_off_conversations bigint, tokens_in bigint, tokens_out bigint,
+	cost_usd numeric, replies bigint, failed_replies bigint, success_rate numeric, avg_response_ms numeric,
+	p50_response_ms numeric, p95_response_ms numeric, p99_response_ms numeric
+)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+	v_bucket text := private.choose_bucket(p_from, p_to, p_bucket);
+	v_tz text;
+	v_zone text;
+begin
+	perform private.check_range(p_from, p_to);
+	select b.timezone into v_tz from public.bots b where b.id = p_bot_id;
+	if v_tz is null then
+		return;
+	end if;
+	-- Hours are UTC hours (as in usage_analytics); longer buckets are local.
+	v_zone := case when v_bucket = 'hour' then 'UTC' else v_tz end;
+	return query
+	with buckets_tz as (
+		-- Steps of local calendar time, converted back to instants, so days and weeks follow DST.
+		select g at time zone v_zone b
+		from generate_series(date_trunc(v_bucket, p_from, v_zone) at time zone v_zone,
+			p_to at time zone v_zone, ('1 ' || v_bucket)::interval) g
+	),
+	agg as (
+		select private.bucket_start(s.segment_start, v_bucket, v_tz) b,
+			sum(s.messages)::bigint messages, sum(s.conversations_started)::bigint conversations,
+			sum(s.conversations_resolved)::bigint resolved, sum(s.conversations_handed_off)::bigint handed_off,
+			sum(s.tokens_in)::bigint tokens_in, sum(s.tokens_out)::bigint tokens_out, sum(s.cost_usd) cost_usd,
+			sum(s.replies)::bigint replies, sum(s.failed_replies)::bigint failed,
+			sum(s.response_time_count) rt_count, sum(s.response_time_sum_ms) rt_sum,
+			private.histogram_fold(array_agg(s.latency_histogram)) histogram
+		from private.usage_segments(p_bot_id, p_from, p_to, v_bucket <> 'hour') s
+		group by 1
+	)
+	select bt.b, v_bucket, coalesce(a.messages, 0), coalesce(a.conversations, 0), coalesce(a.resolved, 0),
+		coalesce(a.handed_off, 0), coalesce(a.tokens_in, 0), coalesce(a.tokens_out, 0),
+		coalesce(a.cost_usd, 0), coalesce(a.replies, 0), coalesce(a.failed, 0),
+		case when a.replies > 0 then round((a.replies - a.failed)::numeric / a.replies, 4) end,
+		case when a.rt_count > 0 then round(a.rt_sum::numeric / a.rt_count, 1) end,
+		private.histogram_percentile(a.histogram, 0.50),
+		private.histogram_percentile(a.histogram, 0.95),
+		private.histogram_percentile(a.histogram, 0.99)
+	from buckets_tz bt
+	left join agg a on a.b = bt.b
+	where bt.b < p_to
+	order by bt.b;
+end
+$$;
+comment on function public.bot_usage_series(uuid, timestamptz, timestamptz, text) is
+	'Chart series for a bot over [p_from, p_to): one row per bucket (hour, local day, week or month; chosen from the range when p_bucket is null), empty buckets included.';
+
+create or replace function public.bot_breakdown(
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_dimension text
+)
+returns table (
+	value text, messages bigint, replies bigint, failed_replies bigint, success_rate numeric,
+	avg_response_ms numeric, p95_response_ms numeric, tokens_in bigint, tokens_out bigint, cost_usd numeric
+)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+	v_hourly timestamptz := coalesce((select w.hourly from private.rollup_watermarks() w), '-infinity');
+	v_a timestamptz := date_trunc('hour', p_from, 'UTC');
+	v_b timestamptz;
+begin
+	perform private.check_range(p_from, p_to);
+	if p_dimension is null or p_dimension not in ('channel', 'intent', 'model') then
+		raise exception 'Unknown dimension "%": use channel, intent or model', p_dimension using errcode = '22023';
+	end if;
+	if v_a < p_from then
+		v_a := v_a + interval '1 hour';
+	end if;
+	v_b := least(date_trunc('hour', p_to, 'UTC'), v_hourly);
+	if v_a >= v_b then
+		v_a := p_to;
+		v_b := p_to;
+	end if;
+	return query
+	with parts as (
+		select u.value, u.messages::bigint messages, u.replies::bigint replies, u.failed_replies::bigint failed,
+			u.tokens_in, u.tokens_out, u.cost_usd, u.response_time_count::bigint rt_count,
+			u.response_time_sum_ms rt_sum, u.latency_histogram
+		from public.usage_breakdowns u
+		where u.bot_id = p_bot_id and u.dimension = p_dimension and u.hour_start >= v_a and u.hour_start < v_b
+		union all
+		select r.value, r.messages, r.replies, r.failed_replies, r.tokens_in, r.tokens_out, r.cost_usd,
+			r.response_time_count, r.response_time_sum_ms, r.latency_histogram
+		from private.aggregate_raw_breakdowns(array[p_bot_id, p_bot_id],
+			array[p_from, greatest(v_b, p_from)], array[least(v_a, p_to), p_to]) r
+		where r.dimension = p_dimension
+	)
+	select p.value, sum(p.messages)::bigint, sum(p.replies)::bigint, sum(p.failed)::bigint,
+		case when sum(p.replies) > 0 then round((sum(p.replies) - sum(p.failed)) / sum(p.replies), 4) end,
+		case when sum(p.rt_count) > 0 then round(sum(p.rt_sum) / sum(p.rt_count), 1) end,
+		private.histogram_percentile(private.histogram_fold(array_agg(p.latency_histogram)), 0.95),
+		sum(p.tokens_in)::bigint, sum(p.tokens_out)::bigint, sum(p.cost_usd)
+	from parts p
+	group by p.value
+	order by sum(p.messages) desc, p.value;
+end
+$$;
+comment on function public.bot_breakdown(uuid, timestamptz, timestamptz, text) is
+	'Breakdown of a bot''s traffic over [p_from, p_to) by channel, intent or model, largest first.';
+
+-- =====================================================================================
+-- Conversations: search and export (one query, with or without paging)
+-- =====================================================================================
+create or replace function public.export_conversations(
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz,
+	p_status text default null, p_channel text default null, p_query text default null,
+	p_after_started_at timestamptz default null, p_after_id uuid default null, p_limit integer default null
+)
+returns table (
+	id uuid, external_id text, channel text, end_user_id text, status text, started_at timestamptz,
+	last_message_at timestamptz, ended_at timestamptz, handed_off_at timestamptz, duration_seconds numeric,
+	messages integer, first_response_ms integer, response_p50_ms numeric, response_p95_ms numeric,
+	success_rate numeric, tokens_in bigint, tokens_out bigint, cost_usd numeric
+)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+	select c.id, c.external_id, c.channel, c.end_user_id, c.status, c.started_at, c.last_message_at,
+		c.ended_at, c.handed_off_at,
+		round(extract(epoch from coalesce(c.ended_at, c.handed_off_at, c.last_message_at, c.started_at) - c.started_at)::numeric, 3),
+		cm.messages, cm.first_response_ms, cm.response_p50_ms, cm.response_p95_ms, cm.success_rate,
+		cm.tokens_in, cm.tokens_out, cm.cost_usd
+	from public.conversations c
+	left join public.conversation_metrics cm on cm.conversation_id = c.id
+	where c.bot_id = p_bot_id
+		and c.started_at >= p_from and c.started_at < p_to
+		and (p_status is null or c.status = p_status)
+		and (p_channel is null or c.channel = p_channel)
+		and (nullif(trim(p_query), '') is null or c.id in (
+			select m.conversation_id from public.messages m
+			where m.bot_id = p_bot_id and m.search_vector @@ websearch_to_tsquery('simple'::regconfig, p_query)))
+		and (p_after_started_at is null or (c.started_at, c.id) > (p_after_started_at, coalesce(p_after_id, '00000000-0000-0000-0000-000000000000'::uuid)))
+	order by c.started_at, c.id
+	limit p_limit
+$$;
+comment on function public.export_conversations(uuid, timestamptz, timestamptz, text, text, text, timestamptz, uuid, integer) is
+	'Conversations of a bot started in [p_from, p_to) with their metrics, filtered, ordered by (started_at, id); keyset paging with p_after_started_at / p_after_id / p_limit. Feeds the CSV export.';
+
+create or replace function public.search_conversations(
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz,
+	p_query text default null, p_status text default null, p_channel text default null,
+	p_min_duration_seconds numeric default null, p_max_duration_seconds numeric default null,
+	p_min_response_ms numeric default null, p_max_response_ms numeric default null,
+	p_limit integer default 50, p_offset integer default 0
+)
+returns table (
+	id uuid, external_id text, channel text, end_user_id text, status text, started_at timestamptz,
+	last_message_at timestamptz, ended_at timestamptz, handed_off_at timestamptz, duration_seconds numeric,
+	messages integer, first_response_ms integer, response_p50_ms numeric, response_p95_ms numeric,
+	success_rate numeric, tokens_in bigint, tokens_out bigint, cost_usd numeric, total_count bigint
+)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+	perform private.check_range(p_from, p_to);
+	if p_status is not null and p_status not in ('active', 'completed', 'abandoned', 'handed_off') then
+		raise exception 'Unknown status "%": use active, completed, abandoned or handed_off', p_status
+			using errcode = '22023';
+	end if;
+	if p_limit is null or p_limit not between 1 and 500 then
+		raise exception 'p_limit must be between 1 and 500' using errcode = '22023';
+	end if;
+	return query
+	select e.*, count(*) over ()
+	from public.export_conversations(p_bot_id, p_from, p_to, p_status, p_channel, p_query) e
+	where (p_min_duration_seconds is null or e.duration_seconds >= p_min_duration_seconds)
+		and (p_max_duration_seconds is null or e.duration_seconds <= p_max_duration_seconds)
+		and (p_min_response_ms is null or e.response_p50_ms >= p_min_response_ms)
+		and (p_max_response_ms is null or e.response_p50_ms <= p_max_response_ms)
+	order by e.started_at desc, e.id desc
+	limit p_limit offset greatest(p_offset, 0);
+end
+$$;
+comment on function public.search_conversations(uuid, timestamptz, timestamptz, text, text, text, numeric, numeric, numeric, numeric, integer, integer) is
+	'Conversation list: full-text search over messages (web-search syntax) plus status, channel, date, duration and median response-time filters; newest first; total_count for paging.';
+
+create or replace function public.export_messages(
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz,
+	p_conversation_id uuid default null, p_query text default null,
+	p_after_sent_at timestamptz default null, p_after_id bigint default null, p_limit integer default null
+)
+returns table (
+	id bigint, conversation_id uuid, conversation_external_id text, external_id text, role text,
+	content text, sent_at timestamptz, response_time_ms integer, success boolean, error_code text,
+	intent text, model text, tokens_in integer, tokens_out integer, cost_usd numeric
+)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+	select m.id, m.conversation_id, c.external_id, m.external_id, m.role, m.content, m.sent_at,
+		m.response_time_ms, m.success, m.error_code, m.intent, m.model, m.tokens_in, m.tokens_out, m.cost_usd
+	from public.messages m
+	join public.conversations c on c.id = m.conversation_id
+	where m.bot_id = p_bot_id
+		and m.sent_at >= p_from and m.sent_at < p_to
+		and (p_conversation_id is null or m.conversation_id = p_conversation_id)
+		and (nullif(trim(p_query), '') is null or m.search_vector @@ websearch_to_tsquery('simple'::regconfig, p_query))
+		and (p_after_sent_at is null or (m.sent_at, m.id) > (p_after_sent_at, coalesce(p_after_id, 0)))
+	order by m.sent_at, m.id
+	limit p_limit
+$$;
+comment on function public.export_messages(uuid, timestamptz, timestamptz, uuid, text, timestamptz, bigint, integer) is
+	'Messages of a bot sent in [p_from, p_to), optionally of one conversation or matching a search, ordered by (sent_at, id); keyset paging with p_after_sent_at / p_after_id / p_limit. Feeds the CSV export and transcripts.';
+
+create or replace function public.export_daily_metrics(p_bot_id uuid, p_from timestamptz, p_to timestamptz)
+returns table (
+	day date, day_start timestamptz, messages bigint, conversations bigint, resolved_conversations bigint,
+	handed_off_conversations bigint, tokens_in bigint, tokens_out bigint, cost_usd numeric, replies bigint,
+	failed_replies bigint, success_rate numeric, avg_response_ms numeric, p50_response_ms numeric,
+	p95_response_ms numeric, p99_response_ms numeric
+)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+	select (s.bucket_start at time zone b.timezone)::date, s.bucket_start, s.messages, s.conversations,
+		s.resolved_conversations, s.handed_off_conversations, s.tokens_in, s.tokens_out, s.cost_usd, s.replies,
+		s.failed_replies, s.success_rate, s.avg_response_ms, s.p50_response_ms, s.p95_response_ms, s.p99_response_ms
+	from public.bots b
+	cross join lateral public.bot_usage_series(p_bot_id, p_from, p_to, 'day') s
+	where b.id = p_bot_id
+	order by s.bucket_start
+$$;
+comment on function public.export_daily_metrics(uuid, timestamptz, timestamptz) is
+	'One row per local day of the bot over [p_from, p_to): the chart''s daily series, for the CSV export.';
+
+revoke execute on function
+	public.bot_summary(uuid, timestamptz, timestamptz),
+	public.bot_usage_series(uuid, timestamptz, timestamptz, text),
+	public.bot_breakdown(uuid, timestamptz, timestamptz, text),
+	public.export_conversations(uuid, timestamptz, timestamptz, text, text, text, timestamptz, uuid, integer),
+	public.search_conversations(uuid, timestamptz, timestamptz, text, text, text, numeric, numeric, numeric, numeric, integer, integer),
+	public.export_messages(uuid, timestamptz, timestamptz, uuid, text, timestamptz, bigint, integer),
+	public.export_daily_metrics(uuid, timestamptz, timestamptz)
+	from public, anon;
+grant execute on function
+	public.bot_summary(uuid, timestamptz, timestamptz),
+	public.bot_usage_series(uuid, timestamptz, timestamptz, text),
+	public.bot_breakdown(uuid, timestamptz, timestamptz, text),
+	public.export_conversations(uuid, timestamptz, timestamptz, text, text, text, timestamptz, uuid, integer),
+	public.search_conversations(uuid, timestamptz, timestamptz, text, text, text, numeric, numeric, numeric, numeric, integer, integer),
+	public.export_messages(uuid, timestamptz, timestamptz, uuid, text, timestamptz, bigint, integer),
+	public.export_daily_metrics(uuid, timestamptz, timestamptz)
+	to authenticated, service_role;
