@@ -45,9 +45,26 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
 	res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }
 
+/** Services may expose `ready()`; health is only reported once every one of them answers. */
+async function health(res: ServerResponse) {
+	const services = { auth, rest, functions, realtime } as Record<string, { ready?: () => Promise<void> }>;
+	const failing: Record<string, string> = {};
+	await Promise.all(
+		Object.entries(services).map(async ([name, service]) => {
+			try {
+				await service.ready?.();
+			} catch (e) {
+				failing[name] = (e as Error).message;
+			}
+		})
+	);
+	const ok = Object.keys(failing).length === 0;
+	sendJson(res, ok ? 200 : 503, ok ? { ok } : { ok, failing });
+}
+
 function handle(req: IncomingMessage, res: ServerResponse) {
 	const url = req.url ?? '/';
-	if (url === healthPath) return sendJson(res, 200, { ok: true });
+	if (url === healthPath) return void health(res);
 	logRequest(req, res);
 	const route = routes.find((r) => matches(url, r.prefix));
 	if (!route) return sendJson(res, 404, { message: 'no Route matched with those values' });
@@ -93,6 +110,15 @@ server.on('upgrade', (req, socket, head) => {
 process.on('uncaughtException', (e) => console.error('uncaught exception in the gateway:', e));
 process.on('unhandledRejection', (e) => console.error('unhandled rejection in the gateway:', e));
 
+server.on('error', (e: NodeJS.ErrnoException) => {
+	// The CLI sees this process exit and shows the log's last lines: make them say what to do.
+	console.error(
+		e.code === 'EADDRINUSE'
+			? `port ${config.api.port} is already taken: stop what uses it, or set SUPABASE_API_PORT`
+			: `the gateway could not listen on ${config.api.port}: ${e.message}`
+	);
+	process.exit(1);
+});
 server.listen(config.api.port, '127.0.0.1');
 
 async function shutdown() {

@@ -13,6 +13,7 @@ const fixtureSettings: Record<string, { verify_jwt?: boolean }> = existsSync(joi
 	? JSON.parse(readFileSync(join(fixturesDir, 'config.json'), 'utf8'))
 	: {};
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const functionIdleTimeoutMs = 150_000;
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
 // Loopback keep-alive: a warm call costs one proxied request, no new connection.
@@ -108,17 +109,30 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 		answer.pipe(res);
 		answer.on('error', () => res.destroy());
 	});
+	// Set when the gateway itself ends the upstream request, so that is not taken for a crash.
+	let abandoned = false;
 	upstream.on('error', (e) => {
-		// The process died mid-request (Deno.exit, out of memory, a kill): answer, and let the
-		// next call start a fresh one.
+		if (abandoned) return;
+		// The process died mid-request (Deno.exit, out of memory, a kill): drop it now rather
+		// than wait for its exit event, answer, and let the next call start a fresh one.
+		worker.stop();
 		const message = `Function ${name} exited or dropped the connection while handling the request (${(e as NodeJS.ErrnoException).code ?? e.message}); the next call starts it again`;
 		console.error(message);
-		// Its port no longer answers: drop the process now rather than wait for its exit event.
-		worker.stop();
 		sendJson(res, 500, { code: 'WORKER_ERROR', message });
 	});
+	// Hosted functions get a wall-clock limit too; this long a silence means the function hangs.
+	upstream.setTimeout(functionIdleTimeoutMs, () => {
+		abandoned = true;
+		upstream.destroy();
+		sendJson(res, 504, {
+			code: 'WORKER_TIMEOUT',
+			message: `Function ${name} sent nothing for ${functionIdleTimeoutMs / 1000}s: it must answer or stream within that time`
+		});
+	});
 	res.on('close', () => {
-		if (!res.writableFinished) upstream.destroy();
+		if (res.writableFinished) return;
+		abandoned = true;
+		upstream.destroy();
 	});
 	req.pipe(upstream);
 }

@@ -19,6 +19,11 @@ const marker = '\u0000stack-listening ';
 
 export class BootError extends Error {}
 
+/** Health: functions need the Deno binary the `deno` npm package installs. */
+export async function denoAvailable() {
+	if (!existsSync(denoBin)) throw new Error(`Deno is missing at ${denoBin}: run npm install`);
+}
+
 export class FunctionWorker {
 	readonly ready: Promise<number>;
 	private proc: ChildProcess;

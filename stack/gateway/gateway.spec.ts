@@ -62,7 +62,7 @@ describe('apikey', () => {
 		const status = await new Promise<number>((resolve) => {
 			ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
 			ws.on('open', () => resolve(101));
-			ws.on('error', () => {});
+			ws.on('error', () => resolve(-1));
 		});
 		ws.terminate();
 		expect(status).toBe(401);
