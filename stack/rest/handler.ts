@@ -2,6 +2,7 @@
 // what PostgREST does (role from the JWT, request.jwt.claims, request.method / path / headers,
 // the role's statement_timeout), pipelined on one connection so a read costs one round trip.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import postgres from 'postgres';
 import { config } from '../config.ts';
 import { JwtError, verifyJwt } from '../jwt.ts';
@@ -116,11 +117,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
 	return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A TCP socket to the local database with Nagle's algorithm off: requests are small writes
+ * waiting on a reply, and Nagle's delay halved throughput in the benchmark.
+ */
+export function noDelaySocket() {
+	const socket = connect(config.db.port, '127.0.0.1');
+	socket.setNoDelay(true);
+	return socket;
+}
+
 export function createRestHandler(): HttpService {
 	const searchPath = config.api.extraSearchPath.join(', ');
 	const sql = postgres({
 		host: '127.0.0.1',
 		port: config.db.port,
+		socket: noDelaySocket,
 		database: config.db.name,
 		username: 'authenticator',
 		password: 'postgres',
