@@ -1,0 +1,54 @@
+-- Metrics tables: members of org A read their bots' rollups and never org B's; nobody writes
+-- rollups through the API (only the jobs do), viewers included; anonymous sees nothing.
+begin;
+select plan(48);
+\ir fixtures.psql
+
+insert into public.usage_analytics (bot_id, hour_start, messages) values
+	('a1a1a1a1-0000-4000-8000-0000000000a1', '2026-01-01 10:00Z', 5), ('b1b1b1b1-0000-4000-8000-0000000000b1', '2026-01-01 10:00Z', 7);
+insert into public.bot_performance_metrics (bot_id, day, day_start, day_end, messages) values
+	('a1a1a1a1-0000-4000-8000-0000000000a1', '2026-01-01', '2025-12-31 23:00Z', '2026-01-01 23:00Z', 5),
+	('b1b1b1b1-0000-4000-8000-0000000000b1', '2026-01-01', '2026-01-01 05:00Z', '2026-01-02 05:00Z', 7);
+insert into public.usage_breakdowns (bot_id, hour_start, dimension, value, messages) values
+	('a1a1a1a1-0000-4000-8000-0000000000a1', '2026-01-01 10:00Z', 'model', 'gpt-4o', 5),
+	('b1b1b1b1-0000-4000-8000-0000000000b1', '2026-01-01 10:00Z', 'model', 'gpt-4o', 7);
+insert into public.conversation_metrics (conversation_id, bot_id, started_at, status, channel, messages) values
+	(gen_random_uuid(), 'a1a1a1a1-0000-4000-8000-0000000000a1', '2026-01-01 10:00Z', 'completed', 'web', 5),
+	(gen_random_uuid(), 'b1b1b1b1-0000-4000-8000-0000000000b1', '2026-01-01 10:00Z', 'completed', 'web', 7);
+
+create function pg_temp.metrics_checks(p_who text, p_table text, p_where text, p_visible boolean, p_insert text)
+returns setof text language plpgsql as $$
+begin
+	if p_visible then
+		return next isnt_empty(format('select 1 from public.%I where %s', p_table, p_where), p_who || ': reads ' || p_table);
+	else
+		return next is_empty(format('select 1 from public.%I where %s', p_table, p_where), p_who || ': cannot see ' || p_table);
+	end if;
+	return next throws_ok(format('insert into public.%I %s', p_table, p_insert), '42501', null, p_who || ': cannot insert into ' || p_table);
+	return next throws_ok(format('update public.%I set messages = 0 where %s', p_table, p_where), '42501', null, p_who || ': cannot update ' || p_table);
+	return next throws_ok(format('delete from public.%I where %s', p_table, p_where), '42501', null, p_who || ': cannot delete from ' || p_table);
+end
+$$;
+
+create temp table targets (t text, ins text);
+insert into targets values
+	('usage_analytics', $$(bot_id, hour_start) values ('b1b1b1b1-0000-4000-8000-0000000000b1', '2026-01-02 10:00Z')$$),
+	('bot_performance_metrics', $$(bot_id, day, day_start, day_end) values ('b1b1b1b1-0000-4000-8000-0000000000b1', '2026-01-02', now(), now())$$),
+	('usage_breakdowns', $$(bot_id, hour_start, dimension, value) values ('b1b1b1b1-0000-4000-8000-0000000000b1', '2026-01-02 10:00Z', 'model', 'x')$$),
+	('conversation_metrics', $$(conversation_id, bot_id, started_at, status, channel) values (gen_random_uuid(), 'b1b1b1b1-0000-4000-8000-0000000000b1', now(), 'active', 'web')$$);
+grant select on targets to authenticated, anon;
+
+-- Member of A looking at B's rows.
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000001');
+select pg_temp.metrics_checks('A', t, $$bot_id = 'b1b1b1b1-0000-4000-8000-0000000000b1'$$, false, ins) from targets;
+-- Viewer of A on A's own rows: reads, never writes.
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select pg_temp.metrics_checks('viewer', t, $$bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'$$, true,
+	replace(ins, 'b1b1b1b1-0000-4000-8000-0000000000b1', 'a1a1a1a1-0000-4000-8000-0000000000a1')) from targets;
+-- Anonymous on everything.
+select pg_temp.login_anon();
+select pg_temp.metrics_checks('anon', t, 'true', false, ins) from targets;
+select pg_temp.logout();
+
+select * from finish();
+rollback;
