@@ -1,0 +1,131 @@
+-- Rollups: hourly and daily tables equal a from-scratch aggregation of the raw rows; a second
+-- run rewrites nothing; moving the watermark back three hours (or two days, as after downtime)
+-- is repaired by one run; a late event for a rolled-up hour is counted; a bot's day is cut at
+-- its local midnight, also on the 23- and 25-hour days of DST changes.
+begin;
+select plan(16);
+\ir fixtures.psql
+
+-- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
+-- (a 23-hour day) and back on 25 October (a 25-hour day).
+insert into public.conversations (id, bot_id, external_id, started_at, status)
+values ('dddddddd-0000-4000-8000-00000000000d', 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-dst', '2026-03-28 22:00Z', 'active');
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success)
+select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'dddddddd-0000-4000-8000-00000000000d', 'fx-dst-' || n, 'bot', t, 100 * n, true
+from (values
+	(1, timestamptz '2026-03-28 22:30Z'), -- 23:30 CET, 28 March
+	(2, '2026-03-28 23:30Z'),             -- 00:30 CET, 29 March
+	(3, '2026-03-29 21:30Z'),             -- 23:30 CEST, 29 March
+	(4, '2026-03-29 22:30Z'),             -- 00:30 CEST, 30 March
+	(5, '2026-10-24 22:30Z'),             -- 00:30 CEST, 25 October
+	(6, '2026-10-25 22:30Z'),             -- 23:30 CET, 25 October (the 25th hour)
+	(7, '2026-10-25 23:30Z')              -- 00:30 CET, 26 October
+) v(n, t);
+
+select ok(private.run_hourly_rollup() ? 'watermark', 'the hourly rollup runs');
+select ok(private.run_daily_rollup() ? 'watermark', 'the daily rollup runs');
+
+-- ---------------------------------------------------------------- DST
+select results_eq(
+	$$select day, day_start, day_end, messages from public.bot_performance_metrics
+		where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and day in ('2026-03-28', '2026-03-29', '2026-03-30') order by day$$,
+	$$values (date '2026-03-28', timestamptz '2026-03-27 23:00Z', timestamptz '2026-03-28 23:00Z', 1),
+		('2026-03-29', '2026-03-28 23:00Z', '2026-03-29 22:00Z', 2),
+		('2026-03-30', '2026-03-29 22:00Z', '2026-03-30 22:00Z', 1)$$,
+	'spring forward: 29 March runs from local midnight to local midnight, 23 hours, and holds its two messages');
+select results_eq(
+	$$select day, day_end - day_start, messages from public.bot_performance_metrics
+		where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and day in ('2026-10-25', '2026-10-26') order by day$$,
+	$$values (date '2026-10-25', interval '25 hours', 2), ('2026-10-26', interval '24 hours', 1)$$,
+	'fall back: 25 October lasts 25 hours and its 25th hour belongs to it');
+
+-- ---------------------------------------------------------------- from scratch
+create temp table hourly_wm as select watermark from private.rollup_state where name = 'hourly';
+select set_eq(
+	$$select bot_id, hour_start, messages, user_messages, bot_messages, conversations_active, active_end_users,
+		tokens_in, tokens_out, cost_usd, replies, failed_replies, response_time_count, response_time_sum_ms
+		from public.usage_analytics where messages > 0 and hour_start < (select watermark from hourly_wm)$$,
+	$$select m.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, count(*)::int n, (count(*) filter (where role = 'user'))::int u,
+		(count(*) filter (where role = 'bot'))::int b, count(distinct m.conversation_id)::int ca, count(distinct c.end_user_id)::int eu,
+		sum(m.tokens_in) ti, sum(m.tokens_out) tou, sum(m.cost_usd) cost,
+		(count(*) filter (where role = 'bot' and success is not null))::int r, (count(*) filter (where role = 'bot' and not success))::int f,
+		(count(*) filter (where role = 'bot' and response_time_ms is not null))::int rc,
+		coalesce(sum(response_time_ms) filter (where role = 'bot'), 0) rs
+		from public.messages m join public.conversations c on c.id = m.conversation_id
+		where m.sent_at < (select watermark from hourly_wm) group by 1, 2$$,
+	'usage_analytics equals a from-scratch aggregation of every message, every hour, every bot');
+select set_eq(
+	$$select u.bot_id, u.hour_start, k::int, n from public.usage_analytics u, unnest(u.latency_histogram) with ordinality h(n, k)
+		where n > 0 and u.hour_start < (select watermark from hourly_wm)$$,
+	$$select bot_id, date_trunc('hour', sent_at, 'UTC') h, private.latency_bucket(response_time_ms) k, count(*)::int n
+		from public.messages where role = 'bot' and response_time_ms is not null and sent_at < (select watermark from hourly_wm)
+		group by 1, 2, 3$$,
+	'latency histograms equal the raw response times bucketed from scratch');
+select set_eq(
+	$$select bot_id, hour_start, conversations_started, conversations_handed_off from public.usage_analytics
+		where (conversations_started > 0 or conversations_handed_off > 0) and hour_start < (select watermark from hourly_wm)$$,
+	$$select bot_id, h, (count(*) filter (where k = 's'))::int s, (count(*) filter (where k = 'h'))::int ho from (
+		select bot_id, date_trunc('hour', started_at, 'UTC') h, 's' k from public.conversations
+		union all select bot_id, date_trunc('hour', handed_off_at, 'UTC'), 'h' from public.conversations where handed_off_at is not null
+	) e where h < (select watermark from hourly_wm) group by 1, 2$$,
+	'conversation starts and handoffs per hour equal a from-scratch count');
+select set_eq(
+	$$select d.bot_id, d.day, d.messages, d.unique_end_users, d.tokens_in, d.cost_usd from public.bot_performance_metrics d
+		where d.day_end <= (select watermark from private.rollup_state where name = 'daily') and d.messages > 0$$,
+	$$select m.bot_id, (m.sent_at at time zone b.timezone)::date d, count(*)::int n, count(distinct c.end_user_id)::int eu,
+		sum(m.tokens_in) ti, sum(m.cost_usd) cost
+		from public.messages m join public.bots b on b.id = m.bot_id join public.conversations c on c.id = m.conversation_id
+		where (((m.sent_at at time zone b.timezone)::date + 1)::timestamp at time zone b.timezone)
+			<= (select watermark from private.rollup_state where name = 'daily')
+		group by 1, 2$$,
+	'bot_performance_metrics equals a from-scratch aggregation per local day');
+select set_eq(
+	$$select conversation_id, messages, tokens_in, cost_usd from public.conversation_metrics
+		where conversation_id in (select id from public.conversations where bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1'))$$,
+	$$select c.id, count(m.id)::int n, coalesce(sum(m.tokens_in), 0) ti, coalesce(sum(m.cost_usd), 0) cost
+		from public.conversations c left join public.messages m on m.conversation_id = c.id
+		where c.bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1') group by c.id$$,
+	'conversation_metrics equals a from-scratch aggregation per conversation');
+
+-- ---------------------------------------------------------------- idempotency
+create temp table before_rows as
+	select 'u' t, ctid::text c from public.usage_analytics union all select 'd', ctid::text from public.bot_performance_metrics
+	union all select 'b', ctid::text from public.usage_breakdowns union all select 'c', ctid::text from public.conversation_metrics;
+select private.run_hourly_rollup(), private.run_daily_rollup();
+select set_eq(
+	$$select 'u' t, ctid::text c from public.usage_analytics union all select 'd', ctid::text from public.bot_performance_metrics
+	union all select 'b', ctid::text from public.usage_breakdowns union all select 'c', ctid::text from public.conversation_metrics$$,
+	$$select t, c from before_rows$$,
+	'running both rollups again rewrites no row at all');
+
+-- ---------------------------------------------------------------- watermark moved back 3 hours
+create temp table snapshot as select * from public.usage_analytics;
+delete from public.usage_analytics where hour_start >= (select watermark - interval '3 hours' from hourly_wm);
+update private.rollup_state set watermark = watermark - interval '3 hours' where name = 'hourly';
+select private.run_hourly_rollup();
+select is((select watermark from private.rollup_state where name = 'hourly'), (select watermark from hourly_wm),
+	'after moving the watermark back 3 hours, one run brings it back');
+select is((select count(distinct hour_start)::int from public.usage_analytics where hour_start >= (select watermark - interval '3 hours' from hourly_wm)),
+	3, 'that one run fills all three hours');
+select set_eq($$select bot_id, hour_start, messages, latency_histogram from public.usage_analytics$$,
+	$$select bot_id, hour_start, messages, latency_histogram from snapshot$$, 'and they hold exactly what they held before');
+
+-- ---------------------------------------------------------------- downtime: two days behind
+delete from public.usage_analytics where hour_start >= (select watermark - interval '2 days' from hourly_wm);
+update private.rollup_state set watermark = watermark - interval '2 days' where name = 'hourly';
+select private.run_hourly_rollup();
+select set_eq($$select bot_id, hour_start, messages, cost_usd from public.usage_analytics$$,
+	$$select bot_id, hour_start, messages, cost_usd from snapshot$$, 'after two days of downtime one run catches up every hour');
+
+-- ---------------------------------------------------------------- late event
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at)
+values ('a1a1a1a1-0000-4000-8000-0000000000a1', 'dddddddd-0000-4000-8000-00000000000d', 'fx-late', 'user', '2026-03-29 12:00Z');
+select private.run_hourly_rollup();
+select is((select messages from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start = '2026-03-29 12:00Z'),
+	1, 'a late event for an hour rolled up months ago is counted by the next run');
+select private.run_daily_rollup();
+select is((select messages from public.bot_performance_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and day = '2026-03-29'),
+	3, 'and its local day is recomputed by the next daily run');
+
+select * from finish();
+rollback;
