@@ -255,17 +255,27 @@ export interface ReadPlan {
 	select: SelectItem[];
 	level: Level;
 	count: 'exact' | 'planned' | 'estimated' | null;
-	/** Whether the body should be JSON (json_agg) or nothing at all (HEAD, return=minimal). */
-	body: boolean;
+	body: BodyFormat;
 	maxRows: number;
 }
 
+/** How Postgres renders the rows: nothing (HEAD, return=minimal), JSON, or CSV. */
+export type BodyFormat = 'none' | 'json' | 'stripped' | 'csv';
+
+const bodySql: Record<BodyFormat, string> = {
+	none: 'null::text',
+	json: `coalesce(json_agg(_t), '[]')::text`,
+	stripped: `coalesce(json_agg(json_strip_nulls(row_to_json(_t))), '[]')::text`,
+	// PostgREST's CSV: the first row's keys as header, then each row's record text without its
+	// parentheses (record output quotes fields the way CSV does).
+	csv:
+		`coalesce((select string_agg(k, ',') from json_object_keys(json_agg(row_to_json(_t)) -> 0) k) || chr(10) || ` +
+		`string_agg(substring(_t::text, 2, length(_t::text) - 2), chr(10)), '')`
+};
+
 /** `total`, `page_total`, `body` over the rows `rowsSql` produces for alias `_t0`. */
-function envelope(totalSql: string, rowsSql: string, body: boolean): string {
-	return (
-		`select ${totalSql} as total, count(*)::int as page_total, ` +
-		`${body ? `coalesce(json_agg(_t), '[]')::text` : 'null::text'} as body from (${rowsSql}) _t`
-	);
+function envelope(totalSql: string, rowsSql: string, body: BodyFormat): string {
+	return `select ${totalSql} as total, count(*)::int as page_total, ${bodySql[body]} as body from (${rowsSql}) _t`;
 }
 
 /** One statement that reads a source; `countSql` is returned for `count=planned` explains. */
@@ -290,8 +300,7 @@ export function tableSource(rel: Relation): Source {
 
 export interface WritePlan {
 	select: SelectItem[];
-	/** Whether to return rows (return=representation) as JSON. */
-	body: boolean;
+	body: BodyFormat;
 	count: boolean;
 }
 

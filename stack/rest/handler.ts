@@ -22,10 +22,10 @@ import {
 	scalarCallSql,
 	tableSource,
 	updateSql,
+	type BodyFormat,
 	type Level,
 	type Source
 } from './build-sql.ts';
-import { toCsv } from './csv.ts';
 
 /** Hosted Supabase's gateway refuses bodies above this; so do we, before parsing. */
 export const maxBodyBytes = 10 * 1024 * 1024;
@@ -320,7 +320,6 @@ export function createRestHandler(): HttpService {
 		let body = row.body;
 		if (shape.csv) {
 			headers['content-type'] = csvType;
-			body = toCsv(body);
 		} else if (shape.single || shape.unwrap) {
 			headers['content-type'] = shape.single ? objectType : jsonType;
 			body = n === 0 ? 'null' : body.slice(1, -1);
@@ -333,12 +332,25 @@ export function createRestHandler(): HttpService {
 		return {
 			status,
 			single: accept.includes('application/vnd.pgrst.object'),
-			csv: accept.includes('text/csv'),
+			csv: accept.startsWith('text/csv'),
 			send: send && req.method !== 'HEAD',
 			offset,
 			countKind: prefer.get('count') ?? null,
 			headers: {}
 		};
+	}
+
+	/** The body format the Accept header asks for; 406 PGRST107 for one we cannot produce. */
+	function bodyFormat(req: IncomingMessage): BodyFormat {
+		const accept = (req.headers.accept ?? '').toLowerCase();
+		if (accept.startsWith('text/csv')) return 'csv';
+		if (accept.includes('nulls=stripped')) return 'stripped';
+		const acceptable = ['*/*', 'application/json', 'application/vnd.pgrst.object', 'application/vnd.pgrst.array', 'application/*', ''];
+		const types = accept.split(',').map((t) => t.split(';')[0].trim());
+		if (!types.some((t) => acceptable.some((a) => t === a || (a && t.startsWith(a))))) {
+			throw new ApiError(406, 'PGRST107', `None of these media types are available: ${accept}`);
+		}
+		return 'json';
 	}
 
 	function checkColumns(rel: Relation, columns: string[]) {
@@ -361,7 +373,7 @@ export function createRestHandler(): HttpService {
 		const select = parseSelect(url.searchParams.get('select') ?? '*');
 		const b = new Builder(cache, schema, params, embeds);
 		const count = countKind(prefer);
-		const { sql } = readSql(b, source, { select, level: top, count, body: true, maxRows: config.api.maxRows });
+		const { sql } = readSql(b, source, { select, level: top, count, body: req.method === 'HEAD' ? 'none' : bodyFormat(req), maxRows: config.api.maxRows });
 		let explain: Execution['explain'];
 		if (count === 'planned' || count === 'estimated') {
 			// The estimate comes from the planner, over the same filters with their own parameters.
@@ -397,7 +409,7 @@ export function createRestHandler(): HttpService {
 		const { top, embeds } = levels(url, skip);
 		const params = new Params();
 		const b = new Builder(cache, schema, params, embeds);
-		const plan = { select, body: representation || headersOnly, count: prefer.has('count') };
+		const plan = { select, body: (headersOnly ? 'json' : representation ? bodyFormat(req) : 'none') as BodyFormat, count: prefer.has('count') };
 		const applied = [`return=${returnPref}`];
 		let sqlText: string;
 		let status: number;

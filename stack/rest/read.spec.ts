@@ -238,6 +238,27 @@ describe('single, maybeSingle and CSV', () => {
 			.order('id')
 			.csv();
 		expect(error).toBeNull();
-		expect(data).toBe('id,name,tags,score\n1,alpha,"[""sales"",""web""]",9.5\n3,gamma,[],');
+		expect(data).toBe('id,name,tags,score\n1,alpha,"{sales,web}",9.5\n3,gamma,{},');
+	});
+
+	it('stripNulls() leaves out null fields', async () => {
+		const { data } = await db.from('rest_spec_read_bots').select('id, score, settings').eq('id', 3).stripNulls();
+		expect(data).toEqual([{ id: 3 }]);
+	});
+});
+
+describe('schema cache', () => {
+	it('sees tables and columns created after it started', async () => {
+		await ddl(`
+			create table public.rest_spec_read_late (id int primary key);
+			insert into public.rest_spec_read_late values (7);
+		`);
+		try {
+			expect((await db.from('rest_spec_read_late').select('id')).data).toEqual([{ id: 7 }]);
+			await ddl(`alter table public.rest_spec_read_late add column label text default 'late'`);
+			expect((await db.from('rest_spec_read_late').select('label')).data).toEqual([{ label: 'late' }]);
+		} finally {
+			await admin.unsafe(`drop table public.rest_spec_read_late`);
+		}
 	});
 });
