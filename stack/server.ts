@@ -1,5 +1,6 @@
 // The API gateway: one port in front of the platform's services, as Kong is for Supabase.
 // Plain node:http on purpose: it sits on every request, so it stays small.
+import './gateway/heap.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { config } from './config.ts';
 import { healthPath } from './services.ts';
