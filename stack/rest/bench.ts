@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { config, stateDir } from '../config.ts';
-import { noDelaySocket } from './handler.ts';
+import { noDelayOption } from './handler.ts';
 
 export interface RestBenchFigures {
 	seconds: number;
@@ -19,7 +19,11 @@ export interface RestBenchFigures {
 const table = 'rest_bench_items';
 
 /** Runs `op` from `concurrency` loops for `seconds`; returns completed operations per second. */
-async function rate(seconds: number, concurrency: number, op: (i: number) => Promise<void>): Promise<number> {
+async function rate(
+	seconds: number,
+	concurrency: number,
+	op: (i: number) => Promise<void>
+): Promise<number> {
 	const end = Date.now() + seconds * 1000;
 	let done = 0;
 	await Promise.all(
@@ -48,7 +52,11 @@ function gatewayRss(): number | null {
 export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBenchFigures> {
 	const admin = postgres(config.db.url, { max: 1, onnotice: () => {} });
 	// The physical reference: the same statements, prepared, straight to Postgres.
-	const direct = postgres(config.db.url, { max: concurrency, socket: noDelaySocket, onnotice: () => {} });
+	const direct = postgres(config.db.url, {
+		max: concurrency,
+		...noDelayOption,
+		onnotice: () => {}
+	});
 	const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 	const key = config.keys.serviceRole;
 	const headers = { apikey: key, authorization: `Bearer ${key}` };
@@ -57,10 +65,20 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 		return new Promise((resolve, reject) => {
 			const req = request(
 				`${config.api.url}/rest/v1/${path}`,
-				{ method, agent, headers: body ? { ...headers, 'content-type': 'application/json', prefer: 'return=minimal' } : headers },
+				{
+					method,
+					agent,
+					headers: body
+						? { ...headers, 'content-type': 'application/json', prefer: 'return=minimal' }
+						: headers
+				},
 				(res) => {
 					res.resume();
-					res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
+					res.on('end', () =>
+						res.statusCode! < 300
+							? resolve()
+							: reject(new Error(`${method} ${path}: ${res.statusCode}`))
+					);
 				}
 			);
 			req.on('error', reject);
@@ -81,12 +99,19 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 
 		// Warm both paths (prepared statements, connections, JWT cache).
 		await rate(0.5, concurrency, (i) => call('GET', `${table}?select=*&id=eq.${(i % 1000) + 1}`));
-		await rate(0.5, concurrency, async (i) => void (await direct`select * from public.rest_bench_items where id = ${(i % 1000) + 1}`));
+		await rate(
+			0.5,
+			concurrency,
+			async (i) =>
+				void (await direct`select * from public.rest_bench_items where id = ${(i % 1000) + 1}`)
+		);
 
 		const directRead = await rate(seconds, concurrency, async (i) => {
 			await direct`select * from public.rest_bench_items where id = ${(i % 1000) + 1}`;
 		});
-		const restRead = await rate(seconds, concurrency, (i) => call('GET', `${table}?select=*&id=eq.${(i % 1000) + 1}`));
+		const restRead = await rate(seconds, concurrency, (i) =>
+			call('GET', `${table}?select=*&id=eq.${(i % 1000) + 1}`)
+		);
 		const directInsert = await rate(seconds, concurrency, async () => {
 			await direct`insert into public.rest_bench_items ${direct(rows, 'name', 'n')}`;
 		});
@@ -96,8 +121,18 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 		return {
 			seconds,
 			concurrency,
-			singleRowRead: { restPerSec: round(restRead), directPerSec: round(directRead), ratio: +(restRead / directRead).toFixed(2), target: 0.3 },
-			bulkInsert20: { restPerSec: round(restInsert), directPerSec: round(directInsert), ratio: +(restInsert / directInsert).toFixed(2), target: 0.6 },
+			singleRowRead: {
+				restPerSec: round(restRead),
+				directPerSec: round(directRead),
+				ratio: +(restRead / directRead).toFixed(2),
+				target: 0.3
+			},
+			bulkInsert20: {
+				restPerSec: round(restInsert),
+				directPerSec: round(directInsert),
+				ratio: +(restInsert / directInsert).toFixed(2),
+				target: 0.6
+			},
 			gatewayRssMb: rss
 		};
 	} finally {

@@ -74,7 +74,10 @@ export class Builder {
 	private suggestTable(name: string): string | null {
 		const lower = name.toLowerCase();
 		for (const rel of this.cache.relations.values()) {
-			if (rel.schema === this.schema && (rel.name.toLowerCase().includes(lower) || lower.includes(rel.name.toLowerCase()))) {
+			if (
+				rel.schema === this.schema &&
+				(rel.name.toLowerCase().includes(lower) || lower.includes(rel.name.toLowerCase()))
+			) {
 				return `Perhaps you meant the table '${rel.schema}.${rel.name}'`;
 			}
 		}
@@ -93,7 +96,9 @@ export class Builder {
 		let sql = `${alias}.${ident(col.name)}`;
 		let type = col.type;
 		for (const step of field.path) {
-			const k = /^-?\d+$/.test(step.key) ? `${this.params.int(Number(step.key))}::int` : this.params.text(step.key);
+			const k = /^-?\d+$/.test(step.key)
+				? `${this.params.int(Number(step.key))}::int`
+				: this.params.text(step.key);
 			sql = `(${sql}${step.op}${k})`;
 			type = step.op === '->>' ? 'text' : col.type === 'json' ? 'json' : 'jsonb';
 		}
@@ -115,8 +120,22 @@ export class Builder {
 		let out: string;
 		const likeOp = { like: 'like', ilike: 'ilike', match: '~', imatch: '~*' }[f.op];
 		const cmp = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[f.op];
-		const rangeOp = { cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&<', nxr: '&>', adj: '-|-' }[f.op];
-		const ftsFn = { fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery' }[f.op];
+		const rangeOp = {
+			cs: '@>',
+			cd: '<@',
+			ov: '&&',
+			sl: '<<',
+			sr: '>>',
+			nxl: '&<',
+			nxr: '&>',
+			adj: '-|-'
+		}[f.op];
+		const ftsFn = {
+			fts: 'to_tsquery',
+			plfts: 'plainto_tsquery',
+			phfts: 'phraseto_tsquery',
+			wfts: 'websearch_to_tsquery'
+		}[f.op];
 		if (f.list && likeOp) {
 			const pattern = (v: string) => (f.op.endsWith('like') ? v.replaceAll('*', '%') : v);
 			const items = f.list.map((v) => txt(pattern(v))).join(', ');
@@ -146,7 +165,8 @@ export class Builder {
 	condition(rel: Relation, alias: string, c: Condition): string {
 		if (c.kind === 'filter') return this.filter(rel, alias, c);
 		const parts = c.children.map((child) => this.condition(rel, alias, child));
-		const joined = parts.length === 0 ? 'true' : `(${parts.join(c.op === 'and' ? ' and ' : ' or ')})`;
+		const joined =
+			parts.length === 0 ? 'true' : `(${parts.join(c.op === 'and' ? ' and ' : ' or ')})`;
 		return c.negate ? `not ${joined}` : joined;
 	}
 
@@ -172,9 +192,14 @@ export class Builder {
 	}
 
 	/** Finds the foreign key that links `parent` to the embed named `name`. */
-	relationship(parent: Relation, name: string, hint?: string): { target: Relation; fk: ForeignKey; toOne: boolean } {
+	relationship(
+		parent: Relation,
+		name: string,
+		hint?: string
+	): { target: Relation; fk: ForeignKey; toOne: boolean } {
 		const candidates: { target: Relation; fk: ForeignKey; toOne: boolean }[] = [];
-		const sameTable = (side: ForeignKey['from'], rel: Relation) => side.schema === rel.schema && side.table === rel.name;
+		const sameTable = (side: ForeignKey['from'], rel: Relation) =>
+			side.schema === rel.schema && side.table === rel.name;
 		const targetByName = this.cache.relations.get(key(this.schema, name));
 		for (const fk of this.cache.foreignKeys) {
 			if (targetByName) {
@@ -183,14 +208,19 @@ export class Builder {
 				} else if (sameTable(fk.to, parent) && sameTable(fk.from, targetByName)) {
 					candidates.push({ target: targetByName, fk, toOne: false });
 				}
-			} else if (sameTable(fk.from, parent) && (fk.name === name || (fk.from.columns.length === 1 && fk.from.columns[0] === name))) {
+			} else if (
+				sameTable(fk.from, parent) &&
+				(fk.name === name || (fk.from.columns.length === 1 && fk.from.columns[0] === name))
+			) {
 				// `bot:bot_id(name)` names the foreign key column (or constraint) instead of the table.
 				const target = this.cache.relations.get(key(fk.to.schema, fk.to.table));
 				if (target) candidates.push({ target, fk, toOne: true });
 			}
 		}
 		const matching = hint
-			? candidates.filter((c) => c.fk.name === hint || c.fk.from.columns.includes(hint) || c.target.name === hint)
+			? candidates.filter(
+					(c) => c.fk.name === hint || c.fk.from.columns.includes(hint) || c.target.name === hint
+				)
 			: candidates;
 		if (matching.length === 0) {
 			throw new ApiError(
@@ -206,7 +236,12 @@ export class Builder {
 				300,
 				'PGRST201',
 				`Could not embed because more than one relationship was found for '${parent.name}' and '${name}'`,
-				matching.map((c) => `${c.fk.name} (${c.fk.from.table}(${c.fk.from.columns.join(', ')}) -> ${c.fk.to.table})`).join('; '),
+				matching
+					.map(
+						(c) =>
+							`${c.fk.name} (${c.fk.from.table}(${c.fk.from.columns.join(', ')}) -> ${c.fk.to.table})`
+					)
+					.join('; '),
 				`Try changing '${name}' to one of: ${matching.map((c) => `'${name}!${c.fk.name}'`).join(', ')}. Find the desired relationship in the 'details' key.`
 			);
 		}
@@ -231,10 +266,18 @@ export class Builder {
 				const label = item.alias ?? item.name;
 				const { target, fk, toOne } = this.relationship(rel, item.name, item.hint);
 				const child = this.nextAlias();
-				const [childCols, parentCols] = toOne ? [fk.to.columns, fk.from.columns] : [fk.from.columns, fk.to.columns];
-				const join = childCols.map((c, i) => `${child}.${ident(c)} = ${alias}.${ident(parentCols[i])}`);
+				const [childCols, parentCols] = toOne
+					? [fk.to.columns, fk.from.columns]
+					: [fk.from.columns, fk.to.columns];
+				const join = childCols.map(
+					(c, i) => `${child}.${ident(c)} = ${alias}.${ident(parentCols[i])}`
+				);
 				const level = this.embedLevels.get(label) ?? emptyLevel();
-				const sub = this.selectList(target, child, item.select.length ? item.select : [{ kind: 'star' }]);
+				const sub = this.selectList(
+					target,
+					child,
+					item.select.length ? item.select : [{ kind: 'star' }]
+				);
 				const from = `${ident(target.schema)}.${ident(target.name)} ${child}`;
 				const where = this.where(target, child, level.conditions, [...join, ...sub.inner]);
 				const rows = `select ${sub.list} from ${from}${where}${this.orderBy(target, child, level.order)}${this.paging(level)}`;
@@ -279,7 +322,11 @@ function envelope(totalSql: string, rowsSql: string, body: BodyFormat): string {
 }
 
 /** One statement that reads a source; `countSql` is returned for `count=planned` explains. */
-export function readSql(b: Builder, source: Source, plan: ReadPlan): { sql: string; countSql: string } {
+export function readSql(
+	b: Builder,
+	source: Source,
+	plan: ReadPlan
+): { sql: string; countSql: string } {
 	const rel = source.relation;
 	const { list, inner } = b.selectList(rel, '_t0', plan.select);
 	const where = b.where(rel, '_t0', plan.level.conditions, inner);
@@ -306,7 +353,10 @@ export interface WritePlan {
 
 function returning(b: Builder, rel: Relation, dml: string, plan: WritePlan): string {
 	const { list } = b.selectList(rel, '_t0', plan.select);
-	return `with _src as (${dml}) ` + envelope(plan.count ? 'count(*)' : 'null::bigint', `select ${list} from _src _t0`, plan.body);
+	return (
+		`with _src as (${dml}) ` +
+		envelope(plan.count ? 'count(*)' : 'null::bigint', `select ${list} from _src _t0`, plan.body)
+	);
 }
 
 export interface InsertOptions {
@@ -348,7 +398,14 @@ export function insertSql(b: Builder, rel: Relation, o: InsertOptions, plan: Wri
 	return returning(b, rel, dml, plan);
 }
 
-export function updateSql(b: Builder, rel: Relation, columns: string[], bodyParam: string, conditions: Condition[], plan: WritePlan): string {
+export function updateSql(
+	b: Builder,
+	rel: Relation,
+	columns: string[],
+	bodyParam: string,
+	conditions: Condition[],
+	plan: WritePlan
+): string {
 	const table = `${ident(rel.schema)}.${ident(rel.name)}`;
 	const sets = columns.map((c) => {
 		const col = b.column(rel, c);
@@ -359,14 +416,25 @@ export function updateSql(b: Builder, rel: Relation, columns: string[], bodyPara
 	return returning(b, rel, dml, plan);
 }
 
-export function deleteSql(b: Builder, rel: Relation, conditions: Condition[], plan: WritePlan): string {
+export function deleteSql(
+	b: Builder,
+	rel: Relation,
+	conditions: Condition[],
+	plan: WritePlan
+): string {
 	const table = `${ident(rel.schema)}.${ident(rel.name)}`;
 	const dml = `delete from ${table} _t0${b.where(rel, '_t0', conditions)} returning _t0.*`;
 	return returning(b, rel, dml, plan);
 }
 
 /** The call expression and the `from` it needs for a function and the arguments given. */
-export function functionCall(b: Builder, fn: DbFunction, given: string[], argsParam: string | null, singleJson: boolean): { call: string; from: string } {
+export function functionCall(
+	b: Builder,
+	fn: DbFunction,
+	given: string[],
+	argsParam: string | null,
+	singleJson: boolean
+): { call: string; from: string } {
 	const name = `${ident(fn.schema)}.${ident(fn.name)}`;
 	if (singleJson) return { call: `${name}(${argsParam}::${fn.args[0].type})`, from: '' };
 	const args = fn.args.filter((a) => given.includes(a.name));
@@ -377,15 +445,26 @@ export function functionCall(b: Builder, fn: DbFunction, given: string[], argsPa
 }
 
 /** A function returning rows, read like a table (select, filters, order, paging apply). */
-export function functionSource(fn: DbFunction, call: { call: string; from: string }, cache: SchemaCache): Source {
+export function functionSource(
+	fn: DbFunction,
+	call: { call: string; from: string },
+	cache: SchemaCache
+): Source {
 	const columns = new Map<string, Column>();
 	for (const c of fn.returnColumns ?? []) columns.set(c.name, c);
 	// A function returning a table's row type can embed through that table's foreign keys.
 	const tableRel = fn.returnTable ? cache.relations.get(fn.returnTable) : undefined;
-	const relation: Relation = tableRel ?? { schema: fn.schema, name: fn.name, kind: 'f', columns, primaryKey: [] };
+	const relation: Relation = tableRel ?? {
+		schema: fn.schema,
+		name: fn.name,
+		kind: 'f',
+		columns,
+		primaryKey: []
+	};
 	return {
 		relation,
-		from: (alias) => (call.from ? `${call.from} cross join lateral ${call.call} ${alias}` : `${call.call} ${alias}`)
+		from: (alias) =>
+			call.from ? `${call.from} cross join lateral ${call.call} ${alias}` : `${call.call} ${alias}`
 	};
 }
 

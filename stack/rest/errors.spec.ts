@@ -35,7 +35,11 @@ describe('errors', () => {
 		// supabase-js always sends valid JSON, so this one request is raw HTTP.
 		const res = await fetch(`${config.api.url}/rest/v1/${table}`, {
 			method: 'POST',
-			headers: { apikey: config.keys.serviceRole, authorization: `Bearer ${config.keys.serviceRole}`, 'content-type': 'application/json' },
+			headers: {
+				apikey: config.keys.serviceRole,
+				authorization: `Bearer ${config.keys.serviceRole}`,
+				'content-type': 'application/json'
+			},
 			body: '{"id": 3, "name": '
 		});
 		expect(res.status).toBe(400);
@@ -46,7 +50,10 @@ describe('errors', () => {
 	it('answers an unknown table with 404 PGRST205', async () => {
 		const { error, status } = await db.from('rest_spec_errors_nope').select();
 		expect(status).toBe(404);
-		expect(error).toMatchObject({ code: 'PGRST205', message: "Could not find the table 'public.rest_spec_errors_nope' in the schema cache" });
+		expect(error).toMatchObject({
+			code: 'PGRST205',
+			message: "Could not find the table 'public.rest_spec_errors_nope' in the schema cache"
+		});
 	});
 
 	it('answers unknown columns in select, filters and order with 400 42703', async () => {
@@ -57,7 +64,10 @@ describe('errors', () => {
 		]) {
 			const { error, status } = await query;
 			expect(status).toBe(400);
-			expect(error).toMatchObject({ code: '42703', message: `column ${table}.nope does not exist` });
+			expect(error).toMatchObject({
+				code: '42703',
+				message: `column ${table}.nope does not exist`
+			});
 		}
 		await stillServing();
 	});
@@ -75,13 +85,25 @@ describe('errors', () => {
 	it('treats SQL-looking values as plain values', async () => {
 		const injected = await db.from(table).select('id').eq('name', "one' or '1'='1");
 		expect(injected).toMatchObject({ data: [], error: null });
-		const quoted = await db.from(table).select('id').in('name', ['one); drop table rest_spec_errors_items; --', 'two']);
+		const quoted = await db
+			.from(table)
+			.select('id')
+			.in('name', ['one); drop table rest_spec_errors_items; --', 'two']);
 		expect(quoted.data).toEqual([{ id: 2 }]);
-		const badInt = await db.from(table).select('id').eq('id', '1; delete from rest_spec_errors_items');
+		const badInt = await db
+			.from(table)
+			.select('id')
+			.eq('id', '1; delete from rest_spec_errors_items');
 		expect([badInt.status, badInt.error?.code]).toEqual([400, '22P02']);
-		const inserted = await db.from(table).insert({ id: 3, name: "Robert'); drop table students;--" }).select('name').single();
+		const inserted = await db
+			.from(table)
+			.insert({ id: 3, name: "Robert'); drop table students;--" })
+			.select('name')
+			.single();
 		expect(inserted.data?.name).toBe("Robert'); drop table students;--");
-		const [{ n }] = await admin.unsafe(`select count(*)::int as n from public.rest_spec_errors_items`);
+		const [{ n }] = await admin.unsafe(
+			`select count(*)::int as n from public.rest_spec_errors_items`
+		);
 		expect(n).toBe(3);
 	});
 
@@ -95,7 +117,9 @@ describe('errors', () => {
 	});
 
 	it('refuses an oversized body with 413', async () => {
-		const { status, error } = await db.from(table).insert({ id: 11, name: 'x'.repeat(maxBodyBytes + 1) });
+		const { status, error } = await db
+			.from(table)
+			.insert({ id: 11, name: 'x'.repeat(maxBodyBytes + 1) });
 		expect(status).toBe(413);
 		expect(error?.message).toBe('Request size limit exceeded');
 		await stillServing();
@@ -106,12 +130,19 @@ describe('errors', () => {
 		expect(bad.status).toBe(401);
 		expect(bad.error?.code).toBe('PGRST301');
 
-		const forged = await signLegacy({ role: 'service_role', exp: Math.floor(Date.now() / 1000) + 60 });
+		const forged = await signLegacy({
+			role: 'service_role',
+			exp: Math.floor(Date.now() / 1000) + 60
+		});
 		const tampered = forged.slice(0, -4) + (forged.endsWith('AAAA') ? 'BBBB' : 'AAAA');
 		const wrongSig = await clientWithToken(tampered).from(table).select();
 		expect([wrongSig.status, wrongSig.error?.code]).toEqual([401, 'PGRST301']);
 
-		const expired = await signLegacy({ role: 'authenticated', sub: crypto.randomUUID(), exp: Math.floor(Date.now() / 1000) - 10 });
+		const expired = await signLegacy({
+			role: 'authenticated',
+			sub: crypto.randomUUID(),
+			exp: Math.floor(Date.now() / 1000) - 10
+		});
 		const late = await clientWithToken(expired).from(table).select();
 		expect(late.status).toBe(401);
 		expect(late.error).toMatchObject({ code: 'PGRST303', message: 'JWT expired' });

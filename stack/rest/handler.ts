@@ -8,8 +8,22 @@ import { config } from '../config.ts';
 import { JwtError, verifyJwt } from '../jwt.ts';
 import type { HttpService } from '../services-api.ts';
 import { ApiError, fromPostgres } from './errors.ts';
-import { key, loadSchemaCache, type DbFunction, type Relation, type SchemaCache } from './schema-cache.ts';
-import { parseFieldKey, parseFilter, parseLogic, parseOrder, parsePrefer, parseSelect, type SelectItem } from './parse.ts';
+import {
+	key,
+	loadSchemaCache,
+	type DbFunction,
+	type Relation,
+	type SchemaCache
+} from './schema-cache.ts';
+import {
+	parseFieldKey,
+	parseFilter,
+	parseLogic,
+	parseOrder,
+	parsePrefer,
+	parseSelect,
+	type SelectItem
+} from './parse.ts';
 import {
 	Builder,
 	Params,
@@ -89,7 +103,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 			if (size <= maxBodyBytes) chunks.push(chunk);
 			else if (size > maxBodyBytes * 8) req.destroy();
 		});
-		req.on('end', () => (size > maxBodyBytes ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+		req.on('end', () =>
+			size > maxBodyBytes ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))
+		);
 		req.on('error', reject);
 	});
 }
@@ -127,12 +143,15 @@ export function noDelaySocket() {
 	return socket;
 }
 
+/** postgres.js takes a socket factory (`socket`), which its typings leave out. */
+export const noDelayOption = { socket: noDelaySocket } as postgres.Options<Record<string, never>>;
+
 export function createRestHandler(): HttpService {
 	const searchPath = config.api.extraSearchPath.join(', ');
 	const sql = postgres({
 		host: '127.0.0.1',
 		port: config.db.port,
-		socket: noDelaySocket,
+		...noDelayOption,
 		database: config.db.name,
 		username: 'authenticator',
 		password: 'postgres',
@@ -170,7 +189,8 @@ export function createRestHandler(): HttpService {
 		try {
 			return fn(await current);
 		} catch (e) {
-			const missing = e instanceof ApiError && ['PGRST205', 'PGRST202', 'PGRST200'].includes(e.code);
+			const missing =
+				e instanceof ApiError && ['PGRST205', 'PGRST202', 'PGRST200'].includes(e.code);
 			if (!missing || Date.now() - lastMissReload < 1000) throw e;
 			lastMissReload = Date.now();
 			reload();
@@ -188,7 +208,10 @@ export function createRestHandler(): HttpService {
 		if (hit && hit.exp > Date.now() / 1000) return hit.auth;
 		try {
 			const claims = await verifyJwt(token);
-			const auth = { role: typeof claims.role === 'string' && claims.role ? claims.role : 'anon', claims: JSON.stringify(claims) };
+			const auth = {
+				role: typeof claims.role === 'string' && claims.role ? claims.role : 'anon',
+				claims: JSON.stringify(claims)
+			};
 			if (jwtCache.size > 10_000) jwtCache.clear();
 			jwtCache.set(token, { auth, exp: claims.exp ?? Infinity });
 			return auth;
@@ -201,10 +224,19 @@ export function createRestHandler(): HttpService {
 		}
 	}
 
-	async function execute(auth: Auth, req: IncomingMessage, path: string, schema: string, ex: Execution) {
+	async function execute(
+		auth: Auth,
+		req: IncomingMessage,
+		path: string,
+		schema: string,
+		ex: Execution
+	) {
 		const c = await sql.reserve();
 		try {
-			const timeout = (await current).roleTimeouts.get(auth.role) ?? (await current).roleTimeouts.get('authenticator') ?? '0';
+			const timeout =
+				(await current).roleTimeouts.get(auth.role) ??
+				(await current).roleTimeouts.get('authenticator') ??
+				'0';
 			const settings = [
 				auth.role,
 				auth.claims,
@@ -215,14 +247,22 @@ export function createRestHandler(): HttpService {
 				timeout
 			];
 			const queries: Promise<unknown>[] = [
-				c.unsafe(ex.readOnly ? 'begin isolation level read committed read only' : 'begin isolation level read committed'),
+				c.unsafe(
+					ex.readOnly
+						? 'begin isolation level read committed read only'
+						: 'begin isolation level read committed'
+				),
 				c.unsafe(settingsSql, settings, { prepare: true }),
 				c.unsafe(ex.sql, ex.params, { prepare: true })
 			];
-			if (ex.explain) queries.push(c.unsafe(`explain (format json) ${ex.explain.sql}`, ex.explain.params, { prepare: true }));
+			if (ex.explain)
+				queries.push(
+					c.unsafe(`explain (format json) ${ex.explain.sql}`, ex.explain.params, { prepare: true })
+				);
 			if (!ex.decide) queries.push(c.unsafe('commit'));
 			const settled = await Promise.allSettled(queries);
-			const failed = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+			const failed = settled.find((s) => s.status === 'rejected') as
+				PromiseRejectedResult | undefined;
 			if (failed) {
 				if (ex.decide) await c.unsafe('rollback');
 				throw failed.reason;
@@ -230,7 +270,9 @@ export function createRestHandler(): HttpService {
 			const row = (settled[2] as PromiseFulfilledResult<Result[]>).value[0];
 			let planned: number | null = null;
 			if (ex.explain) {
-				const plan = (settled[3] as PromiseFulfilledResult<{ 'QUERY PLAN': unknown }[]>).value[0]['QUERY PLAN'];
+				const plan = (settled[3] as PromiseFulfilledResult<{ 'QUERY PLAN': unknown }[]>).value[0][
+					'QUERY PLAN'
+				];
 				planned = (plan as { Plan: { 'Plan Rows': number } }[])[0].Plan['Plan Rows'];
 			}
 			if (ex.decide) await c.unsafe(ex.decide(row) ? 'commit' : 'rollback');
@@ -262,12 +304,19 @@ export function createRestHandler(): HttpService {
 			else if (name === 'limit' || name === 'offset') {
 				const n = Number(v);
 				if (!Number.isInteger(n) || n < 0) {
-					throw new ApiError(400, 'PGRST100', `"failed to parse ${name} parameter (${v})"`, `${name} must be a non-negative integer`);
+					throw new ApiError(
+						400,
+						'PGRST100',
+						`"failed to parse ${name} parameter (${v})"`,
+						`${name} must be a non-negative integer`
+					);
 				}
 				level[name] = n;
 			} else if (['or', 'and', 'not.or', 'not.and'].includes(name)) {
 				const negate = name.startsWith('not.');
-				level.conditions.push(parseLogic(negate ? (name.slice(4) as 'or' | 'and') : (name as 'or' | 'and'), negate, v));
+				level.conditions.push(
+					parseLogic(negate ? (name.slice(4) as 'or' | 'and') : (name as 'or' | 'and'), negate, v)
+				);
 			} else level.conditions.push({ ...parseFilter(parseFieldKey(name), v) });
 		}
 		return { top, embeds };
@@ -283,33 +332,55 @@ export function createRestHandler(): HttpService {
 				if (m[2] !== '') level.limit = Math.max(0, Number(m[2]) - Number(m[1]) + 1);
 			}
 		}
-		if (level.limit === undefined || level.limit > config.api.maxRows) level.limit = config.api.maxRows;
+		if (level.limit === undefined || level.limit > config.api.maxRows)
+			level.limit = config.api.maxRows;
 	}
 
-	function respond(res: ServerResponse, shape: Shape, row: Result, planned: number | null, method: string) {
+	function respond(res: ServerResponse, shape: Shape, row: Result, planned: number | null) {
 		const headers: Record<string, string> = { ...shape.headers };
 		const n = row.page_total;
 		let total: number | null = row.total === null ? null : Number(row.total);
 		if (shape.countKind === 'planned' && planned !== null) total = planned;
 		// estimated: exact up to max_rows (the statement counts no further), the planner beyond.
-		if (shape.countKind === 'estimated' && planned !== null && total !== null && total > config.api.maxRows) total = planned;
+		if (
+			shape.countKind === 'estimated' &&
+			planned !== null &&
+			total !== null &&
+			total > config.api.maxRows
+		)
+			total = planned;
 		let status = shape.status;
 		if (total !== null && status === 200) {
 			if (shape.offset > 0 && shape.offset > total) {
-				throw new ApiError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${shape.offset} was requested, but there are only ${total} rows.`, null, {
-					'content-range': `*/${total}`
-				});
+				throw new ApiError(
+					416,
+					'PGRST103',
+					'Requested range not satisfiable',
+					`An offset of ${shape.offset} was requested, but there are only ${total} rows.`,
+					null,
+					{
+						'content-range': `*/${total}`
+					}
+				);
 			}
 			if (n < total) status = 206;
 		}
-		headers['content-range'] = `${n > 0 ? `${shape.offset}-${shape.offset + n - 1}` : '*'}/${total ?? '*'}`;
+		headers['content-range'] =
+			`${n > 0 ? `${shape.offset}-${shape.offset + n - 1}` : '*'}/${total ?? '*'}`;
 		if (shape.single && n !== 1) {
-			throw new ApiError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${n} rows`);
+			throw new ApiError(
+				406,
+				'PGRST116',
+				'Cannot coerce the result to a single JSON object',
+				`The result contains ${n} rows`
+			);
 		}
 		if (shape.location && row.body) {
 			const first = (JSON.parse(row.body) as Record<string, unknown>[])[0];
 			if (first) {
-				const q = shape.location.pk.map((c) => `${encodeURIComponent(c)}=eq.${encodeURIComponent(String(first[c]))}`).join('&');
+				const q = shape.location.pk
+					.map((c) => `${encodeURIComponent(c)}=eq.${encodeURIComponent(String(first[c]))}`)
+					.join('&');
 				headers.location = `/${shape.location.table}?${q}`;
 			}
 		}
@@ -327,7 +398,13 @@ export function createRestHandler(): HttpService {
 		res.writeHead(status, headers).end(body);
 	}
 
-	function shapeFor(req: IncomingMessage, prefer: Map<string, string>, status: number, send: boolean, offset = 0): Shape {
+	function shapeFor(
+		req: IncomingMessage,
+		prefer: Map<string, string>,
+		status: number,
+		send: boolean,
+		offset = 0
+	): Shape {
 		const accept = req.headers.accept ?? '';
 		return {
 			status,
@@ -345,7 +422,14 @@ export function createRestHandler(): HttpService {
 		const accept = (req.headers.accept ?? '').toLowerCase();
 		if (accept.startsWith('text/csv')) return 'csv';
 		if (accept.includes('nulls=stripped')) return 'stripped';
-		const acceptable = ['*/*', 'application/json', 'application/vnd.pgrst.object', 'application/vnd.pgrst.array', 'application/*', ''];
+		const acceptable = [
+			'*/*',
+			'application/json',
+			'application/vnd.pgrst.object',
+			'application/vnd.pgrst.array',
+			'application/*',
+			''
+		];
 		const types = accept.split(',').map((t) => t.split(';')[0].trim());
 		if (!types.some((t) => acceptable.some((a) => t === a || (a && t.startsWith(a))))) {
 			throw new ApiError(406, 'PGRST107', `None of these media types are available: ${accept}`);
@@ -356,7 +440,11 @@ export function createRestHandler(): HttpService {
 	function checkColumns(rel: Relation, columns: string[]) {
 		for (const c of columns) {
 			if (!rel.columns.has(c)) {
-				throw new ApiError(400, 'PGRST204', `Could not find the '${c}' column of '${rel.name}' in the schema cache`);
+				throw new ApiError(
+					400,
+					'PGRST204',
+					`Could not find the '${c}' column of '${rel.name}' in the schema cache`
+				);
 			}
 		}
 	}
@@ -367,33 +455,72 @@ export function createRestHandler(): HttpService {
 	}
 
 	/** GET/HEAD on a table or view, or a function read like one. */
-	function planRead(cache: SchemaCache, schema: string, req: IncomingMessage, url: URL, source: Source, params: Params, skip: Set<string>, prefer: Map<string, string>) {
+	function planRead(
+		cache: SchemaCache,
+		schema: string,
+		req: IncomingMessage,
+		url: URL,
+		source: Source,
+		params: Params,
+		skip: Set<string>,
+		prefer: Map<string, string>
+	) {
 		const { top, embeds } = levels(url, skip);
 		page(req, top);
 		const select = parseSelect(url.searchParams.get('select') ?? '*');
 		const b = new Builder(cache, schema, params, embeds);
 		const count = countKind(prefer);
-		const { sql } = readSql(b, source, { select, level: top, count, body: req.method === 'HEAD' ? 'none' : bodyFormat(req), maxRows: config.api.maxRows });
+		const { sql } = readSql(b, source, {
+			select,
+			level: top,
+			count,
+			body: req.method === 'HEAD' ? 'none' : bodyFormat(req),
+			maxRows: config.api.maxRows
+		});
 		let explain: Execution['explain'];
 		if (count === 'planned' || count === 'estimated') {
 			// The estimate comes from the planner, over the same filters with their own parameters.
 			const eb = new Builder(cache, schema, new Params(), embeds);
 			const where = eb.where(source.relation, '_t0', top.conditions);
-			if (!source.from('_t0').includes('$')) explain = { sql: `select 1 from ${source.from('_t0')}${where}`, params: eb.params.values };
+			if (!source.from('_t0').includes('$'))
+				explain = { sql: `select 1 from ${source.from('_t0')}${where}`, params: eb.params.values };
 		}
 		return { sql, explain, offset: top.offset ?? 0 };
 	}
 
-	async function handleTable(cache: SchemaCache, schema: string, name: string, req: IncomingMessage, url: URL, auth: Auth, path: string, res: ServerResponse) {
+	async function handleTable(
+		cache: SchemaCache,
+		schema: string,
+		name: string,
+		req: IncomingMessage,
+		url: URL,
+		auth: Auth,
+		path: string,
+		res: ServerResponse
+	) {
 		const b0 = new Builder(cache, schema, new Params());
 		const rel = b0.relation(name);
 		const prefer = parsePrefer(req.headers.prefer);
 		const method = req.method ?? 'GET';
 		if (method === 'GET' || method === 'HEAD') {
 			const params = new Params();
-			const plan = planRead(cache, schema, req, url, tableSource(rel), params, new Set(['select']), prefer);
-			const { row, planned } = await execute(auth, req, path, schema, { sql: plan.sql, params: params.values, readOnly: true, explain: plan.explain });
-			respond(res, shapeFor(req, prefer, 200, true, plan.offset), row, planned, method);
+			const plan = planRead(
+				cache,
+				schema,
+				req,
+				url,
+				tableSource(rel),
+				params,
+				new Set(['select']),
+				prefer
+			);
+			const { row, planned } = await execute(auth, req, path, schema, {
+				sql: plan.sql,
+				params: params.values,
+				readOnly: true,
+				explain: plan.explain
+			});
+			respond(res, shapeFor(req, prefer, 200, true, plan.offset), row, planned);
 			return;
 		}
 		if (!['POST', 'PATCH', 'DELETE'].includes(method)) {
@@ -409,7 +536,11 @@ export function createRestHandler(): HttpService {
 		const { top, embeds } = levels(url, skip);
 		const params = new Params();
 		const b = new Builder(cache, schema, params, embeds);
-		const plan = { select, body: (headersOnly ? 'json' : representation ? bodyFormat(req) : 'none') as BodyFormat, count: prefer.has('count') };
+		const plan = {
+			select,
+			body: (headersOnly ? 'json' : representation ? bodyFormat(req) : 'none') as BodyFormat,
+			count: prefer.has('count')
+		};
 		const applied = [`return=${returnPref}`];
 		let sqlText: string;
 		let status: number;
@@ -417,7 +548,13 @@ export function createRestHandler(): HttpService {
 			const text = await readBody(req);
 			const body = parseJson(text);
 			const rows = Array.isArray(body) ? body : [body];
-			if (!rows.every(isObject)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json', 'Send a JSON object or an array of objects.');
+			if (!rows.every(isObject))
+				throw new ApiError(
+					400,
+					'PGRST102',
+					'Empty or invalid json',
+					'Send a JSON object or an array of objects.'
+				);
 			const columnsParam = url.searchParams.get('columns');
 			const columns = columnsParam
 				? columnsParam.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'))
@@ -426,12 +563,25 @@ export function createRestHandler(): HttpService {
 			const resolution = prefer.get('resolution');
 			let onConflict: { columns: string[]; action: 'merge' | 'ignore' } | undefined;
 			if (resolution === 'merge-duplicates' || resolution === 'ignore-duplicates') {
-				const target = url.searchParams.get('on_conflict')?.split(',').map((c) => c.trim()) ?? rel.primaryKey;
+				const target =
+					url.searchParams
+						.get('on_conflict')
+						?.split(',')
+						.map((c) => c.trim()) ?? rel.primaryKey;
 				if (target.length === 0) {
-					throw new ApiError(400, 'PGRST100', `"${rel.name}" has no primary key to upsert on`, null, 'Pass on_conflict= with the columns of a unique constraint.');
+					throw new ApiError(
+						400,
+						'PGRST100',
+						`"${rel.name}" has no primary key to upsert on`,
+						null,
+						'Pass on_conflict= with the columns of a unique constraint.'
+					);
 				}
 				checkColumns(rel, target);
-				onConflict = { columns: target, action: resolution === 'merge-duplicates' ? 'merge' : 'ignore' };
+				onConflict = {
+					columns: target,
+					action: resolution === 'merge-duplicates' ? 'merge' : 'ignore'
+				};
 				applied.push(`resolution=${resolution}`);
 			}
 			const missingDefault = prefer.get('missing') === 'default';
@@ -442,11 +592,22 @@ export function createRestHandler(): HttpService {
 		} else if (method === 'PATCH') {
 			const text = await readBody(req);
 			const body = parseJson(text);
-			if (!isObject(body)) throw new ApiError(400, 'PGRST102', 'Empty or invalid json', 'Send one JSON object with the columns to change.');
+			if (!isObject(body))
+				throw new ApiError(
+					400,
+					'PGRST102',
+					'Empty or invalid json',
+					'Send one JSON object with the columns to change.'
+				);
 			const columns = Object.keys(body);
 			checkColumns(rel, columns);
 			if (columns.length === 0) {
-				respond(res, shapeFor(req, prefer, representation ? 200 : 204, representation), { total: null, page_total: 0, body: '[]' }, null, method);
+				respond(
+					res,
+					shapeFor(req, prefer, representation ? 200 : 204, representation),
+					{ total: null, page_total: 0, body: '[]' },
+					null
+				);
 				return;
 			}
 			sqlText = updateSql(b, rel, columns, params.text(text), top.conditions, plan);
@@ -456,32 +617,57 @@ export function createRestHandler(): HttpService {
 			status = representation ? 200 : 204;
 		}
 		const shape = shapeFor(req, prefer, status, representation);
-		if (headersOnly && rel.primaryKey.length) shape.location = { table: rel.name, pk: rel.primaryKey };
+		if (headersOnly && rel.primaryKey.length)
+			shape.location = { table: rel.name, pk: rel.primaryKey };
 		shape.headers['preference-applied'] = applied.join(', ');
 		const rollback = prefer.get('tx') === 'rollback';
 		const { row } = await execute(auth, req, path, schema, {
 			sql: sqlText,
 			params: params.values,
 			readOnly: false,
-			decide: shape.single || rollback ? (r) => !rollback && (!shape.single || r.page_total === 1) : undefined
+			decide:
+				shape.single || rollback
+					? (r) => !rollback && (!shape.single || r.page_total === 1)
+					: undefined
 		});
-		respond(res, shape, row, null, method);
+		respond(res, shape, row, null);
 	}
 
-	function resolveFunction(cache: SchemaCache, schema: string, name: string, given: string[], body: unknown, isGet: boolean): { fn: DbFunction; singleJson: boolean } {
+	function resolveFunction(
+		cache: SchemaCache,
+		schema: string,
+		name: string,
+		given: string[],
+		body: unknown,
+		isGet: boolean
+	): { fn: DbFunction; singleJson: boolean } {
 		const candidates = cache.functions.get(key(schema, name)) ?? [];
 		const fits = (fn: DbFunction) =>
-			fn.args.every((a) => a.hasDefault || given.includes(a.name)) && (isGet || given.every((g) => fn.args.some((a) => a.name === g)));
+			fn.args.every((a) => a.hasDefault || given.includes(a.name)) &&
+			(isGet || given.every((g) => fn.args.some((a) => a.name === g)));
 		const matches = candidates.filter(fits);
 		if (matches.length === 1) return { fn: matches[0], singleJson: false };
 		if (matches.length > 1) {
 			// For GET, parameters that are not arguments are filters: prefer the closest fit.
-			const best = matches.sort((a, b) => b.args.filter((x) => given.includes(x.name)).length - a.args.filter((x) => given.includes(x.name)).length);
+			const best = matches.sort(
+				(a, b) =>
+					b.args.filter((x) => given.includes(x.name)).length -
+					a.args.filter((x) => given.includes(x.name)).length
+			);
 			const score = (f: DbFunction) => f.args.filter((x) => given.includes(x.name)).length;
 			if (score(best[0]) > score(best[1])) return { fn: best[0], singleJson: false };
-			throw new ApiError(300, 'PGRST203', `Could not choose the best candidate function between: ${matches.map((f) => `${f.schema}.${f.name}(${f.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`, null, 'Try renaming the parameters or the function itself in the database so function overloading can be resolved');
+			throw new ApiError(
+				300,
+				'PGRST203',
+				`Could not choose the best candidate function between: ${matches.map((f) => `${f.schema}.${f.name}(${f.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+				null,
+				'Try renaming the parameters or the function itself in the database so function overloading can be resolved'
+			);
 		}
-		const single = candidates.find((f) => f.args.length === 1 && (f.args[0].name === '' ) && ['json', 'jsonb'].includes(f.args[0].type));
+		const single = candidates.find(
+			(f) =>
+				f.args.length === 1 && f.args[0].name === '' && ['json', 'jsonb'].includes(f.args[0].type)
+		);
 		if (single && !isGet && body !== undefined) return { fn: single, singleJson: true };
 		const argList = [...given].sort().join(', ');
 		throw new ApiError(
@@ -489,19 +675,41 @@ export function createRestHandler(): HttpService {
 			'PGRST202',
 			`Could not find the function ${schema}.${name}${given.length ? `(${argList})` : ' without parameters'} in the schema cache`,
 			`Searched for the function ${schema}.${name}${given.length ? ` with parameters ${argList}` : ' without parameters'} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`,
-			candidates.length ? `Perhaps you meant to call the function ${schema}.${name}(${candidates[0].args.map((a) => a.name).join(', ')})` : null
+			candidates.length
+				? `Perhaps you meant to call the function ${schema}.${name}(${candidates[0].args.map((a) => a.name).join(', ')})`
+				: null
 		);
 	}
 
-	async function handleRpc(cache: SchemaCache, schema: string, name: string, req: IncomingMessage, url: URL, auth: Auth, path: string, res: ServerResponse) {
+	async function handleRpc(
+		cache: SchemaCache,
+		schema: string,
+		name: string,
+		req: IncomingMessage,
+		url: URL,
+		auth: Auth,
+		path: string,
+		res: ServerResponse
+	) {
 		const method = req.method ?? 'GET';
 		const isGet = method === 'GET' || method === 'HEAD';
-		if (!isGet && method !== 'POST') throw new ApiError(405, 'PGRST101', 'Only GET, HEAD and POST are allowed for functions');
+		if (!isGet && method !== 'POST')
+			throw new ApiError(405, 'PGRST101', 'Only GET, HEAD and POST are allowed for functions');
 		const prefer = parsePrefer(req.headers.prefer);
-		let argsText: string | null = null;
-		let given: string[] = [];
+		let argsText: string;
+		let given: string[];
 		let body: unknown;
-		const reserved = new Set(['select', 'order', 'limit', 'offset', 'or', 'and', 'not.or', 'not.and', 'columns']);
+		const reserved = new Set([
+			'select',
+			'order',
+			'limit',
+			'offset',
+			'or',
+			'and',
+			'not.or',
+			'not.and',
+			'columns'
+		]);
 		if (isGet) {
 			const candidates = cache.functions.get(key(schema, name)) ?? [];
 			const argNames = new Set(candidates.flatMap((f) => f.args.map((a) => a.name)));
@@ -517,22 +725,45 @@ export function createRestHandler(): HttpService {
 		}
 		const { fn, singleJson } = resolveFunction(cache, schema, name, given, body, isGet);
 		if (!singleJson && !isGet && !isObject(body)) {
-			throw new ApiError(400, 'PGRST102', 'Empty or invalid json', 'Send the arguments as one JSON object of named parameters.');
+			throw new ApiError(
+				400,
+				'PGRST102',
+				'Empty or invalid json',
+				'Send the arguments as one JSON object of named parameters.'
+			);
 		}
 		const params = new Params();
-		const argsParam = given.length || singleJson ? params.text(argsText!) : null;
+		const argsParam = given.length || singleJson ? params.text(argsText) : null;
 		const call = functionCall(new Builder(cache, schema, params), fn, given, argsParam, singleJson);
 		const readOnly = isGet || !fn.volatile;
 		const skip = new Set(['select', ...(isGet ? given : []), 'columns']);
 		if (fn.returnColumns) {
-			const plan = planRead(cache, schema, req, url, functionSource(fn, call, cache), params, skip, prefer);
-			const { row, planned } = await execute(auth, req, path, schema, { sql: plan.sql, params: params.values, readOnly, explain: plan.explain });
+			const plan = planRead(
+				cache,
+				schema,
+				req,
+				url,
+				functionSource(fn, call, cache),
+				params,
+				skip,
+				prefer
+			);
+			const { row, planned } = await execute(auth, req, path, schema, {
+				sql: plan.sql,
+				params: params.values,
+				readOnly,
+				explain: plan.explain
+			});
 			const shape = shapeFor(req, prefer, 200, true, plan.offset);
 			if (!fn.returnsSet) shape.unwrap = true;
-			respond(res, shape, row, planned, method);
+			respond(res, shape, row, planned);
 			return;
 		}
-		const { row } = await execute(auth, req, path, schema, { sql: scalarCallSql(call, fn.returnsVoid), params: params.values, readOnly });
+		const { row } = await execute(auth, req, path, schema, {
+			sql: scalarCallSql(call, fn.returnsVoid),
+			params: params.values,
+			readOnly
+		});
 		if (fn.returnsVoid) {
 			res.writeHead(204, { 'content-range': '*/*' }).end();
 			return;
@@ -542,7 +773,7 @@ export function createRestHandler(): HttpService {
 			shape.unwrap = true;
 			shape.single = false;
 		}
-		respond(res, shape, row, null, method);
+		respond(res, shape, row, null);
 	}
 
 	async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -555,28 +786,46 @@ export function createRestHandler(): HttpService {
 			}
 			const url = new URL(req.url ?? '/', 'http://rest.local');
 			const path = url.pathname.slice(prefix.length) || '/';
-			const profile = (method === 'GET' || method === 'HEAD' ? req.headers['accept-profile'] : req.headers['content-profile']) as string | undefined;
+			const profile = (
+				method === 'GET' || method === 'HEAD'
+					? req.headers['accept-profile']
+					: req.headers['content-profile']
+			) as string | undefined;
 			const schema = profile ?? schemas[0];
 			if (!schemas.includes(schema)) {
-				throw new ApiError(406, 'PGRST106', `Invalid schema: ${schema}`, null, `Only the following schemas are exposed: ${schemas.join(', ')}`);
+				throw new ApiError(
+					406,
+					'PGRST106',
+					`Invalid schema: ${schema}`,
+					null,
+					`Only the following schemas are exposed: ${schemas.join(', ')}`
+				);
 			}
 			const auth = await authenticate(req);
 			role = auth.role;
 			const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
 			if (parts.length === 0) {
-				res.writeHead(200, { 'content-type': jsonType }).end(JSON.stringify({ swagger: '2.0', info: { title: 'BotFlow local REST', version: '12' } }));
+				res
+					.writeHead(200, { 'content-type': jsonType })
+					.end(
+						JSON.stringify({ swagger: '2.0', info: { title: 'BotFlow local REST', version: '12' } })
+					);
 				return;
 			}
 			if (parts.length === 2 && parts[0] === 'rpc') {
 				const cache = await withFreshCache((c) => {
-					if (!c.functions.has(key(schema, parts[1]))) resolveFunction(c, schema, parts[1], [], undefined, true);
+					if (!c.functions.has(key(schema, parts[1])))
+						resolveFunction(c, schema, parts[1], [], undefined, true);
 					return c;
 				});
 				await handleRpc(cache, schema, parts[1], req, url, auth, path, res);
 				return;
 			}
-			if (parts.length !== 1) throw new ApiError(404, 'PGRST125', `Invalid path specified in request URL: ${path}`);
-			const cache = await withFreshCache((c) => (new Builder(c, schema, new Params()).relation(parts[0]), c));
+			if (parts.length !== 1)
+				throw new ApiError(404, 'PGRST125', `Invalid path specified in request URL: ${path}`);
+			const cache = await withFreshCache(
+				(c) => (new Builder(c, schema, new Params()).relation(parts[0]), c)
+			);
 			await handleTable(cache, schema, parts[0], req, url, auth, path, res);
 		} catch (e) {
 			let err: ApiError;
@@ -584,7 +833,12 @@ export function createRestHandler(): HttpService {
 			else if (e instanceof postgres.PostgresError) err = fromPostgres(e, role === 'anon');
 			else {
 				console.error(`rest: ${method} ${req.url}:`, e);
-				err = new ApiError(500, 'PGRST000', 'An unexpected error occurred in the REST service', (e as Error).message);
+				err = new ApiError(
+					500,
+					'PGRST000',
+					'An unexpected error occurred in the REST service',
+					(e as Error).message
+				);
 			}
 			if (res.headersSent) {
 				res.end();

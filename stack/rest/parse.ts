@@ -52,8 +52,31 @@ export interface OrderTerm {
 }
 
 const operators = new Set([
-	'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'in', 'is',
-	'isdistinct', 'cs', 'cd', 'ov', 'sl', 'sr', 'nxl', 'nxr', 'adj', 'fts', 'plfts', 'phfts', 'wfts'
+	'eq',
+	'neq',
+	'gt',
+	'gte',
+	'lt',
+	'lte',
+	'like',
+	'ilike',
+	'match',
+	'imatch',
+	'in',
+	'is',
+	'isdistinct',
+	'cs',
+	'cd',
+	'ov',
+	'sl',
+	'sr',
+	'nxl',
+	'nxr',
+	'adj',
+	'fts',
+	'plfts',
+	'phfts',
+	'wfts'
 ]);
 
 /** Reads an identifier (plain or double-quoted) at `s[i]`; returns it and the next index. */
@@ -81,8 +104,13 @@ function readName(s: string, i: number, stop: RegExp): [string, number] {
 
 /** `data->a->>b` into a column name and JSON path steps. */
 function readField(s: string, i: number, stop: RegExp, what: string): [Field, number] {
-	let [name, j] = readName(s, i, stop);
-	if (!name) throw parseError(`failed to parse ${what} (${s})`, `unexpected "${s[j] ?? 'end of input'}" expecting field name`);
+	const [name, start] = readName(s, i, stop);
+	let j = start;
+	if (!name)
+		throw parseError(
+			`failed to parse ${what} (${s})`,
+			`unexpected "${s[j] ?? 'end of input'}" expecting field name`
+		);
 	const path: PathStep[] = [];
 	while (s.startsWith('->', j)) {
 		const op = s.startsWith('->>', j) ? '->>' : '->';
@@ -196,7 +224,10 @@ function unquote(v: string): string {
 /** `(a,"b,c",d)` or `{a,b}` into its items. */
 function parseList(raw: string, open: string, close: string, context: string): string[] {
 	if (!raw.startsWith(open) || !raw.endsWith(close)) {
-		throw parseError(`failed to parse filter (${context})`, `expecting a list like ${open}a,b${close}`);
+		throw parseError(
+			`failed to parse filter (${context})`,
+			`expecting a list like ${open}a,b${close}`
+		);
 	}
 	const inner = raw.slice(1, -1);
 	if (inner === '') return [];
@@ -224,7 +255,10 @@ export function parseFilter(field: Field, raw: string, inLogic = false): Filter 
 	const filter: Filter = { kind: 'filter', field, negate, op, modifier, value };
 	if (op === 'in') filter.list = parseList(rawValue, '(', ')', raw);
 	if (modifier === 'any' || modifier === 'all') filter.list = parseList(rawValue, '{', '}', raw);
-	if (op === 'is' && !['null', 'not_null', 'true', 'false', 'unknown'].includes(value.toLowerCase())) {
+	if (
+		op === 'is' &&
+		!['null', 'not_null', 'true', 'false', 'unknown'].includes(value.toLowerCase())
+	) {
 		throw parseError(
 			`"failed to parse filter (${raw})"`,
 			'unexpected value for is: expecting null, not_null, true, false or unknown'
@@ -236,7 +270,8 @@ export function parseFilter(field: Field, raw: string, inLogic = false): Filter 
 /** A filter's left-hand side (`col`, `data->>key`). */
 export function parseFieldKey(key: string): Field {
 	const [field, end] = readField(key, 0, /[,()]/, 'filter');
-	if (end !== key.length) throw parseError(`failed to parse filter (${key})`, 'unexpected characters in column name');
+	if (end !== key.length)
+		throw parseError(`failed to parse filter (${key})`, 'unexpected characters in column name');
 	return field;
 }
 
@@ -250,7 +285,10 @@ export function parseLogic(op: 'and' | 'or', negate: boolean, raw: string): Logi
 		if (nested) return parseLogic(nested[2] as 'and' | 'or', !!nested[1], nested[3]);
 		const [field, end] = readField(part, 0, /[.,()]/, `logic tree (${raw})`);
 		if (part[end] !== '.') {
-			throw parseError(`"failed to parse logic tree (${raw})"`, `unexpected "${part}" expecting a filter like col.eq.value`);
+			throw parseError(
+				`"failed to parse logic tree (${raw})"`,
+				`unexpected "${part}" expecting a filter like col.eq.value`
+			);
 		}
 		return parseFilter(field, part.slice(end + 1), true);
 	});
@@ -264,7 +302,8 @@ export function parseOrder(raw: string): OrderTerm[] {
 		const out: OrderTerm = { field, desc: false };
 		for (const mod of mods) {
 			if (mod === 'asc' || mod === 'desc') out.desc = mod === 'desc';
-			else if (mod === 'nullsfirst' || mod === 'nullslast') out.nulls = mod === 'nullsfirst' ? 'first' : 'last';
+			else if (mod === 'nullsfirst' || mod === 'nullslast')
+				out.nulls = mod === 'nullsfirst' ? 'first' : 'last';
 			else {
 				throw parseError(
 					`"failed to parse order (${raw})"`,

@@ -39,7 +39,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await admin.unsafe(`drop table if exists public.rest_spec_read_messages, public.rest_spec_read_bots cascade`);
+	await admin.unsafe(
+		`drop table if exists public.rest_spec_read_messages, public.rest_spec_read_bots cascade`
+	);
 	await admin.end();
 });
 
@@ -49,7 +51,9 @@ describe('select', () => {
 	it('returns the named columns, aliases, casts and JSON paths', async () => {
 		const { data, error } = await db
 			.from('rest_spec_read_bots')
-			.select('id, label:name, score::text, settings->model->>name, lang:settings->>lang, model:settings->model')
+			.select(
+				'id, label:name, score::text, settings->model->>name, lang:settings->>lang, model:settings->model'
+			)
 			.eq('id', 1)
 			.single();
 		expect(error).toBeNull();
@@ -97,10 +101,14 @@ describe('select', () => {
 	});
 
 	it('says which relationships exist when an embed is ambiguous or missing', async () => {
-		const ambiguous = await db.from('rest_spec_read_bots').select('id, rest_spec_read_messages(body)');
+		const ambiguous = await db
+			.from('rest_spec_read_bots')
+			.select('id, rest_spec_read_messages(body)');
 		expect(ambiguous.status).toBe(300);
 		expect(ambiguous.error?.code).toBe('PGRST201');
-		const missing = await db.from('rest_spec_read_bots').select('id, rest_spec_read_bot_names(name)');
+		const missing = await db
+			.from('rest_spec_read_bots')
+			.select('id, rest_spec_read_bot_names(name)');
 		expect(missing.status).toBe(400);
 		expect(missing.error?.code).toBe('PGRST200');
 	});
@@ -113,7 +121,11 @@ describe('select', () => {
 
 describe('filters', () => {
 	const bots = () => db.from('rest_spec_read_bots').select('id');
-	const cases: [string, () => PromiseLike<{ data: { id: number }[] | null; error: unknown }>, number[]][] = [
+	const cases: [
+		string,
+		() => PromiseLike<{ data: { id: number }[] | null; error: unknown }>,
+		number[]
+	][] = [
 		['eq', () => bots().eq('name', 'beta'), [2]],
 		['neq', () => bots().neq('name', 'beta'), [1, 3, 4]],
 		['gt', () => bots().gt('score', 7), [1]],
@@ -135,10 +147,22 @@ describe('filters', () => {
 		['overlaps', () => bots().overlaps('tags', ['support', 'sales']), [1, 2]],
 		['rangeGt', () => bots().rangeGt('active_hours', '[0,19)'), [3]],
 		['rangeAdjacent', () => bots().rangeAdjacent('active_hours', '[18,20)'), [1, 3]],
-		['textSearch (fts with config)', () => bots().textSearch('search', 'quick & fox', { config: 'english' }), [1]],
-		['textSearch plain', () => bots().textSearch('search', 'quick answers', { type: 'plain' }), [3]],
+		[
+			'textSearch (fts with config)',
+			() => bots().textSearch('search', 'quick & fox', { config: 'english' }),
+			[1]
+		],
+		[
+			'textSearch plain',
+			() => bots().textSearch('search', 'quick answers', { type: 'plain' }),
+			[3]
+		],
 		['textSearch phrase', () => bots().textSearch('search', 'lazy dogs', { type: 'phrase' }), [2]],
-		['textSearch websearch', () => bots().textSearch('search', 'quick -fox', { type: 'websearch' }), [3]],
+		[
+			'textSearch websearch',
+			() => bots().textSearch('search', 'quick -fox', { type: 'websearch' }),
+			[3]
+		],
 		['not eq', () => bots().not('name', 'eq', 'alpha'), [2, 3, 4]],
 		['not in', () => bots().not('id', 'in', '(1,2)'), [3, 4]],
 		['JSON path', () => bots().eq('settings->model->>name', 'claude'), [2]],
@@ -146,7 +170,11 @@ describe('filters', () => {
 		['match() object', () => bots().match({ name: 'alpha', score: 9.5 }), [1]],
 		['or', () => bots().or('name.eq.beta,score.gt.9'), [1, 2]],
 		['or with nested and', () => bots().or('id.eq.4,and(score.gte.7,tags.cs.{support})'), [2, 4]],
-		['or with nested not.and', () => bots().or('not.and(id.gt.1,id.lt.4),score.is.null'), [1, 3, 4]],
+		[
+			'or with nested not.and',
+			() => bots().or('not.and(id.gt.1,id.lt.4),score.is.null'),
+			[1, 3, 4]
+		],
 		['multiple filters combine with and', () => bots().gt('id', 1).lt('id', 4), [2, 3]]
 	];
 	for (const [name, run, expected] of cases) {
@@ -166,14 +194,21 @@ describe('order, ranges and counts', () => {
 			.order('score', { ascending: false, nullsFirst: true })
 			.order('id');
 		expect(data?.map((r) => r.id)).toEqual([3, 1, 2, 4]);
-		const last = await db.from('rest_spec_read_bots').select('id').order('score', { ascending: true, nullsFirst: false });
+		const last = await db
+			.from('rest_spec_read_bots')
+			.select('id')
+			.order('score', { ascending: true, nullsFirst: false });
 		expect(last.data?.map((r) => r.id)).toEqual([4, 2, 1, 3]);
 	});
 
 	it('pages with range() and limit()', async () => {
 		const { data } = await db.from('rest_spec_read_bots').select('id').order('id').range(1, 2);
 		expect(data?.map((r) => r.id)).toEqual([2, 3]);
-		const limited = await db.from('rest_spec_read_bots').select('id').order('id', { ascending: false }).limit(1);
+		const limited = await db
+			.from('rest_spec_read_bots')
+			.select('id')
+			.order('id', { ascending: false })
+			.limit(1);
 		expect(limited.data).toEqual([{ id: 4 }]);
 	});
 
@@ -198,13 +233,19 @@ describe('order, ranges and counts', () => {
 	});
 
 	it('counts without rows for head requests', async () => {
-		const { data, count } = await db.from('rest_spec_read_bots').select('*', { count: 'exact', head: true }).lt('id', 3);
+		const { data, count } = await db
+			.from('rest_spec_read_bots')
+			.select('*', { count: 'exact', head: true })
+			.lt('id', 3);
 		expect(data).toBeNull();
 		expect(count).toBe(2);
 	});
 
 	it('refuses a range past the end', async () => {
-		const { error, status } = await db.from('rest_spec_read_bots').select('id', { count: 'exact' }).range(10, 12);
+		const { error, status } = await db
+			.from('rest_spec_read_bots')
+			.select('id', { count: 'exact' })
+			.range(10, 12);
 		expect(status).toBe(416);
 		expect(error?.code).toBe('PGRST103');
 	});
@@ -242,7 +283,11 @@ describe('single, maybeSingle and CSV', () => {
 	});
 
 	it('stripNulls() leaves out null fields', async () => {
-		const { data } = await db.from('rest_spec_read_bots').select('id, score, settings').eq('id', 3).stripNulls();
+		const { data } = await db
+			.from('rest_spec_read_bots')
+			.select('id, score, settings')
+			.eq('id', 3)
+			.stripNulls();
 		expect(data).toEqual([{ id: 3 }]);
 	});
 });
@@ -256,7 +301,9 @@ describe('schema cache', () => {
 		try {
 			expect((await db.from('rest_spec_read_late').select('id')).data).toEqual([{ id: 7 }]);
 			await ddl(`alter table public.rest_spec_read_late add column label text default 'late'`);
-			expect((await db.from('rest_spec_read_late').select('label')).data).toEqual([{ label: 'late' }]);
+			expect((await db.from('rest_spec_read_late').select('label')).data).toEqual([
+				{ label: 'late' }
+			]);
 		} finally {
 			await admin.unsafe(`drop table public.rest_spec_read_late`);
 		}

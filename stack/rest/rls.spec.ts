@@ -40,18 +40,25 @@ beforeAll(async () => {
 		$$;
 	`);
 	asAlice = clientWithToken(await userToken(alice));
-	asBob = clientWithToken(await signAccessToken({
-		sub: bob,
-		role: 'authenticated',
-		aud: 'authenticated',
-		iat: Math.floor(Date.now() / 1000),
-		exp: Math.floor(Date.now() / 1000) + 600
-	}));
-	await admin.unsafe(`insert into public.rest_spec_rls_notes (owner, body) values ($1, 'bob private')`, [bob]);
+	asBob = clientWithToken(
+		await signAccessToken({
+			sub: bob,
+			role: 'authenticated',
+			aud: 'authenticated',
+			iat: Math.floor(Date.now() / 1000),
+			exp: Math.floor(Date.now() / 1000) + 600
+		})
+	);
+	await admin.unsafe(
+		`insert into public.rest_spec_rls_notes (owner, body) values ($1, 'bob private')`,
+		[bob]
+	);
 });
 
 afterAll(async () => {
-	await admin.unsafe(`drop table if exists public.rest_spec_rls_notes cascade; drop function if exists public.rest_spec_rls_whoami`);
+	await admin.unsafe(
+		`drop table if exists public.rest_spec_rls_notes cascade; drop function if exists public.rest_spec_rls_whoami`
+	);
 	await admin.end();
 });
 
@@ -61,13 +68,23 @@ describe('row level security', () => {
 			.rpc('rest_spec_rls_whoami')
 			.setHeader('x-spec', 'hello');
 		expect(error).toBeNull();
-		expect(data).toEqual({ uid: alice, role: 'authenticated', method: 'POST', path: '/rpc/rest_spec_rls_whoami', header: 'hello' });
+		expect(data).toEqual({
+			uid: alice,
+			role: 'authenticated',
+			method: 'POST',
+			path: '/rpc/rest_spec_rls_whoami',
+			header: 'hello'
+		});
 		const anon = await anonClient().rpc('rest_spec_rls_whoami');
 		expect(anon.data).toMatchObject({ uid: null, role: 'anon' });
 	});
 
 	it('lets a user write and read only their own rows', async () => {
-		const inserted = await asAlice.from(table).insert({ body: 'alice note' }).select('owner, body').single();
+		const inserted = await asAlice
+			.from(table)
+			.insert({ body: 'alice note' })
+			.select('owner, body')
+			.single();
 		expect(inserted.error).toBeNull();
 		expect(inserted.data).toEqual({ owner: alice, body: 'alice note' });
 		const { data } = await asAlice.from(table).select('body');
@@ -85,7 +102,10 @@ describe('row level security', () => {
 		expect(updated.data).toEqual([]);
 		const deleted = await asAlice.from(table).delete().eq('owner', bob).select();
 		expect(deleted.data).toEqual([]);
-		const [row] = await admin.unsafe(`select body from public.rest_spec_rls_notes where owner = $1`, [bob]);
+		const [row] = await admin.unsafe(
+			`select body from public.rest_spec_rls_notes where owner = $1`,
+			[bob]
+		);
 		expect(row.body).toBe('bob private');
 	});
 

@@ -65,7 +65,10 @@ describe('rpc', () => {
 			{ id: 1, name: 'alpha' },
 			{ id: 3, name: 'gamma' }
 		]);
-		const counted = await db.rpc('rest_spec_rpc_squares', { n: 5 }, { count: 'exact' }).gt('square', 4).range(0, 1);
+		const counted = await db
+			.rpc('rest_spec_rpc_squares', { n: 5 }, { count: 'exact' })
+			.gt('square', 4)
+			.range(0, 1);
 		expect(counted.data).toEqual([
 			{ i: 3, square: 9 },
 			{ i: 4, square: 16 }
@@ -74,7 +77,11 @@ describe('rpc', () => {
 	});
 
 	it('returns an object for a function returning one row, and single() works on sets', async () => {
-		expect((await db.rpc('rest_spec_rpc_bot', { bot_id: 2 })).data).toEqual({ id: 2, name: 'beta', score: 8 });
+		expect((await db.rpc('rest_spec_rpc_bot', { bot_id: 2 })).data).toEqual({
+			id: 2,
+			name: 'beta',
+			score: 8
+		});
 		const one = await db.rpc('rest_spec_rpc_bots_above', { min_score: 6 }).single();
 		expect(one.data).toEqual({ id: 2, name: 'beta', score: 8 });
 	});
@@ -85,7 +92,10 @@ describe('rpc', () => {
 	});
 
 	it('runs a void function and its writes', async () => {
-		const { data, error, status } = await db.rpc('rest_spec_rpc_rename', { bot_id: 3, new_name: 'renamed' });
+		const { data, error, status } = await db.rpc('rest_spec_rpc_rename', {
+			bot_id: 3,
+			new_name: 'renamed'
+		});
 		expect(error).toBeNull();
 		expect([data, status]).toEqual([null, 204]);
 		const [row] = await admin.unsafe(`select name from public.rest_spec_rpc_bots where id = 3`);
@@ -93,7 +103,11 @@ describe('rpc', () => {
 	});
 
 	it('refuses writes in a GET call (read-only transaction)', async () => {
-		const { error, status } = await db.rpc('rest_spec_rpc_rename', { bot_id: 3, new_name: 'x' }, { get: true });
+		const { error, status } = await db.rpc(
+			'rest_spec_rpc_rename',
+			{ bot_id: 3, new_name: 'x' },
+			{ get: true }
+		);
 		expect(status).toBe(405);
 		expect(error?.code).toBe('25006');
 	});
@@ -110,6 +124,10 @@ describe('rpc', () => {
 	it('turns raise exception into 400 P0001 with the message and hint', async () => {
 		const { error, status } = await db.rpc('rest_spec_rpc_fail', { reason: 'tests' });
 		expect(status).toBe(400);
-		expect(error).toMatchObject({ code: 'P0001', message: 'cannot do that: tests', hint: 'Ask for something else' });
+		expect(error).toMatchObject({
+			code: 'P0001',
+			message: 'cannot do that: tests',
+			hint: 'Ask for something else'
+		});
 	});
 });

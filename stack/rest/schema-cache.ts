@@ -194,7 +194,8 @@ export async function loadSchemaCache(sql: postgres.Sql, schemas: string[]): Pro
 		modes.forEach((mode, i) => {
 			const name = names[i] ?? '';
 			const type = f.arg_types[i] as string;
-			if (mode === 'i' || mode === 'b' || mode === 'v') inputs.push({ name, type, hasDefault: false });
+			if (mode === 'i' || mode === 'b' || mode === 'v')
+				inputs.push({ name, type, hasDefault: false });
 			if (mode === 'o' || mode === 'b' || mode === 't') outputs.push({ name, type, default: null });
 		});
 		// Defaults belong to the last n input arguments.

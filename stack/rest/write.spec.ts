@@ -30,7 +30,8 @@ afterAll(async () => {
 	await admin.end();
 });
 
-const rows = () => admin.unsafe(`select id, slug, name, plan from public.rest_spec_write_bots order by id`);
+const rows = () =>
+	admin.unsafe(`select id, slug, name, plan from public.rest_spec_write_bots order by id`);
 
 describe('insert', () => {
 	it('inserts one row and returns it with select()', async () => {
@@ -41,7 +42,14 @@ describe('insert', () => {
 			.single();
 		expect(error).toBeNull();
 		expect(status).toBe(201);
-		expect(data).toEqual({ id: 1, slug: 'one', name: 'One', plan: 'free', tags: ['a'], settings: { x: 1 } });
+		expect(data).toEqual({
+			id: 1,
+			slug: 'one',
+			name: 'One',
+			plan: 'free',
+			tags: ['a'],
+			settings: { x: 1 }
+		});
 	});
 
 	it('inserts many rows, returning nothing by default', async () => {
@@ -58,7 +66,9 @@ describe('insert', () => {
 	});
 
 	it('writes null for a key another object has (as PostgREST does without defaultToNull: false)', async () => {
-		const { error, status } = await db.from(table).insert([{ slug: 'a', plan: 'pro' }, { slug: 'b' }]);
+		const { error, status } = await db
+			.from(table)
+			.insert([{ slug: 'a', plan: 'pro' }, { slug: 'b' }]);
 		expect(status).toBe(400);
 		expect(error?.code).toBe('23502');
 	});
@@ -66,7 +76,13 @@ describe('insert', () => {
 	it('uses column defaults for missing keys with defaultToNull: false', async () => {
 		const { data, error } = await db
 			.from(table)
-			.insert([{ slug: 'a', name: 'A' }, { slug: 'b', plan: 'pro' }], { defaultToNull: false })
+			.insert(
+				[
+					{ slug: 'a', name: 'A' },
+					{ slug: 'b', plan: 'pro' }
+				],
+				{ defaultToNull: false }
+			)
 			.select('slug, name, plan');
 		expect(error).toBeNull();
 		expect(data).toEqual([
@@ -76,7 +92,9 @@ describe('insert', () => {
 	});
 
 	it('counts inserted rows', async () => {
-		const { count, error } = await db.from(table).insert([{ slug: 'a' }, { slug: 'b' }, { slug: 'c' }], { count: 'exact' });
+		const { count, error } = await db
+			.from(table)
+			.insert([{ slug: 'a' }, { slug: 'b' }, { slug: 'c' }], { count: 'exact' });
 		expect(error).toBeNull();
 		expect(count).toBe(3);
 	});
@@ -99,7 +117,10 @@ describe('insert', () => {
 describe('upsert', () => {
 	it('merges duplicates on the primary key', async () => {
 		await db.from(table).insert({ slug: 'a', name: 'old' });
-		const { data, error } = await db.from(table).upsert({ id: 1, slug: 'a', name: 'new' }).select('id, name');
+		const { data, error } = await db
+			.from(table)
+			.upsert({ id: 1, slug: 'a', name: 'new' })
+			.select('id, name');
 		expect(error).toBeNull();
 		expect(data).toEqual([{ id: 1, name: 'new' }]);
 	});
@@ -108,7 +129,13 @@ describe('upsert', () => {
 		await db.from(table).insert({ slug: 'a', name: 'old', plan: 'pro' });
 		const { data, error } = await db
 			.from(table)
-			.upsert([{ slug: 'a', name: 'merged' }, { slug: 'b', name: 'added' }], { onConflict: 'slug' })
+			.upsert(
+				[
+					{ slug: 'a', name: 'merged' },
+					{ slug: 'b', name: 'added' }
+				],
+				{ onConflict: 'slug' }
+			)
 			.select('slug, name, plan')
 			.order('slug');
 		expect(error).toBeNull();
@@ -122,7 +149,13 @@ describe('upsert', () => {
 		await db.from(table).insert({ slug: 'a', name: 'kept' });
 		const { data, error } = await db
 			.from(table)
-			.upsert([{ slug: 'a', name: 'ignored' }, { slug: 'b', name: 'added' }], { onConflict: 'slug', ignoreDuplicates: true })
+			.upsert(
+				[
+					{ slug: 'a', name: 'ignored' },
+					{ slug: 'b', name: 'added' }
+				],
+				{ onConflict: 'slug', ignoreDuplicates: true }
+			)
 			.select('slug');
 		expect(error).toBeNull();
 		expect(data).toEqual([{ slug: 'b' }]);
@@ -136,7 +169,11 @@ describe('update and delete', () => {
 	});
 
 	it('updates only the filtered rows and returns them', async () => {
-		const { data, error, status } = await db.from(table).update({ plan: 'pro' }).in('slug', ['a', 'c']).select('slug, plan');
+		const { data, error, status } = await db
+			.from(table)
+			.update({ plan: 'pro' })
+			.in('slug', ['a', 'c'])
+			.select('slug, plan');
 		expect(error).toBeNull();
 		expect(status).toBe(200);
 		expect(data).toEqual([
@@ -147,7 +184,10 @@ describe('update and delete', () => {
 	});
 
 	it('updates with return=minimal as 204 and counts the rows', async () => {
-		const { data, status, count } = await db.from(table).update({ name: 'x' }, { count: 'exact' }).neq('slug', 'b');
+		const { data, status, count } = await db
+			.from(table)
+			.update({ name: 'x' }, { count: 'exact' })
+			.neq('slug', 'b');
 		expect([data, status, count]).toEqual([null, 204, 2]);
 	});
 
@@ -159,7 +199,12 @@ describe('update and delete', () => {
 	});
 
 	it('rolls back a write that single() refuses', async () => {
-		const { error, status } = await db.from(table).update({ name: 'all' }).gt('id', 0).select().single();
+		const { error, status } = await db
+			.from(table)
+			.update({ name: 'all' })
+			.gt('id', 0)
+			.select()
+			.single();
 		expect(status).toBe(406);
 		expect(error?.code).toBe('PGRST116');
 		expect((await rows()).map((r) => r.name)).toEqual([null, null, null]);
