@@ -229,7 +229,7 @@ as $$
 			coalesce(sum(s.failed_replies), 0) failed,
 			coalesce(sum(s.response_time_count), 0) rt_count,
 			coalesce(sum(s.response_time_sum_ms), 0) rt_sum,
-			private.histogram_fold(array_agg(s.latency_histogram)) histogram
+			private.histogram_fold(array_agg(s.latency_histogram) filter (where s.latency_histogram is not null)) histogram
 		from periods p
 		left join lateral private.usage_segments(p_bot_id, p.f, p.t, true) s on true
 		group by p.period, p.f, p.t

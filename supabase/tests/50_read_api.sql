@@ -1,0 +1,116 @@
+-- Read API: the card total equals the sum of the chart's buckets equals the rows the export
+-- returns, for the same bot and range, whether the range is served by days, hours or the live
+-- raw tail; percentiles are exact at histogram resolution; other tenants and anonymous callers
+-- get nothing; bad input gets a message saying what to change.
+begin;
+select plan(24);
+\ir fixtures.psql
+
+-- Ten days of traffic for bot A1, up to a second ago: a conversation every 20 minutes with a
+-- user message, two bot replies (one failing now and then) and a handoff every seventh time.
+insert into public.conversations (bot_id, external_id, channel, end_user_id, status, started_at, handed_off_at)
+select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-traffic-' || n, case when n % 3 = 0 then 'whatsapp' else 'web' end,
+	'fx-u-' || (n % 17), case when n % 7 = 0 then 'handed_off' else 'completed' end,
+	now() - n * interval '20 minutes', case when n % 7 = 0 then now() - n * interval '20 minutes' + interval '3 seconds' end
+from generate_series(1, 720) n;
+insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at, response_time_ms, success,
+	model, tokens_in, tokens_out, cost_usd)
+select c.bot_id, c.id, c.external_id || '-' || k, case when k = 1 then 'user' else 'bot' end,
+	case when k = 1 then 'refund for order ' || n else 'Refund on its way' end,
+	c.started_at + (k - 1) * interval '500 milliseconds',
+	case when k > 1 then 50 + (n * 37 + k * 101) % 4000 end, case when k > 1 then (n + k) % 11 <> 0 end,
+	case when k > 1 then (array['gpt-4o', 'gpt-4o-mini'])[1 + n % 2] end, k * 10, k * 3, k * 0.0001
+from public.conversations c
+cross join lateral (select substring(c.external_id from 12)::int n) x
+cross join generate_series(1, 3) k
+where c.external_id like 'fx-traffic-%' and c.started_at + (k - 1) * interval '500 milliseconds' < now();
+select private.run_hourly_rollup(), private.run_daily_rollup();
+-- And a message in the current hour that no rollup has seen yet.
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success)
+select bot_id, id, 'fx-live', 'bot', now() - interval '1 second', 77, true
+from public.conversations where external_id = 'fx-traffic-1';
+
+create temp table ranges (label text, f timestamptz, t timestamptz, bucket text);
+insert into ranges values
+	('9 days, uneven edges, daily buckets', now() - interval '9 days 7 hours 13 minutes', now(), null),
+	('2 days, hourly buckets', now() - interval '2 days 13 minutes', now(), 'hour'),
+	('a past window between rollups', now() - interval '5 days 30 minutes', now() - interval '4 days 6 hours 5 minutes', null);
+grant select on ranges to authenticated, anon;
+
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select is(
+	(select s.messages from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label = l and s.period = 'current'),
+	(select sum(s.messages)::bigint from ranges r, public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t, r.bucket) s where r.label = l),
+	'messages, ' || l || ': card = sum of chart buckets') from (select label l from ranges) x;
+select is(
+	(select s.messages from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label = l and s.period = 'current'),
+	(select count(*) from ranges r, public.export_messages('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) e where r.label = l),
+	'messages, ' || l || ': card = rows exported') from (select label l from ranges) x;
+select is(
+	(select s.conversations from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label = l and s.period = 'current'),
+	(select sum(s.conversations)::bigint from ranges r, public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t, r.bucket) s where r.label = l),
+	'conversations, ' || l || ': card = sum of chart buckets') from (select label l from ranges) x;
+select is(
+	(select s.conversations from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label = l and s.period = 'current'),
+	(select count(*) from ranges r, public.export_conversations('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) e where r.label = l),
+	'conversations, ' || l || ': card = rows exported') from (select label l from ranges) x;
+
+-- Against the raw rows directly, for the 9-day range and the period before it.
+create temp table raw_truth as
+select p.period, count(*) messages, sum(m.cost_usd) cost, sum(m.tokens_in) tokens_in,
+	private.latency_bucket_upper_ms(private.latency_bucket(percentile_disc(0.50) within group (order by m.response_time_ms))) p50,
+	private.latency_bucket_upper_ms(private.latency_bucket(percentile_disc(0.95) within group (order by m.response_time_ms))) p95,
+	private.latency_bucket_upper_ms(private.latency_bucket(percentile_disc(0.99) within group (order by m.response_time_ms))) p99
+from ranges r
+cross join lateral (values ('current', r.f, r.t), ('previous', r.f - (r.t - r.f), r.f)) p(period, f, t)
+join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and m.sent_at >= p.f and m.sent_at < p.t
+where r.label like '9 days%'
+group by p.period;
+grant select on raw_truth to authenticated;
+select results_eq(
+	$$select s.period, s.messages, s.cost_usd, s.tokens_in, s.p50_response_ms, s.p95_response_ms, s.p99_response_ms
+		from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label like '9 days%' order by 1$$,
+	$$select period, messages, cost, tokens_in, p50, p95, p99 from raw_truth order by 1$$,
+	'summary (both periods): counts, cost, tokens and p50/p95/p99 match the raw rows, percentiles at bucket resolution');
+select is(
+	(select sum(b.messages)::bigint from ranges r, public.bot_breakdown('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t, 'model') b where r.label like '9 days%'),
+	(select messages from raw_truth where period = 'current'), 'breakdown by model covers every message once');
+select set_eq(
+	$$select b.value, b.messages from ranges r, public.bot_breakdown('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t, 'channel') b where r.label like '2 days%'$$,
+	$$select c.channel, count(*) from ranges r join public.messages m on m.sent_at >= r.f and m.sent_at < r.t
+		join public.conversations c on c.id = m.conversation_id
+		where r.label like '2 days%' and m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' group by 1$$,
+	'breakdown by channel equals the raw split');
+select is((select active_conversations from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '1 day', now()) where period = 'current'),
+	(select count(distinct conversation_id) from public.messages where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and sent_at >= now() - interval '30 minutes'),
+	'active conversations: those with a message in the last 30 minutes');
+select is((select handoff_rate from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '7 days', now()) where period = 'current'),
+	(select round(count(*) filter (where handed_off_at is not null)::numeric / count(*), 4) from public.conversations
+		where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and started_at >= now() - interval '7 days'),
+	'handoff rate: handed off / started');
+select is((select count(*)::int from public.search_conversations('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '11 days', now(), 'order 35')),
+	1, 'search: full text over messages finds the one conversation');
+select is((select total_count from public.search_conversations('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '11 days', now(),
+	p_status => 'handed_off', p_channel => 'whatsapp', p_limit => 5) limit 1),
+	(select count(*) from public.conversations where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and status = 'handed_off' and channel = 'whatsapp' and started_at >= now() - interval '11 days'),
+	'search: status and channel filters, with the total for paging');
+
+-- Errors say what to change.
+select throws_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now(), now() - interval '1 day')$$,
+	'22023', null, 'an inverted range is refused');
+select throws_ok($$select * from public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '1 day', now(), 'fortnight')$$,
+	'22023', null, 'an unknown bucket is refused');
+
+-- Other tenants and anonymous callers.
+select pg_temp.login('bbbbbbbb-0000-4000-8000-000000000001');
+select is((select messages from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '9 days', now()) where period = 'current'),
+	0::bigint, 'B''s owner gets zero from A''s bot summary');
+select is_empty($$select 1 from public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '9 days', now()) where messages > 0$$,
+	'B''s owner gets no chart for A''s bot');
+select pg_temp.login_anon();
+select throws_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '1 day', now())$$,
+	'42501', null, 'anon cannot call the read API');
+select pg_temp.logout();
+
+select * from finish();
+rollback;
