@@ -38,6 +38,27 @@ function gatewayRssMb(): number | null {
 		return null;
 	}
 }
+/** CPU time (user + system) the gateway process has used so far, in ms. */
+function gatewayCpuMs(): number | null {
+	try {
+		const pid = readFileSync(join(stateDir, 'api.pid'), 'utf8').trim();
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at 100 Hz
+	} catch {
+		return null;
+	}
+}
+
+/** Runs a phase and also reports the gateway's CPU cost per operation during it. */
+async function withGatewayCpu(op: (i: number) => Promise<unknown>) {
+	const before = gatewayCpuMs();
+	const start = performance.now();
+	const perSecond = await throughput(op);
+	const ops = (perSecond * (performance.now() - start)) / 1000;
+	const after = gatewayCpuMs();
+	const cpuMs = before === null || after === null ? NaN : (after - before) / ops;
+	return { perSecond, cpuMs };
+}
 const rss: number[] = [];
 const sampler = setInterval(() => {
 	const mb = gatewayRssMb();
@@ -97,26 +118,30 @@ async function rest() {
 	await setUpTable();
 	try {
 		log(`REST single-row reads (${seconds}s, ${concurrency} in flight)`);
-		const restReads = await throughput(async () => {
+		const reads = await withGatewayCpu(async () => {
 			const { error } = await client.from(table).select('*').eq('id', randomId());
 			if (error) throw new Error(`REST read failed: ${error.message}`);
 		});
+		const restReads = reads.perSecond;
 		const directReads = await throughput(() => sql`select * from ${sql('public.' + table)} where id = ${randomId()}`);
 		log('REST 20-row bulk inserts');
-		const restInserts = await throughput(async (i) => {
+		const inserts = await withGatewayCpu(async (i) => {
 			const { error } = await client.from(table).insert(batch(i));
 			if (error) throw new Error(`REST insert failed: ${error.message}`);
 		});
+		const restInserts = inserts.perSecond;
 		const directInserts = await throughput((i) => sql`insert into ${sql('public.' + table)} ${sql(batch(i))}`);
 		return {
 			single_row_reads_per_s: round(restReads, 0),
 			direct_single_row_reads_per_s: round(directReads, 0),
 			reads_ratio: round(restReads / directReads),
 			reads_target_ratio: 0.3,
+			gateway_cpu_ms_per_read: round(reads.cpuMs, 3),
 			bulk_inserts_20_rows_per_s: round(restInserts, 0),
 			direct_bulk_inserts_20_rows_per_s: round(directInserts, 0),
 			inserts_ratio: round(restInserts / directInserts),
-			inserts_target_ratio: 0.6
+			inserts_target_ratio: 0.6,
+			gateway_cpu_ms_per_insert: round(inserts.cpuMs, 3)
 		};
 	} finally {
 		await sql.unsafe(`drop table if exists public.${table}`);
@@ -128,11 +153,11 @@ async function gateway() {
 	log('gateway-only requests (auth health)');
 	const url = `${config.api.url}/auth/v1/health`;
 	const headers = { apikey: config.keys.anon };
-	const perSecond = await throughput(async () => {
+	const { perSecond, cpuMs } = await withGatewayCpu(async () => {
 		const res = await fetch(url, { headers });
 		await res.arrayBuffer();
 	});
-	return { requests_per_s: round(perSecond, 0) };
+	return { requests_per_s: round(perSecond, 0), gateway_cpu_ms_per_request: round(cpuMs, 3) };
 }
 
 async function functions() {

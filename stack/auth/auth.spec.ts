@@ -107,6 +107,12 @@ describe('sign up and sign in', () => {
 		expect(invalid.error?.status).toBe(400);
 	});
 
+	it('refuses anonymous sign-ins while config.toml leaves them disabled', async () => {
+		const { error } = await anonClient().auth.signInAnonymously();
+		expect(error?.code).toBe('anonymous_provider_disabled');
+		expect(error?.status).toBe(422);
+	});
+
 	it('runs app triggers on auth.users, as hosted projects rely on', async () => {
 		await sql.unsafe(`
 			create schema if not exists stack_auth_probe;

@@ -52,6 +52,10 @@ async function signup({ req, res }: Ctx) {
 		throw new AuthError(422, 'signup_disabled', 'Signups not allowed for this instance');
 	}
 	const body = await readJson(req);
+	if (!body.email && !body.phone && config.toml.auth?.enable_anonymous_sign_ins !== true) {
+		// What signInAnonymously() sends; enable_anonymous_sign_ins is off in config.toml.
+		throw new AuthError(422, 'anonymous_provider_disabled', 'Anonymous sign-ins are disabled');
+	}
 	if (body.phone && !body.email) {
 		throw new AuthError(422, 'phone_provider_disabled', 'Phone signups are disabled');
 	}
