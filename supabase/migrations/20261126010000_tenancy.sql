@@ -63,7 +63,8 @@ comment on column public.organization_members.user_id is 'The member (auth.users
 comment on column public.organization_members.role is
 	'owner: everything, including owners; admin: bots, keys and non-owner members; viewer: read only.';
 comment on column public.organization_members.created_at is 'When the user joined.';
-create index organization_members_user_id_idx on public.organization_members (user_id);
+-- The predicate helpers look members up by user and role.
+create index organization_members_user_id_role_idx on public.organization_members (user_id, role);
 
 create table public.bots (
 	id uuid primary key default gen_random_uuid(),
