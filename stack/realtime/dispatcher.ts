@@ -24,9 +24,11 @@ interface Prepared {
 	old: Record<string, unknown> | null;
 	/** channel -> ids of its bindings that match */
 	targets: Map<Channel, number[]>;
-	keys: Record<string, string | null> | null;
+	/** the row as committed, in Postgres text form, for the RLS check */
+	committed: Record<string, string | null> | null;
 }
 
+const debug = process.env.REALTIME_DEBUG === '1';
 const MAX_BATCH_CHANGES = 5000;
 const PAUSE_AT_QUEUED = 50_000;
 /** How long changes committed before a restart wait for their subscribers to rejoin. */
@@ -234,11 +236,13 @@ export class Dispatcher {
 				const record = change.kind === 'DELETE' ? null : toRecord(change.newTuple);
 				let old: Record<string, unknown> | null = null;
 				const pk = new Set(meta.primaryKey);
+				// A 'K' old tuple holds the replica identity key; its other columns are empty, not null.
+				const identityKey = new Set(cols.filter((c) => c.key).map((c) => c.name));
 				if (change.kind === 'DELETE') {
 					// DELETE is not RLS-checked, so with RLS on only the primary key leaves the server.
-					old = toRecord(change.oldTuple, meta.rls ? pk : undefined);
+					old = toRecord(change.oldTuple, meta.rls ? pk : change.oldKind === 'K' ? identityKey : undefined);
 				} else if (change.kind === 'UPDATE') {
-					old = change.oldKind === 'O' ? toRecord(change.oldTuple) : toRecord(change.oldTuple ?? change.newTuple, pk);
+					old = change.oldKind === 'O' ? toRecord(change.oldTuple) : toRecord(change.oldTuple ?? change.newTuple, change.oldTuple ? identityKey : pk);
 				}
 				const subject = change.kind === 'DELETE' ? old! : record!;
 				const targets = new Map<Channel, number[]>();
@@ -252,16 +256,14 @@ export class Dispatcher {
 						if (!ids.includes(b.id)) ids.push(b.id);
 					} else targets.set(ch, [b.id]);
 				}
+				if (debug) this.server.o.log(`${change.kind} ${schema}.${table}: ${cands.length} candidates, ${targets.size} targets`);
 				if (targets.size === 0) continue;
-				let keys: Record<string, string | null> | null = null;
-				if (change.kind !== 'DELETE' && meta.primaryKey.length > 0) {
-					keys = {};
-					for (const k of meta.primaryKey) {
-						const i = cols.findIndex((c) => c.name === k);
-						keys[k] = (change.newTuple![i] ?? null) as string | null;
-					}
+				let committed: Record<string, string | null> | null = null;
+				if (change.kind !== 'DELETE') {
+					committed = {};
+					for (let i = 0; i < cols.length; i++) if (change.newTuple![i] !== undefined) committed[cols[i].name] = change.newTuple![i] as string | null;
 				}
-				prepared.push({ change, commitTs, schema, table, types, record, old, targets, keys });
+				prepared.push({ change, commitTs, schema, table, types, record, old, targets, committed });
 			}
 		}
 		if (prepared.length === 0) return;
@@ -273,7 +275,7 @@ export class Dispatcher {
 	private async applyRls(prepared: Prepared[]) {
 		const byTable = new Map<string, Prepared[]>();
 		for (const p of prepared) {
-			if (p.change.kind === 'DELETE' || p.keys === null) continue;
+			if (p.committed === null) continue;
 			const k = `${p.schema}.${p.table}`;
 			const list = byTable.get(k);
 			if (list) list.push(p);
@@ -294,17 +296,12 @@ export class Dispatcher {
 				this.stats.rlsQueries++;
 				let visible: Set<number>[];
 				try {
-					visible = await this.checker.check({
-						schema: list[0].schema,
-						table: list[0].table,
-						keyColumns: Object.keys(list[0].keys!),
-						keys: list.map((p) => p.keys!),
-						identities
-					});
+					visible = await this.checker.check({ oid: list[0].change.relation.oid, rows: list.map((p) => p.committed!), identities });
 				} catch (e) {
 					this.server.o.log(`RLS check on ${list[0].schema}.${list[0].table} failed, withholding the batch: ${(e as Error).message}`);
 					visible = identities.map(() => new Set());
 				}
+				if (debug) this.server.o.log(`rls ${list[0].table}: ${list.length} rows, ${identities.length} identities, visible ${visible.map((v) => [...v].join('|')).join(' ')}`);
 				list.forEach((p, row) => {
 					for (const ch of [...p.targets.keys()]) {
 						if (ch.claims.role === 'service_role') continue;
@@ -326,9 +323,8 @@ export class Dispatcher {
 			columns: change.relation.columns.map((c) => ({ name: c.name, type: p.types.get(c.name) })),
 			...(p.record ? { record: p.record } : {}),
 			...(change.kind !== 'INSERT' ? { old_record: p.old ?? {} } : {}),
-			errors: p.keys === null && change.kind !== 'DELETE' ? ['Error 400: Bad Request, no primary key'] : null
+			errors: null
 		};
-		if (p.keys === null && change.kind !== 'DELETE') data.record = {};
 		const dataJson = JSON.stringify(data);
 		// Frames differ only by serializer, topic and ids: encode each combination once.
 		const cache = new Map<string, string>();

@@ -1,17 +1,18 @@
-// Row Level Security per subscriber, checked in batches: for one table and one batch of changed
-// rows, a single statement loops over the distinct JWT claim sets in the database (set role +
-// request.jwt.claims, then a join of the batch's keys against the table under RLS). So the cost
-// is one round trip per (table, batch), never one query per subscriber per row.
+// Row Level Security per subscriber, checked in batches. For one table, one role and one batch
+// of changed rows, a single statement loops over the distinct JWT claim sets in the database
+// (request.jwt.claims per identity) and evaluates the table's SELECT policies on the rows as
+// they were committed (from the WAL, not re-read from the table, so a row updated or deleted
+// right after its commit is still judged on what was committed). One round trip per
+// (table, role, batch); never one query per subscriber per row.
+import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
 
 export const helperSchema = '_realtime_local';
 
 export interface VisibilityRequest {
-	schema: string;
-	table: string;
-	keyColumns: string[];
-	/** one object per row, key column -> text value */
-	keys: Record<string, string | null>[];
+	oid: number;
+	/** one object per row: column -> text value as committed */
+	rows: Record<string, string | null>[];
 	/** distinct claim sets (JSON text) with their role */
 	identities: { claims: string; role: string }[];
 }
@@ -29,89 +30,124 @@ export async function ensureHelpers(sql: postgres.Sql) {
 	`);
 }
 
-/**
- * Creates (once per process and table shape) a function whose static query keeps a cached
- * plan: it returns (identity index, row index) pairs the identity may select.
- */
+interface Plan {
+	at: number;
+	fn: Promise<string | boolean>;
+}
+
+/** How long a table's policies are trusted before they are read again. */
+const POLICY_TTL_MS = 1000;
+
 export class VisibilityChecker {
-	private ready = new Map<string, Promise<string>>();
+	private plans = new Map<string, Plan>();
+	private created = new Set<string>();
 
 	constructor(private readonly sql: postgres.Sql) {}
 
-	private fnFor(schema: string, table: string, keyColumns: string[]): Promise<string> {
-		const id = `${schema}.${table}(${keyColumns.join(',')})`;
-		let p = this.ready.get(id);
-		if (!p) {
-			p = this.create(schema, table, keyColumns).catch((e) => {
-				this.ready.delete(id);
-				throw e;
-			});
-			this.ready.set(id, p);
-		}
-		return p;
+	/** A function name, or a constant answer when the policies make one (no RLS, no grant). */
+	private plan(oid: number, role: string): Promise<string | boolean> {
+		const key = `${oid}:${role}`;
+		const p = this.plans.get(key);
+		if (p && Date.now() - p.at < POLICY_TTL_MS) return p.fn;
+		const fn = this.build(oid, role);
+		fn.catch(() => this.plans.delete(key));
+		this.plans.set(key, { at: Date.now(), fn });
+		return fn;
 	}
 
-	private async create(schema: string, table: string, keyColumns: string[]): Promise<string> {
-		const [{ h }] = await this.sql`select md5(${schema + '.' + table + '(' + keyColumns.join(',') + ')'}) as h`;
-		const name = `${helperSchema}.${ident('visible_' + h)}`;
-		const rel = `${ident(schema)}.${ident(table)}`;
-		const on = keyColumns.map((c) => `t.${ident(c)} = k.${ident(c)}`).join(' and ');
-		// Roles are switched only when the identity's role changes (callers sort by role), and
-		// an error under one identity (e.g. a policy calling a function it may not execute)
+	private async build(oid: number, role: string): Promise<string | boolean> {
+		// With an empty search_path, pg_get_expr qualifies every name, so the generated function
+		// (which runs with search_path = '') resolves them exactly as the policy does.
+		const [info] = await this.sql.begin(async (tx) => {
+			await tx`set local search_path = ''`;
+			return tx`
+				select c.oid::regclass::text as rel, c.relrowsecurity as rls,
+					r.rolbypassrls as bypass,
+					has_table_privilege(r.oid, c.oid, 'SELECT') as can_select,
+					coalesce((select json_agg(json_build_object('permissive', p.polpermissive, 'qual', pg_get_expr(p.polqual, p.polrelid)) order by p.polname)
+						from pg_policy p
+						where p.polrelid = c.oid and p.polcmd in ('r', '*')
+							and exists (select 1 from unnest(p.polroles) x where x = 0 or pg_has_role(r.oid, x, 'member'))), '[]') as policies
+				from pg_class c, pg_roles r
+				where c.oid = ${oid} and r.rolname = ${role}`;
+		});
+		if (!info || !info.can_select) return false;
+		if (!info.rls || info.bypass) return true;
+		const policies = info.policies as { permissive: boolean; qual: string | null }[];
+		const permissive = policies.filter((p) => p.permissive).map((p) => `(${p.qual ?? 'true'})`);
+		const restrictive = policies.filter((p) => !p.permissive).map((p) => `(${p.qual ?? 'true'})`);
+		if (permissive.length === 0) return false;
+		const predicate = [`(${permissive.join(' or ')})`, ...restrictive].join(' and ');
+		const rel = info.rel as string;
+		const alias = ident(rel.includes('.') ? rel.slice(rel.lastIndexOf('.') + 1).replace(/^"|"$/g, '') : rel);
+		const name = `${helperSchema}.${ident('visible_' + createHash('md5').update(`${rel}|${role}|${predicate}`).digest('hex'))}`;
+		if (this.created.has(name)) return name;
+		// An error under one identity (e.g. a policy calling a function it may not execute)
 		// hides the batch from that identity only.
 		await this.sql.unsafe(`
-			create or replace function ${name}(keys jsonb, claims text[], roles text[])
+			create or replace function ${name}(rows jsonb, claims text[])
 			returns table(identity_idx int, row_idx int)
 			language plpgsql volatile set search_path = '' as $fn$
 			declare
 				i int;
-				cur text := '';
 			begin
+				execute 'set local role ' || ${`'${ident(role).replace(/'/g, "''")}'`};
 				for i in 1 .. coalesce(array_length(claims, 1), 0) loop
 					begin
-						if roles[i] is distinct from cur then
-							execute 'set local role ' || quote_ident(roles[i]);
-							cur := roles[i];
-						end if;
 						perform pg_catalog.set_config('request.jwt.claims', claims[i], true);
 						return query
-							select i, k.ordinality::int
-							from pg_catalog.jsonb_populate_recordset(null::${rel}, keys) with ordinality k
-							join ${rel} t on ${on};
+							select i, ${alias}.ordinality::int
+							from pg_catalog.jsonb_populate_recordset(null::${rel}, rows) with ordinality as ${alias}
+							where ${predicate};
 					exception when others then
 						raise warning 'realtime RLS check for % failed: %', claims[i], sqlerrm;
-						cur := '';
 					end;
 				end loop;
 			end
 			$fn$;
-			revoke all on function ${name}(jsonb, text[], text[]) from public;
+			revoke all on function ${name}(jsonb, text[]) from public;
 		`);
+		this.created.add(name);
 		return name;
 	}
 
 	/** For each identity, the set of row indexes (0-based) it can see. */
 	async check(req: VisibilityRequest): Promise<Set<number>[]> {
 		const out = req.identities.map(() => new Set<number>());
-		if (req.identities.length === 0 || req.keys.length === 0) return out;
-		const fn = await this.fnFor(req.schema, req.table, req.keyColumns);
-		const order = req.identities.map((_, i) => i).sort((a, b) => (req.identities[a].role < req.identities[b].role ? -1 : 1));
-		// Split large identity lists across pool connections so Postgres can use several cores.
-		const chunks = order.length > 64 ? 4 : 1;
-		const size = Math.ceil(order.length / chunks);
-		const keys = JSON.stringify(req.keys);
-		await Promise.all(
-			Array.from({ length: chunks }, async (_, c) => {
-				const part = order.slice(c * size, (c + 1) * size);
-				if (part.length === 0) return;
-				const rows = await this.sql.unsafe(
-					`select identity_idx, row_idx from ${fn}($1::text::jsonb, $2::text[], $3::text[])`,
-					[keys, part.map((i) => req.identities[i].claims), part.map((i) => req.identities[i].role)],
-					{ prepare: true }
-				);
-				for (const r of rows) out[part[r.identity_idx - 1]].add(r.row_idx - 1);
-			})
-		);
+		if (req.identities.length === 0 || req.rows.length === 0) return out;
+		const byRole = new Map<string, number[]>();
+		req.identities.forEach((id, i) => {
+			const list = byRole.get(id.role);
+			if (list) list.push(i);
+			else byRole.set(id.role, [i]);
+		});
+		const rows = JSON.stringify(req.rows);
+		const all = req.rows.map((_, i) => i);
+		const tasks: Promise<void>[] = [];
+		for (const [role, members] of byRole) {
+			tasks.push(
+				this.plan(req.oid, role).then(async (fn) => {
+					if (fn === true) for (const i of members) for (const r of all) out[i].add(r);
+					if (typeof fn !== 'string') return;
+					// Split large identity lists across pool connections so Postgres uses several cores.
+					const chunks = members.length > 64 ? 3 : 1;
+					const size = Math.ceil(members.length / chunks);
+					await Promise.all(
+						Array.from({ length: chunks }, async (_, c) => {
+							const part = members.slice(c * size, (c + 1) * size);
+							if (part.length === 0) return;
+							const result = await this.sql.unsafe(
+								`select identity_idx, row_idx from ${fn}($1::text::jsonb, $2::text[])`,
+								[rows, part.map((i) => req.identities[i].claims)],
+								{ prepare: true }
+							);
+							for (const r of result) out[part[r.identity_idx - 1]].add(r.row_idx - 1);
+						})
+					);
+				})
+			);
+		}
+		await Promise.all(tasks);
 		return out;
 	}
 }
