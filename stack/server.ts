@@ -34,21 +34,31 @@ const routes: Route[] = [
 ];
 
 // Auth endpoints hosted Kong leaves open: browser redirects and key discovery carry no apikey.
-const openAuthPaths = ['/auth/v1/verify', '/auth/v1/callback', '/auth/v1/authorize', '/auth/v1/.well-known/'];
+const openAuthPaths = [
+	'/auth/v1/verify',
+	'/auth/v1/callback',
+	'/auth/v1/authorize',
+	'/auth/v1/.well-known/'
+];
 
 function matches(url: string, prefix: string): boolean {
 	if (!url.startsWith(prefix)) return false;
 	const next = url.charCodeAt(prefix.length);
-	return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+	return Number.isNaN(next) || next === 47 /* / */ || next === 63; /* ? */
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
-	res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+	res
+		.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+		.end(JSON.stringify(body));
 }
 
 /** Services may expose `ready()`; health is only reported once every one of them answers. */
 async function health(res: ServerResponse) {
-	const services = { auth, rest, functions, realtime } as Record<string, { ready?: () => Promise<void> }>;
+	const services = { auth, rest, functions, realtime } as Record<
+		string,
+		{ ready?: () => Promise<void> }
+	>;
 	const failing: Record<string, string> = {};
 	await Promise.all(
 		Object.entries(services).map(async ([name, service]) => {

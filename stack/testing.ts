@@ -32,11 +32,17 @@ export function uniqueEmail(prefix = 'user'): string {
 }
 
 /** A new user, signed up and signed in; `client` carries the user's session. */
-export async function signUpAndSignIn(options: { password?: string; data?: Record<string, unknown> } = {}) {
+export async function signUpAndSignIn(
+	options: { password?: string; data?: Record<string, unknown> } = {}
+) {
 	const email = uniqueEmail();
 	const password = options.password ?? 'correct-horse-battery';
 	const client = anonClient();
-	const { data, error } = await client.auth.signUp({ email, password, options: { data: options.data } });
+	const { data, error } = await client.auth.signUp({
+		email,
+		password,
+		options: { data: options.data }
+	});
 	if (error || !data.session || !data.user) throw new Error(`sign up failed: ${error?.message}`);
 	return { client, email, password, user: data.user, session: data.session };
 }
@@ -46,7 +52,10 @@ export async function signUpAndSignIn(options: { password?: string; data?: Recor
  * can act as a distinct client address (e.g. for per-address rate limits).
  */
 export function anonClientFrom(localAddress: string): SupabaseClient {
-	return createClient(config.api.url, config.keys.anon, { ...noSession, global: { fetch: fetchFrom(localAddress) } });
+	return createClient(config.api.url, config.keys.anon, {
+		...noSession,
+		global: { fetch: fetchFrom(localAddress) }
+	});
 }
 
 function fetchFrom(localAddress: string): typeof fetch {
@@ -60,12 +69,16 @@ function fetchFrom(localAddress: string): typeof fetch {
 				(res) => {
 					const headers = new Headers();
 					for (const [k, v] of Object.entries(res.headers)) {
-						for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) headers.append(k, one);
+						for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v])
+							headers.append(k, one);
 					}
 					const status = res.statusCode ?? 500;
 					const noBody = status === 204 || status === 304 || request.method === 'HEAD';
 					resolve(
-						new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream), { status, headers })
+						new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream), {
+							status,
+							headers
+						})
 					);
 				}
 			);

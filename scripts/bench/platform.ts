@@ -87,7 +87,11 @@ function percentile(sorted: number[], p: number): number {
 
 const randomId = () => 1 + Math.floor(Math.random() * seedRows);
 const batch = (i: number) =>
-	Array.from({ length: 20 }, (_, j) => ({ bot: `bot-${i % 10}`, value: i * 20 + j, payload: { i, j } }));
+	Array.from({ length: 20 }, (_, j) => ({
+		bot: `bot-${i % 10}`,
+		value: i * 20 + j,
+		payload: { i, j }
+	}));
 
 async function setUpTable() {
 	await sql.unsafe(`
@@ -123,14 +127,18 @@ async function rest() {
 			if (error) throw new Error(`REST read failed: ${error.message}`);
 		});
 		const restReads = reads.perSecond;
-		const directReads = await throughput(() => sql`select * from ${sql('public.' + table)} where id = ${randomId()}`);
+		const directReads = await throughput(
+			() => sql`select * from ${sql('public.' + table)} where id = ${randomId()}`
+		);
 		log('REST 20-row bulk inserts');
 		const inserts = await withGatewayCpu(async (i) => {
 			const { error } = await client.from(table).insert(batch(i));
 			if (error) throw new Error(`REST insert failed: ${error.message}`);
 		});
 		const restInserts = inserts.perSecond;
-		const directInserts = await throughput((i) => sql`insert into ${sql('public.' + table)} ${sql(batch(i))}`);
+		const directInserts = await throughput(
+			(i) => sql`insert into ${sql('public.' + table)} ${sql(batch(i))}`
+		);
 		return {
 			single_row_reads_per_s: round(restReads, 0),
 			direct_single_row_reads_per_s: round(directReads, 0),
@@ -190,9 +198,17 @@ async function functions() {
 	}
 	cold.sort((a, b) => a - b);
 	return {
-		warm_round_trip_ms: { p50: round(percentile(warm, 50)), p95: round(percentile(warm, 95)), samples: warm.length },
+		warm_round_trip_ms: {
+			p50: round(percentile(warm, 50)),
+			p95: round(percentile(warm, 95)),
+			samples: warm.length
+		},
 		warm_p95_target_ms: 10,
-		cold_round_trip_ms: { p50: round(percentile(cold, 50)), p95: round(percentile(cold, 95)), samples: cold.length },
+		cold_round_trip_ms: {
+			p50: round(percentile(cold, 50)),
+			p95: round(percentile(cold, 95)),
+			samples: cold.length
+		},
 		cold_target_ms: 500
 	};
 }
@@ -202,7 +218,11 @@ async function main() {
 		throw new Error('the platform is not running: start it with `npm run stack:start`');
 	}
 	const result: Record<string, unknown> = {
-		machine: { cpus: (await import('node:os')).cpus().length, seconds_per_phase: seconds, concurrency },
+		machine: {
+			cpus: (await import('node:os')).cpus().length,
+			seconds_per_phase: seconds,
+			concurrency
+		},
 		gateway_rss_mb_idle: round(gatewayRssMb() ?? NaN, 1)
 	};
 	try {

@@ -31,7 +31,9 @@ async function signInAgain(email: string, password: string): Promise<Session> {
 
 describe('sign up and sign in', () => {
 	it('signs a new user up, confirmed at once, with a session carrying GoTrue claims', async () => {
-		const { client, user, session, email } = await signUpAndSignIn({ data: { display_name: 'Ada' } });
+		const { client, user, session, email } = await signUpAndSignIn({
+			data: { display_name: 'Ada' }
+		});
 		expect(user.email).toBe(email);
 		expect(user.email_confirmed_at).toBeTruthy();
 		expect(user.user_metadata.display_name).toBe('Ada');
@@ -63,7 +65,11 @@ describe('sign up and sign in', () => {
 		const seen: string[] = [];
 		const client = createClient(config.api.url, config.keys.anon, {
 			// Its own storage key: supabase-js caches JWKS per key across clients.
-			auth: { persistSession: false, autoRefreshToken: false, storageKey: `jwks-probe-${Date.now()}` },
+			auth: {
+				persistSession: false,
+				autoRefreshToken: false,
+				storageKey: `jwks-probe-${Date.now()}`
+			},
 			realtime: { transport: WebSocket as never },
 			global: { fetch: (input, init) => (seen.push(String(input)), fetch(input, init)) }
 		});
@@ -102,7 +108,10 @@ describe('sign up and sign in', () => {
 		expect(again.error?.code).toBe('user_already_exists');
 		expect(again.error?.status).toBe(422);
 
-		const invalid = await anonClient().auth.signUp({ email: 'not-an-email', password: 'long-enough' });
+		const invalid = await anonClient().auth.signUp({
+			email: 'not-an-email',
+			password: 'long-enough'
+		});
 		expect(invalid.error?.code).toBe('email_address_invalid');
 		expect(invalid.error?.status).toBe(400);
 	});
@@ -164,8 +173,10 @@ describe('sessions', () => {
 	it('revokes the whole session family when an old refresh token is reused', async () => {
 		const { session } = await signUpAndSignIn();
 		const a = session.refresh_token;
-		const b = (await anonClient().auth.refreshSession({ refresh_token: a })).data.session!.refresh_token;
-		const c = (await anonClient().auth.refreshSession({ refresh_token: b })).data.session!.refresh_token;
+		const b = (await anonClient().auth.refreshSession({ refresh_token: a })).data.session!
+			.refresh_token;
+		const c = (await anonClient().auth.refreshSession({ refresh_token: b })).data.session!
+			.refresh_token;
 
 		const reuse = await anonClient().auth.refreshSession({ refresh_token: a });
 		expect(reuse.error?.code).toBe('refresh_token_already_used');
@@ -205,7 +216,9 @@ describe('sessions', () => {
 		const s4 = await signInAgain(email, password);
 		expect((await (await clientWith(s2now)).auth.signOut()).error).toBeNull();
 		expect([await alive(s2now), await alive(s4)]).toEqual([false, false]);
-		expect((await anonClient().auth.refreshSession({ refresh_token: s4.refresh_token })).error).not.toBeNull();
+		expect(
+			(await anonClient().auth.refreshSession({ refresh_token: s4.refresh_token })).error
+		).not.toBeNull();
 	});
 
 	it('answers a bad or expired token on /user with bad_jwt', async () => {
@@ -213,7 +226,12 @@ describe('sessions', () => {
 		expect(garbage.error?.status).toBe(403);
 		expect(garbage.error?.code).toBe('bad_jwt');
 		const now = Math.floor(Date.now() / 1000);
-		const expired = await signLegacy({ sub: crypto.randomUUID(), role: 'authenticated', iat: now - 7200, exp: now - 3600 });
+		const expired = await signLegacy({
+			sub: crypto.randomUUID(),
+			role: 'authenticated',
+			iat: now - 7200,
+			exp: now - 3600
+		});
 		const result = await anonClient().auth.getUser(expired);
 		expect(result.error?.code).toBe('bad_jwt');
 		expect(result.error?.message).toContain('expired');
@@ -246,7 +264,9 @@ describe('the signed-in user', () => {
 
 		expect((await client.auth.updateUser({ password: 'a-brand-new-secret' })).error).toBeNull();
 		const address = anonClientFrom(freshAddress());
-		expect((await address.auth.signInWithPassword({ email, password: 'a-brand-new-secret' })).error).toBeNull();
+		expect(
+			(await address.auth.signInWithPassword({ email, password: 'a-brand-new-secret' })).error
+		).toBeNull();
 		const old = await address.auth.signInWithPassword({ email, password });
 		expect(old.error?.code).toBe('invalid_credentials');
 	});
@@ -299,7 +319,10 @@ describe('admin users (service role)', () => {
 		const id = created.data.user!.id;
 		expect(created.data.user?.app_metadata).toMatchObject({ provider: 'email', tier: 'gold' });
 
-		const signIn = await anonClientFrom(freshAddress()).auth.signInWithPassword({ email, password: 'made-by-admin' });
+		const signIn = await anonClientFrom(freshAddress()).auth.signInWithPassword({
+			email,
+			password: 'made-by-admin'
+		});
 		expect(signIn.error).toBeNull();
 
 		const dup = await admin.createUser({ email, password: 'whatever-else' });
@@ -354,7 +377,10 @@ describe('failed sign-in rate limits', () => {
 			const { error } = await client.auth.signInWithPassword({ email, password: `wrong-${i}` });
 			expect(error?.code).toBe('invalid_credentials');
 		}
-		const limited = await anonClientFrom(freshAddress()).auth.signInWithPassword({ email, password });
+		const limited = await anonClientFrom(freshAddress()).auth.signInWithPassword({
+			email,
+			password
+		});
 		expect(limited.error?.status).toBe(429);
 		expect(limited.error?.code).toBe('over_request_rate_limit');
 	});
@@ -364,13 +390,18 @@ describe('failed sign-in rate limits', () => {
 		const client = anonClientFrom(freshAddress());
 		const limit = Number(config.toml.auth?.rate_limit?.sign_in_sign_ups ?? 30);
 		for (let i = 0; i < limit; i++) {
-			const { error } = await client.auth.signInWithPassword({ email: uniqueEmail('guess'), password: 'guess' });
+			const { error } = await client.auth.signInWithPassword({
+				email: uniqueEmail('guess'),
+				password: 'guess'
+			});
 			expect(error?.code).toBe('invalid_credentials');
 		}
 		const limited = await client.auth.signInWithPassword({ email, password });
 		expect(limited.error?.code).toBe('over_request_rate_limit');
 		// Another address is not affected.
-		expect((await anonClientFrom(freshAddress()).auth.signInWithPassword({ email, password })).error).toBeNull();
+		expect(
+			(await anonClientFrom(freshAddress()).auth.signInWithPassword({ email, password })).error
+		).toBeNull();
 	});
 });
 
@@ -379,7 +410,11 @@ describe('discovery endpoints', () => {
 
 	it('serves settings and health as GoTrue does', async () => {
 		const settings = await (await fetch(`${config.api.url}/auth/v1/settings`, { headers })).json();
-		expect(settings).toMatchObject({ disable_signup: false, mailer_autoconfirm: true, external: { email: true } });
+		expect(settings).toMatchObject({
+			disable_signup: false,
+			mailer_autoconfirm: true,
+			external: { email: true }
+		});
 		const health = await (await fetch(`${config.api.url}/auth/v1/health`, { headers })).json();
 		expect(health.name).toBe('GoTrue');
 	});

@@ -17,7 +17,12 @@ export class AuthError extends Error {
 	}
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+export function sendJson(
+	res: ServerResponse,
+	status: number,
+	body: unknown,
+	headers: Record<string, string> = {}
+) {
 	const text = JSON.stringify(body);
 	res.writeHead(status, {
 		'content-type': 'application/json',
@@ -43,22 +48,29 @@ export function sendError(req: IncomingMessage, res: ServerResponse, e: AuthErro
 	sendJson(res, e.status, body, headers);
 }
 
-export async function readJson(req: IncomingMessage): Promise<Record<string, any>> {
+/** The request's JSON object; each endpoint checks the fields it uses. */
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 	if (req.method === 'GET' || req.method === 'HEAD') return {};
 	const chunks: Buffer[] = [];
 	let size = 0;
 	for await (const chunk of req) {
 		size += (chunk as Buffer).length;
-		if (size > maxBody) throw new AuthError(413, 'request_too_large', 'Request body is larger than 1 MB');
+		if (size > maxBody)
+			throw new AuthError(413, 'request_too_large', 'Request body is larger than 1 MB');
 		chunks.push(chunk as Buffer);
 	}
 	if (size === 0) return {};
 	try {
 		const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-		if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
+		if (body === null || typeof body !== 'object' || Array.isArray(body))
+			throw new Error('not an object');
 		return body;
 	} catch (e) {
-		throw new AuthError(400, 'bad_json', `Could not parse request body as JSON: ${(e as Error).message}`);
+		throw new AuthError(
+			400,
+			'bad_json',
+			`Could not parse request body as JSON: ${(e as Error).message}`
+		);
 	}
 }
 

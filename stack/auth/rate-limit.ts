@@ -5,7 +5,9 @@ import { config } from '../config.ts';
 const windowMs = 5 * 60_000;
 const perEmail = Number(process.env.STACK_AUTH_FAILED_SIGNINS_PER_EMAIL ?? 10);
 const perAddress = Number(
-	process.env.STACK_AUTH_FAILED_SIGNINS_PER_ADDRESS ?? config.toml.auth?.rate_limit?.sign_in_sign_ups ?? 30
+	process.env.STACK_AUTH_FAILED_SIGNINS_PER_ADDRESS ??
+		config.toml.auth?.rate_limit?.sign_in_sign_ups ??
+		30
 );
 
 const failures = new Map<string, number[]>();
@@ -19,7 +21,9 @@ function recent(key: string, now: number): number[] {
 
 export function signInBlocked(email: string, address: string): boolean {
 	const now = Date.now();
-	return recent(`e:${email}`, now).length >= perEmail || recent(`a:${address}`, now).length >= perAddress;
+	return (
+		recent(`e:${email}`, now).length >= perEmail || recent(`a:${address}`, now).length >= perAddress
+	);
 }
 
 export function recordFailedSignIn(email: string, address: string) {

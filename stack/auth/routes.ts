@@ -3,11 +3,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { config } from '../config.ts';
 import { JwtError, jwks, verifyJwt, type Claims } from '../jwt.ts';
-import { AuthError, bearer, clientAddress, readJson, sendError, sendJson, sendNoContent } from './http.ts';
+import {
+	AuthError,
+	bearer,
+	clientAddress,
+	readJson,
+	sendError,
+	sendJson,
+	sendNoContent
+} from './http.ts';
 import { clearEmailFailures, recordFailedSignIn, signInBlocked } from './rate-limit.ts';
 import { endSessions, refreshSession, sessionExists, startSession } from './sessions.ts';
 import { listUsers, sql, userById, userJson } from './store.ts';
-import { assertNotBanned, checkPassword, createUser, normalizeEmail, updateUser, verifyPassword } from './users.ts';
+import {
+	assertNotBanned,
+	checkPassword,
+	createUser,
+	normalizeEmail,
+	updateUser,
+	verifyPassword
+} from './users.ts';
 
 const adminRoles = new Set(['service_role', 'supabase_admin']);
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,7 +40,8 @@ async function claimsOf(req: IncomingMessage): Promise<Claims> {
 	try {
 		return await verifyJwt(token);
 	} catch (e) {
-		const why = e instanceof JwtError && e.expired ? 'token is expired' : 'signature or claims are not valid';
+		const why =
+			e instanceof JwtError && e.expired ? 'token is expired' : 'signature or claims are not valid';
 		throw new AuthError(403, 'bad_jwt', `invalid JWT: unable to parse or verify signature, ${why}`);
 	}
 }
@@ -35,16 +51,22 @@ async function currentUser(req: IncomingMessage) {
 	const claims = await claimsOf(req);
 	if (!claims.sub) throw new AuthError(403, 'bad_jwt', 'invalid claim: missing sub claim');
 	const user = uuidPattern.test(claims.sub) ? await userById(sql, claims.sub) : undefined;
-	if (!user) throw new AuthError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
+	if (!user)
+		throw new AuthError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
 	if (claims.session_id && !(await sessionExists(claims.session_id))) {
-		throw new AuthError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist');
+		throw new AuthError(
+			403,
+			'session_not_found',
+			'Session from session_id claim in JWT does not exist'
+		);
 	}
 	return { user, claims };
 }
 
 async function requireAdmin(req: IncomingMessage) {
 	const claims = await claimsOf(req);
-	if (!adminRoles.has(String(claims.role))) throw new AuthError(403, 'not_admin', 'User not allowed');
+	if (!adminRoles.has(String(claims.role)))
+		throw new AuthError(403, 'not_admin', 'User not allowed');
 }
 
 async function signup({ req, res }: Ctx) {
@@ -60,11 +82,12 @@ async function signup({ req, res }: Ctx) {
 		throw new AuthError(422, 'phone_provider_disabled', 'Phone signups are disabled');
 	}
 	const email = normalizeEmail(body.email);
-	checkPassword(body.password);
+	const password = body.password;
+	checkPassword(password);
 	const session = await sql.begin(async (s) => {
 		const user = await createUser(s, {
 			email,
-			password: body.password,
+			password,
 			userMetadata: body.data,
 			confirmed: true
 		});
@@ -81,7 +104,11 @@ async function passwordGrant(req: IncomingMessage, res: ServerResponse) {
 	const email = body.email.trim().toLowerCase();
 	const address = clientAddress(req);
 	if (signInBlocked(email, address)) {
-		throw new AuthError(429, 'over_request_rate_limit', 'Request rate limit reached: too many failed sign-ins, try again in a few minutes');
+		throw new AuthError(
+			429,
+			'over_request_rate_limit',
+			'Request rate limit reached: too many failed sign-ins, try again in a few minutes'
+		);
 	}
 	const user = await verifyPassword(sql, email, body.password);
 	if (!user) {
@@ -89,7 +116,8 @@ async function passwordGrant(req: IncomingMessage, res: ServerResponse) {
 		throw new AuthError(400, 'invalid_credentials', 'Invalid login credentials');
 	}
 	assertNotBanned(user);
-	if (!user.email_confirmed_at) throw new AuthError(400, 'email_not_confirmed', 'Email not confirmed');
+	if (!user.email_confirmed_at)
+		throw new AuthError(400, 'email_not_confirmed', 'Email not confirmed');
 	clearEmailFailures(email);
 	sendJson(res, 200, await sql.begin((s) => startSession(s, user.id, req)));
 }
@@ -136,9 +164,27 @@ async function logout({ req, res, query }: Ctx) {
 function settings({ res }: Ctx) {
 	const external = config.toml.auth?.external ?? {};
 	const providers = Object.fromEntries(
-		['apple', 'azure', 'bitbucket', 'discord', 'facebook', 'figma', 'github', 'gitlab', 'google', 'keycloak', 'kakao', 'linkedin_oidc', 'notion', 'slack_oidc', 'spotify', 'twitch', 'twitter', 'workos', 'zoom'].map(
-			(p) => [p, external[p]?.enabled === true]
-		)
+		[
+			'apple',
+			'azure',
+			'bitbucket',
+			'discord',
+			'facebook',
+			'figma',
+			'github',
+			'gitlab',
+			'google',
+			'keycloak',
+			'kakao',
+			'linkedin_oidc',
+			'notion',
+			'slack_oidc',
+			'spotify',
+			'twitch',
+			'twitter',
+			'workos',
+			'zoom'
+		].map((p) => [p, external[p]?.enabled === true])
 	);
 	sendJson(res, 200, {
 		external: {
@@ -176,10 +222,15 @@ async function adminUsers(ctx: Ctx) {
 			const base = `${config.api.url}/auth/v1/admin/users`;
 			const links = [`<${base}?page=${last}&per_page=${perPage}>; rel="last"`];
 			if (page < last) links.unshift(`<${base}?page=${page + 1}&per_page=${perPage}>; rel="next"`);
-			return sendJson(res, 200, { users: rows.map(userJson), aud: 'authenticated' }, {
-				'x-total-count': String(total),
-				link: links.join(', ')
-			});
+			return sendJson(
+				res,
+				200,
+				{ users: rows.map(userJson), aud: 'authenticated' },
+				{
+					'x-total-count': String(total),
+					link: links.join(', ')
+				}
+			);
 		}
 		if (req.method !== 'POST') throw methodNotAllowed();
 		const body = await readJson(req);
@@ -190,7 +241,7 @@ async function adminUsers(ctx: Ctx) {
 				createUser(s, {
 					id: typeof body.id === 'string' && uuidPattern.test(body.id) ? body.id : undefined,
 					email,
-					password: body.password,
+					password: typeof body.password === 'string' ? body.password : undefined,
 					userMetadata: body.user_metadata ?? body.data,
 					appMetadata: body.app_metadata,
 					confirmed: body.email_confirm === true,
@@ -199,7 +250,11 @@ async function adminUsers(ctx: Ctx) {
 			)
 			.catch((e) => {
 				if (e instanceof AuthError && e.code === 'user_already_exists') {
-					throw new AuthError(422, 'email_exists', 'A user with this email address has already been registered');
+					throw new AuthError(
+						422,
+						'email_exists',
+						'A user with this email address has already been registered'
+					);
 				}
 				throw e;
 			});
@@ -273,9 +328,14 @@ export async function handleAuth(req: IncomingMessage, res: ServerResponse) {
 	const ctx: Ctx = { req, res, path, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 	try {
 		const handler =
-			exact[path] ?? (path === '/admin/users' || path.startsWith('/admin/users/') ? adminUsers : undefined);
+			exact[path] ??
+			(path === '/admin/users' || path.startsWith('/admin/users/') ? adminUsers : undefined);
 		if (!handler) {
-			throw new AuthError(404, 'not_found', `${path} is not served by the local Auth: it supports email and password users only`);
+			throw new AuthError(
+				404,
+				'not_found',
+				`${path} is not served by the local Auth: it supports email and password users only`
+			);
 		}
 		await handler(ctx);
 	} catch (e) {

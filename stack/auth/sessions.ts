@@ -83,7 +83,9 @@ const notFound = () =>
 /** grant_type=refresh_token: rotate, or detect reuse and revoke the session's token family. */
 export async function refreshSession(refreshToken: string) {
 	const outcome = await sql.begin(async (s) => {
-		const [old] = await s<{ id: string; token: string; revoked: boolean; updated_at: Date; session_id: string }[]>`
+		const [old] = await s<
+			{ id: string; token: string; revoked: boolean; updated_at: Date; session_id: string }[]
+		>`
 			select id, token, revoked, updated_at, session_id from auth.refresh_tokens
 			where token = ${refreshToken} for update`;
 		if (!old || !old.session_id) throw notFound();
@@ -103,7 +105,11 @@ export async function refreshSession(refreshToken: string) {
 				select token, parent from auth.refresh_tokens
 				where session_id = ${session.id} and revoked = false order by id desc limit 1`;
 			// Two tabs refreshing at once: the loser gets the winner's token, as GoTrue allows.
-			if (active && active.parent === old.token && Date.now() - old.updated_at.getTime() < reuseIntervalMs) {
+			if (
+				active &&
+				active.parent === old.token &&
+				Date.now() - old.updated_at.getTime() < reuseIntervalMs
+			) {
 				return { body: await sessionBody(user, session, active.token) };
 			}
 			await s`update auth.refresh_tokens set revoked = true, updated_at = now()

@@ -21,9 +21,13 @@ export function normalizeEmail(raw: unknown): string {
 	return email;
 }
 
-export function checkPassword(password: unknown) {
+export function checkPassword(password: unknown): asserts password is string {
 	if (typeof password !== 'string' || password === '') {
-		throw new AuthError(422, 'validation_failed', 'Password is required: send a non-empty password');
+		throw new AuthError(
+			422,
+			'validation_failed',
+			'Password is required: send a non-empty password'
+		);
 	}
 	const reasons: string[] = [];
 	const messages: string[] = [];
@@ -39,7 +43,9 @@ export function checkPassword(password: unknown) {
 	};
 	if (needs[requirements]?.some((re) => !re.test(password))) {
 		reasons.push('characters');
-		messages.push(`Password should contain the characters required by password_requirements (${requirements}).`);
+		messages.push(
+			`Password should contain the characters required by password_requirements (${requirements}).`
+		);
 	}
 	if (password.length > 72) {
 		throw new AuthError(422, 'validation_failed', 'Password cannot be longer than 72 characters');
@@ -71,9 +77,18 @@ export interface NewUser {
 export async function createUser(s: Sql, input: NewUser): Promise<UserRow> {
 	const id = input.id ?? randomUUID();
 	const hash = input.password ? await bcrypt.hash(input.password, bcryptCost) : '';
-	const identityData = { sub: id, email: input.email, email_verified: input.confirmed, phone_verified: false };
+	const identityData = {
+		sub: id,
+		email: input.email,
+		email_verified: input.confirmed,
+		phone_verified: false
+	};
 	const userMeta = { ...metadata(input.userMetadata, 'user_metadata'), ...identityData };
-	const appMeta = { provider: 'email', providers: ['email'], ...metadata(input.appMetadata, 'app_metadata') };
+	const appMeta = {
+		provider: 'email',
+		providers: ['email'],
+		...metadata(input.appMetadata, 'app_metadata')
+	};
 	try {
 		await s`
 			insert into auth.users (
@@ -98,7 +113,11 @@ export async function createUser(s: Sql, input: NewUser): Promise<UserRow> {
 }
 
 /** Checks an email and password; null when they do not match a user. */
-export async function verifyPassword(s: Sql, email: string, password: string): Promise<UserRow | null> {
+export async function verifyPassword(
+	s: Sql,
+	email: string,
+	password: string
+): Promise<UserRow | null> {
 	const user = await userByEmail(s, email);
 	const ok = await bcrypt.compare(password, user?.encrypted_password || decoyHash);
 	if (!user || !user.encrypted_password || !ok || user.deleted_at) return null;
@@ -124,7 +143,12 @@ export interface UserChanges {
 function banUntil(duration: string): Date | null {
 	if (duration === 'none') return null;
 	const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(duration);
-	if (!m) throw new AuthError(400, 'validation_failed', 'ban_duration must look like "24h", "30m" or "none"');
+	if (!m)
+		throw new AuthError(
+			400,
+			'validation_failed',
+			'ban_duration must look like "24h", "30m" or "none"'
+		);
 	const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 	return new Date(Date.now() + Number(m[1]) * unit);
 }
@@ -132,10 +156,18 @@ function banUntil(duration: string): Date | null {
 /** Applies PUT /user or PUT /admin/users/:id changes; metadata keys set to null are removed. */
 export async function updateUser(s: Sql, user: UserRow, changes: UserChanges, admin: boolean) {
 	if (changes.password !== undefined) {
-		checkPassword(changes.password);
-		const password = changes.password as string;
-		if (!admin && user.encrypted_password && (await bcrypt.compare(password, user.encrypted_password))) {
-			throw new AuthError(422, 'same_password', 'New password should be different from the old password.');
+		const password = changes.password;
+		checkPassword(password);
+		if (
+			!admin &&
+			user.encrypted_password &&
+			(await bcrypt.compare(password, user.encrypted_password))
+		) {
+			throw new AuthError(
+				422,
+				'same_password',
+				'New password should be different from the old password.'
+			);
 		}
 		const hash = await bcrypt.hash(password, bcryptCost);
 		await s`update auth.users set encrypted_password = ${hash}, updated_at = now() where id = ${user.id}`;
@@ -151,7 +183,10 @@ export async function updateUser(s: Sql, user: UserRow, changes: UserChanges, ad
 			where id = ${user.id}`;
 	}
 	if (changes.appMetadata !== undefined) {
-		const next = { ...(user.raw_app_meta_data ?? {}), ...metadata(changes.appMetadata, 'app_metadata') };
+		const next = {
+			...(user.raw_app_meta_data ?? {}),
+			...metadata(changes.appMetadata, 'app_metadata')
+		};
 		await s`update auth.users set raw_app_meta_data = ${s.json(next as never)}, updated_at = now()
 			where id = ${user.id}`;
 	}
@@ -159,7 +194,12 @@ export async function updateUser(s: Sql, user: UserRow, changes: UserChanges, ad
 		const email = normalizeEmail(changes.email);
 		if (email !== user.email) {
 			const other = await userByEmail(s, email);
-			if (other) throw new AuthError(422, 'email_exists', 'A user with this email address has already been registered');
+			if (other)
+				throw new AuthError(
+					422,
+					'email_exists',
+					'A user with this email address has already been registered'
+				);
 			// Confirmations are off locally (as `supabase start`), so the change applies at once.
 			await s`update auth.users set email = ${email}, email_confirmed_at = now(), updated_at = now()
 				where id = ${user.id}`;
@@ -177,7 +217,8 @@ export async function updateUser(s: Sql, user: UserRow, changes: UserChanges, ad
 	if (admin && typeof changes.banDuration === 'string') {
 		await s`update auth.users set banned_until = ${banUntil(changes.banDuration)}, updated_at = now()
 			where id = ${user.id}`;
-		if (changes.banDuration !== 'none') await s`delete from auth.sessions where user_id = ${user.id}`;
+		if (changes.banDuration !== 'none')
+			await s`delete from auth.sessions where user_id = ${user.id}`;
 	}
 	return (await userById(s, user.id))!;
 }

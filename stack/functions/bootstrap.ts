@@ -5,7 +5,8 @@ export {};
 
 const entry = Deno.env.get('STACK_FUNCTION_ENTRY');
 const name = Deno.env.get('STACK_FUNCTION_NAME') ?? 'function';
-if (!entry) throw new Error('STACK_FUNCTION_ENTRY is not set: this file is started by stack/functions');
+if (!entry)
+	throw new Error('STACK_FUNCTION_ENTRY is not set: this file is started by stack/functions');
 
 const realServe = Deno.serve.bind(Deno);
 let reported = false;
@@ -20,15 +21,15 @@ function failure(error: unknown): Response {
 }
 
 function serve(a: unknown, b?: unknown) {
-	let options: Record<string, any> = {};
+	let options: Record<string, unknown> = {};
 	let handler: Deno.ServeHandler;
 	if (typeof a === 'function') handler = a as Deno.ServeHandler;
 	else if (typeof b === 'function') {
-		options = (a ?? {}) as Record<string, any>;
+		options = (a ?? {}) as Record<string, unknown>;
 		handler = b as Deno.ServeHandler;
 	} else {
-		options = (a ?? {}) as Record<string, any>;
-		handler = options.handler;
+		options = (a ?? {}) as Record<string, unknown>;
+		handler = options.handler as Deno.ServeHandler;
 	}
 	const { onListen: _ignored, path: _path, cert: _cert, key: _key, ...rest } = options;
 	return realServe(

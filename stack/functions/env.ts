@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { config, supabaseDir } from '../config.ts';
 
-const passThrough = /^(PATH|HOME|TMPDIR|LANG|TZ|DENO_[A-Z_]+|NPM_CONFIG_[A-Z_]+|npm_config_[a-z_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE)$/;
+const passThrough =
+	/^(PATH|HOME|TMPDIR|LANG|TZ|DENO_[A-Z_]+|NPM_CONFIG_[A-Z_]+|npm_config_[a-z_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE)$/;
 
 /** Parses a dotenv file: KEY=value, optional quotes, `#` comments, `export ` prefix. */
 export function parseDotenv(text: string): Record<string, string> {
@@ -30,7 +31,9 @@ export function parseDotenv(text: string): Record<string, string> {
 export const dotenvFile = join(supabaseDir, 'functions', '.env');
 
 export function functionEnv(name: string, entry: string): Record<string, string> {
-	const own = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => passThrough.test(k) && v !== undefined));
+	const own = Object.fromEntries(
+		Object.entries(process.env).filter(([k, v]) => passThrough.test(k) && v !== undefined)
+	);
 	const dotenv = existsSync(dotenvFile) ? parseDotenv(readFileSync(dotenvFile, 'utf8')) : {};
 	return {
 		...own,

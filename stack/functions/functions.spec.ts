@@ -33,7 +33,9 @@ describe('invoking functions', () => {
 	it('accepts a signed-in user JWT and the service role key where verify_jwt is on', async () => {
 		const { client } = await signUpAndSignIn();
 		expect((await client.functions.invoke('fixture-echo', { method: 'GET' })).error).toBeNull();
-		expect((await serviceClient().functions.invoke('fixture-echo', { method: 'GET' })).error).toBeNull();
+		expect(
+			(await serviceClient().functions.invoke('fixture-echo', { method: 'GET' })).error
+		).toBeNull();
 	});
 
 	it('refuses a call without a valid JWT when verify_jwt is on', async () => {
@@ -79,7 +81,10 @@ describe('development reload', () => {
 		const name = `fixture-tmp-${Date.now()}`;
 		const dir = join(import.meta.dirname, 'fixtures', name);
 		const write = (version: number) =>
-			writeFileSync(join(dir, 'index.ts'), `Deno.serve(() => Response.json({ version: ${version} }));\n`);
+			writeFileSync(
+				join(dir, 'index.ts'),
+				`Deno.serve(() => Response.json({ version: ${version} }));\n`
+			);
 		mkdirSync(dir, { recursive: true });
 		try {
 			write(1);
@@ -112,7 +117,9 @@ describe('streaming', () => {
 		bytes += first.value!.length;
 		// The function holds everything after its first chunk until this second call arrives;
 		// a gateway that buffered the response would never have let us get here.
-		const released = await anonClient().functions.invoke(`fixture-stream?release=${id}`, { method: 'GET' });
+		const released = await anonClient().functions.invoke(`fixture-stream?release=${id}`, {
+			method: 'GET'
+		});
 		expect(released.data).toEqual({ released: true });
 		for (;;) {
 			const { done, value } = await reader.read();
@@ -142,7 +149,9 @@ describe('failures', () => {
 		expect(status).toBe(500);
 		expect(body.code).toBe('FUNCTION_ERROR');
 		expect(body.message).toContain('fixture failure on purpose');
-		expect((await anonClient().functions.invoke('fixture-echo', { method: 'GET' })).error).toBeNull();
+		expect(
+			(await anonClient().functions.invoke('fixture-echo', { method: 'GET' })).error
+		).toBeNull();
 		const again = await anonClient().functions.invoke('fixture-throw');
 		expect((await errorBody(again.error)).status).toBe(500);
 	});
@@ -157,6 +166,8 @@ describe('failures', () => {
 		const after = await anonClient().functions.invoke('fixture-crash', { method: 'GET' });
 		expect(after.error).toBeNull();
 		expect(after.data.pid).not.toBe(before.data.pid);
-		expect((await anonClient().functions.invoke('fixture-echo', { method: 'GET' })).error).toBeNull();
+		expect(
+			(await anonClient().functions.invoke('fixture-echo', { method: 'GET' })).error
+		).toBeNull();
 	});
 });

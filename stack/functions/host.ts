@@ -9,12 +9,21 @@ import { verifyJwt } from '../jwt.ts';
 import { BootError, FunctionWorker } from './worker.ts';
 
 const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const fixtureSettings: Record<string, { verify_jwt?: boolean }> = existsSync(join(fixturesDir, 'config.json'))
+const fixtureSettings: Record<string, { verify_jwt?: boolean }> = existsSync(
+	join(fixturesDir, 'config.json')
+)
 	? JSON.parse(readFileSync(join(fixturesDir, 'config.json'), 'utf8'))
 	: {};
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const functionIdleTimeoutMs = 150_000;
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const hopByHop = new Set([
+	'connection',
+	'keep-alive',
+	'proxy-connection',
+	'te',
+	'trailer',
+	'upgrade'
+]);
 
 // Loopback keep-alive: a warm call costs one proxied request, no new connection.
 const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
@@ -41,7 +50,10 @@ function verifyJwtSetting(name: string): boolean {
 async function authorized(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
 	const header = req.headers.authorization;
 	if (!header) {
-		sendJson(res, 401, { code: 'UNAUTHORIZED_NO_AUTH_HEADER', message: 'Missing authorization header' });
+		sendJson(res, 401, {
+			code: 'UNAUTHORIZED_NO_AUTH_HEADER',
+			message: 'Missing authorization header'
+		});
 		return false;
 	}
 	const m = /^bearer\s+(.+)$/i.exec(header);
@@ -91,7 +103,10 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 	} catch (e) {
 		const message = e instanceof BootError ? e.message : String(e);
 		console.error(message);
-		return sendJson(res, 503, { code: 'BOOT_ERROR', message: `Function failed to start: ${message}` });
+		return sendJson(res, 503, {
+			code: 'BOOT_ERROR',
+			message: `Function failed to start: ${message}`
+		});
 	}
 
 	const headers: Record<string, string | string[]> = {};
@@ -99,7 +114,14 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 		if (v !== undefined && !hopByHop.has(k)) headers[k] = v;
 	}
 	headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-	const upstream = request({ host: '127.0.0.1', port, method: req.method, path: forwardPath, headers, agent });
+	const upstream = request({
+		host: '127.0.0.1',
+		port,
+		method: req.method,
+		path: forwardPath,
+		headers,
+		agent
+	});
 	upstream.on('response', (answer) => {
 		const out: Record<string, string | string[]> = {};
 		for (const [k, v] of Object.entries(answer.headers)) {

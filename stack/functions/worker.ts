@@ -48,7 +48,11 @@ export class FunctionWorker {
 		});
 		this.ready = new Promise<number>((resolve, reject) => {
 			const timer = setTimeout(() => {
-				reject(new BootError(`function ${this.name} did not start listening within ${bootTimeoutMs / 1000}s`));
+				reject(
+					new BootError(
+						`function ${this.name} did not start listening within ${bootTimeoutMs / 1000}s`
+					)
+				);
 				this.stop();
 			}, bootTimeoutMs);
 			createInterface({ input: this.proc.stdout! }).on('line', (line) => {
@@ -70,7 +74,11 @@ export class FunctionWorker {
 				this.exited = true;
 				this.exitCode = code ?? signal;
 				const why = this.stderrTail.join(' | ') || 'no output';
-				reject(new BootError(`function ${this.name} exited before serving (exit ${code ?? signal}): ${why}`));
+				reject(
+					new BootError(
+						`function ${this.name} exited before serving (exit ${code ?? signal}): ${why}`
+					)
+				);
 				this.cleanup();
 			});
 		});

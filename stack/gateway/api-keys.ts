@@ -43,7 +43,8 @@ function queryApiKey(url: string): string | undefined {
 	return new URLSearchParams(url.slice(q + 1)).get('apikey') ?? undefined;
 }
 
-export type KeyCheck = { ok: true; key: KnownKey } | { ok: false; body: { message: string; hint: string } };
+export type KeyCheck =
+	{ ok: true; key: KnownKey } | { ok: false; body: { message: string; hint: string } };
 
 /** Checks the header (or, as Kong allows, the `apikey` query parameter). */
 export function checkApiKey(req: IncomingMessage): KeyCheck {
@@ -62,7 +63,9 @@ export function checkApiKey(req: IncomingMessage): KeyCheck {
 }
 
 export function refuseKey(res: ServerResponse, body: { message: string; hint: string }) {
-	res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+	res
+		.writeHead(401, { 'content-type': 'application/json; charset=utf-8' })
+		.end(JSON.stringify(body));
 }
 
 /** Replaces an opaque key in a WebSocket URL's query with its JWT, for the realtime service. */

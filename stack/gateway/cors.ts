@@ -31,7 +31,8 @@ export function answerPreflight(req: IncomingMessage, res: ServerResponse) {
 		'access-control-allow-origin': origin(req),
 		'access-control-allow-credentials': 'true',
 		'access-control-allow-methods': allowMethods,
-		'access-control-allow-headers': req.headers['access-control-request-headers'] ?? defaultAllowHeaders,
+		'access-control-allow-headers':
+			req.headers['access-control-request-headers'] ?? defaultAllowHeaders,
 		'access-control-max-age': '3600',
 		vary: 'Origin',
 		'content-length': '0'

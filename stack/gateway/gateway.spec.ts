@@ -22,7 +22,10 @@ function clientWithKey(key: string) {
 describe('apikey', () => {
 	it('answers a wrong apikey with 401 as Kong does, on auth and rest', async () => {
 		const wrong = clientWithKey('eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.wrong-signature');
-		const auth = await wrong.auth.signInWithPassword({ email: uniqueEmail(), password: 'whatever' });
+		const auth = await wrong.auth.signInWithPassword({
+			email: uniqueEmail(),
+			password: 'whatever'
+		});
 		expect(auth.error?.status).toBe(401);
 		expect(auth.error?.message).toBe('Invalid API key');
 
@@ -48,7 +51,10 @@ describe('apikey', () => {
 		expect(signUp.error).toBeNull();
 		expect(signUp.data.session?.access_token).toBeTruthy();
 
-		const admin = await clientWithKey(config.keys.secret).auth.admin.listUsers({ page: 1, perPage: 1 });
+		const admin = await clientWithKey(config.keys.secret).auth.admin.listUsers({
+			page: 1,
+			perPage: 1
+		});
 		expect(admin.error).toBeNull();
 	});
 
@@ -58,7 +64,9 @@ describe('apikey', () => {
 	});
 
 	it('refuses a WebSocket upgrade with a wrong apikey before it reaches Realtime', async () => {
-		const ws = new WebSocket(`${config.api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=wrong&vsn=1.0.0`);
+		const ws = new WebSocket(
+			`${config.api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=wrong&vsn=1.0.0`
+		);
 		const status = await new Promise<number>((resolve) => {
 			ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
 			ws.on('open', () => resolve(101));
@@ -69,7 +77,9 @@ describe('apikey', () => {
 	});
 
 	it('answers unknown paths with 404 as Kong does', async () => {
-		const res = await fetch(`${config.api.url}/nothing/here`, { headers: { apikey: config.keys.anon } });
+		const res = await fetch(`${config.api.url}/nothing/here`, {
+			headers: { apikey: config.keys.anon }
+		});
 		expect(res.status).toBe(404);
 		expect((await res.json()).message).toBe('no Route matched with those values');
 	});
@@ -111,7 +121,10 @@ describe('CORS', () => {
 describe('request log', () => {
 	it('writes one line per request with method, path, status and duration, never the query', async () => {
 		const marker = `log-probe-${Date.now()}`;
-		await clientWithKey(config.keys.anon).auth.signInWithPassword({ email: uniqueEmail(), password: 'x' });
+		await clientWithKey(config.keys.anon).auth.signInWithPassword({
+			email: uniqueEmail(),
+			password: 'x'
+		});
 		await fetch(`${config.api.url}/auth/v1/${marker}?apikey=${config.keys.anon}`);
 		const log = readFileSync(join(stateDir, 'api.log'), 'utf8');
 		const line = log.split('\n').find((l) => l.includes(marker));
