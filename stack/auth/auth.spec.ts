@@ -405,6 +405,37 @@ describe('failed sign-in rate limits', () => {
 	});
 });
 
+describe('bad input', () => {
+	const url = `${config.api.url}/auth/v1/signup`;
+	const headers = { apikey: config.keys.anon, 'content-type': 'application/json' };
+
+	it('answers malformed JSON with bad_json and keeps serving', async () => {
+		const res = await fetch(url, { method: 'POST', headers, body: '{"email": ' });
+		expect(res.status).toBe(400);
+		expect((await res.json()).error_code).toBe('bad_json');
+		expect((await signUpAndSignIn()).session).toBeTruthy();
+	});
+
+	it('refuses an oversized body with 413 and keeps serving', async () => {
+		const body = JSON.stringify({ email: uniqueEmail(), password: 'x'.repeat(2 * 1024 * 1024) });
+		const res = await fetch(url, { method: 'POST', headers, body });
+		expect(res.status).toBe(413);
+		expect((await res.json()).error_code).toBe('request_too_large');
+		expect((await signUpAndSignIn()).session).toBeTruthy();
+	});
+
+	it('answers SQL-looking input as plain data', async () => {
+		const email = `x'); drop table auth.users; --${Date.now()}@example.test`;
+		const { error } = await anonClient().auth.signInWithPassword({
+			email,
+			password: "' or 1=1 --"
+		});
+		expect(error?.code).toBe('invalid_credentials');
+		const [{ count }] = await sql`select count(*)::int as count from auth.users`;
+		expect(count).toBeGreaterThan(0);
+	});
+});
+
 describe('discovery endpoints', () => {
 	const headers = { apikey: config.keys.anon };
 

@@ -11,7 +11,9 @@ export class AuthError extends Error {
 		readonly status: number,
 		readonly code: string,
 		message: string,
-		readonly extra: Record<string, unknown> = {}
+		readonly extra: Record<string, unknown> = {},
+		/** The connection must close after the answer (the body was not read to its end). */
+		readonly closeConnection = false
 	) {
 		super(message);
 	}
@@ -45,25 +47,34 @@ export function sendError(req: IncomingMessage, res: ServerResponse, e: AuthErro
 		: { code: e.status, error_code: e.code, msg: e.message, ...e.extra };
 	const headers: Record<string, string> = {};
 	if (e.status === 429) headers['retry-after'] = '300';
+	if (e.closeConnection) headers.connection = 'close';
 	sendJson(res, e.status, body, headers);
 }
 
 /** The request's JSON object; each endpoint checks the fields it uses. */
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 	if (req.method === 'GET' || req.method === 'HEAD') return {};
-	const chunks: Buffer[] = [];
-	let size = 0;
-	for await (const chunk of req) {
-		size += (chunk as Buffer).length;
-		if (size > maxBody)
-			throw new AuthError(413, 'request_too_large', 'Request body is larger than 1 MB');
-		chunks.push(chunk as Buffer);
-	}
-	if (size === 0) return {};
+	const declared = Number(req.headers['content-length'] ?? 0);
+	if (declared > maxBody) throw tooLarge(req);
+	const text = await new Promise<string>((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		const onData = (chunk: Buffer) => {
+			size += chunk.length;
+			if (size <= maxBody) return void chunks.push(chunk);
+			req.off('data', onData);
+			reject(tooLarge(req));
+		};
+		req.on('data', onData);
+		req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.once('error', reject);
+	});
+	if (text === '') return {};
 	try {
-		const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-		if (body === null || typeof body !== 'object' || Array.isArray(body))
-			throw new Error('not an object');
+		const body = JSON.parse(text);
+		if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+			throw new Error('expected a JSON object');
+		}
 		return body;
 	} catch (e) {
 		throw new AuthError(
@@ -72,6 +83,18 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
 			`Could not parse request body as JSON: ${(e as Error).message}`
 		);
 	}
+}
+
+/** Answers before the rest of an oversized body arrives, then closes that connection. */
+function tooLarge(req: IncomingMessage) {
+	req.resume();
+	return new AuthError(
+		413,
+		'request_too_large',
+		'Request body is larger than 1 MB: send less',
+		{},
+		true
+	);
 }
 
 export function bearer(req: IncomingMessage): string | undefined {
