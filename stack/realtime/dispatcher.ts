@@ -238,19 +238,21 @@ export class Dispatcher {
 				const pk = new Set(meta.primaryKey);
 				// A 'K' old tuple holds the replica identity key; its other columns are empty, not null.
 				const identityKey = new Set(cols.filter((c) => c.key).map((c) => c.name));
+				let subject = record;
 				if (change.kind === 'DELETE') {
-					// DELETE is not RLS-checked, so with RLS on only the primary key leaves the server.
+					// Filters see the old row as logged; DELETE is not RLS-checked, so with RLS on
+					// only the primary key leaves the server.
+					subject = toRecord(change.oldTuple, change.oldKind === 'K' ? identityKey : undefined);
 					old = toRecord(change.oldTuple, meta.rls ? pk : change.oldKind === 'K' ? identityKey : undefined);
 				} else if (change.kind === 'UPDATE') {
 					old = change.oldKind === 'O' ? toRecord(change.oldTuple) : toRecord(change.oldTuple ?? change.newTuple, change.oldTuple ? identityKey : pk);
 				}
-				const subject = change.kind === 'DELETE' ? old! : record!;
 				const targets = new Map<Channel, number[]>();
 				for (const b of cands) {
 					const ch = b.channel;
 					if (!ch.open || ch.claims.exp * 1000 <= now) continue;
 					if (b.event !== '*' && b.event !== change.kind) continue;
-					if (b.conds.length > 0 && !matches(b.conds, subject, types)) continue;
+					if (b.conds.length > 0 && !matches(b.conds, subject!, types)) continue;
 					const ids = targets.get(ch);
 					if (ids) {
 						if (!ids.includes(b.id)) ids.push(b.id);

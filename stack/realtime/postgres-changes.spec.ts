@@ -87,7 +87,7 @@ describe.each(['1.0.0', '2.0.0'] as const)('postgres_changes with serializer %s'
 		}
 		await subscribed(ch);
 		for (let n = 1; n <= 5; n++) await sql`insert into public.rt_items (org_id, n) values (${org}, ${n})`;
-		await until(() => Object.values(seen).flat().length === 14, 'every filtered insert');
+		await until(() => Object.values(seen).flat().length === 13, 'every filtered insert');
 		await sleep(200);
 		for (const list of Object.values(seen)) list.sort();
 		expect(seen).toEqual({ eq: [3], neq: [1, 2, 4, 5], lt: [1], lte: [1, 2], gt: [5], gte: [4, 5], in: [1, 5] });
