@@ -19,6 +19,7 @@ import {
 	assertNotBanned,
 	checkPassword,
 	createUser,
+	hashPassword,
 	normalizeEmail,
 	updateUser,
 	verifyPassword
@@ -84,10 +85,11 @@ async function signup({ req, res }: Ctx) {
 	const email = normalizeEmail(body.email);
 	const password = body.password;
 	checkPassword(password);
+	const passwordHash = await hashPassword(password);
 	const session = await sql.begin(async (s) => {
 		const user = await createUser(s, {
 			email,
-			password,
+			passwordHash,
 			userMetadata: body.data,
 			confirmed: true
 		});
@@ -235,13 +237,15 @@ async function adminUsers(ctx: Ctx) {
 		if (req.method !== 'POST') throw methodNotAllowed();
 		const body = await readJson(req);
 		const email = normalizeEmail(body.email);
-		if (body.password !== undefined) checkPassword(body.password);
+		const password = body.password;
+		if (password !== undefined) checkPassword(password);
+		const passwordHash = password === undefined ? undefined : await hashPassword(password);
 		const created = await sql
 			.begin((s) =>
 				createUser(s, {
 					id: typeof body.id === 'string' && uuidPattern.test(body.id) ? body.id : undefined,
 					email,
-					password: typeof body.password === 'string' ? body.password : undefined,
+					passwordHash,
 					userMetadata: body.user_metadata ?? body.data,
 					appMetadata: body.app_metadata,
 					confirmed: body.email_confirm === true,

@@ -65,7 +65,8 @@ function metadata(value: unknown, what: string): Record<string, unknown> {
 
 export interface NewUser {
 	email: string;
-	password?: string;
+	/** From hashPassword(), computed before the transaction so no connection waits on bcrypt. */
+	passwordHash?: string;
 	userMetadata?: unknown;
 	appMetadata?: unknown;
 	confirmed: boolean;
@@ -76,7 +77,7 @@ export interface NewUser {
 /** Inserts a user and its email identity; the caller's transaction fires app triggers. */
 export async function createUser(s: Sql, input: NewUser): Promise<UserRow> {
 	const id = input.id ?? randomUUID();
-	const hash = input.password ? await bcrypt.hash(input.password, bcryptCost) : '';
+	const hash = input.passwordHash ?? '';
 	const identityData = {
 		sub: id,
 		email: input.email,
@@ -110,6 +111,10 @@ export async function createUser(s: Sql, input: NewUser): Promise<UserRow> {
 		throw e;
 	}
 	return (await userById(s, id))!;
+}
+
+export function hashPassword(password: string): Promise<string> {
+	return bcrypt.hash(password, bcryptCost);
 }
 
 /** Checks an email and password; null when they do not match a user. */
