@@ -107,7 +107,7 @@ export class RealtimeServer {
 			publication: 'supabase_realtime',
 			maxFrameBytes: 1024 * 1024,
 			maxBroadcastBytes: 256 * 1024,
-			maxBufferedBytes: 4 * 1024 * 1024,
+			maxBufferedBytes: 8 * 1024 * 1024,
 			maxChannelsPerClient: 100,
 			idleTimeoutMs: 60_000,
 			log: (m) => console.error(`[realtime] ${m}`),
