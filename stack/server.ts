@@ -70,8 +70,15 @@ async function health(res: ServerResponse) {
 		})
 	);
 	const ok = Object.keys(failing).length === 0;
+	// The CLI shows the log's last lines when health never comes: make them say why, once.
+	const why = Object.entries(failing)
+		.map(([name, reason]) => `${name}: ${reason}`)
+		.join('; ');
+	if (why && why !== lastUnhealthy) console.error(`not healthy yet: ${why}`);
+	lastUnhealthy = why;
 	sendJson(res, ok ? 200 : 503, ok ? { ok } : { ok, failing });
 }
+let lastUnhealthy = '';
 
 function handle(req: IncomingMessage, res: ServerResponse) {
 	const url = req.url ?? '/';
