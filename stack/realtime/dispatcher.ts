@@ -75,6 +75,14 @@ export class Dispatcher {
 			await sql.unsafe(`alter system set max_slot_wal_keep_size = '2GB'`);
 			await sql.unsafe(`select pg_reload_conf()`);
 		}
+		// With synchronous_commit off, logical decoding sees a commit only once the WAL writer
+		// flushes it (every wal_writer_delay, 200 ms by default): that delay would dominate
+		// commit-to-client latency, so flush at least every 10 ms (the writer sleeps when idle).
+		const [{ setting: writerDelay }] = await sql`select setting from pg_settings where name = 'wal_writer_delay'`;
+		if (Number(writerDelay) > 10) {
+			await sql.unsafe(`alter system set wal_writer_delay = '10ms'`);
+			await sql.unsafe(`select pg_reload_conf()`);
+		}
 		const types = await sql`select oid::int as oid, typname from pg_type`;
 		for (const t of types) this.typeNames.set(t.oid, t.typname);
 		// Changes already in the slot were committed while no server ran: hold them until their
