@@ -69,6 +69,26 @@ end
 $$;
 comment on function private.histogram_of(integer[]) is 'Histogram (int[161]) of a list of bucket numbers.';
 
+create or replace function private.histogram_from_pairs(p_buckets integer[], p_counts bigint[])
+returns integer[]
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+declare
+	v_histogram integer[] := array_fill(0, array[161]);
+	v_i integer;
+begin
+	for v_i in 1 .. coalesce(cardinality(p_buckets), 0) loop
+		v_histogram[p_buckets[v_i]] := v_histogram[p_buckets[v_i]] + p_counts[v_i];
+	end loop;
+	return v_histogram;
+end
+$$;
+comment on function private.histogram_from_pairs(integer[], bigint[]) is
+	'Histogram (int[161]) from parallel arrays of bucket numbers and their counts (pre-aggregated input).';
+
 create or replace function private.histogram_fold(p_histograms integer[])
 returns integer[]
 language sql
@@ -504,6 +524,7 @@ returns table (
 language sql
 stable
 set search_path = ''
+set work_mem = '256MB'
 as $$
 	with w as materialized (
 		select w.bot_id, w.from_at, w.to_at, b.timezone
@@ -511,62 +532,88 @@ as $$
 		join public.bots b on b.id = w.bot_id
 		where w.from_at < w.to_at
 	),
-	m as (
+	-- One scan of the raw rows; every figure below is a hash aggregate over it.
+	base as materialized (
 		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', m.sent_at, 'UTC')
-			else date_trunc(p_grain, m.sent_at, w.timezone) end) bucket_start,
-			count(*) messages,
-			count(*) filter (where m.role = 'user') user_messages,
-			count(*) filter (where m.role = 'bot') bot_messages,
-			count(distinct m.conversation_id) conversations_active,
-			count(distinct c.end_user_id) active_end_users,
-			coalesce(sum(m.tokens_in), 0) tokens_in,
-			coalesce(sum(m.tokens_out), 0) tokens_out,
-			coalesce(sum(m.cost_usd), 0) cost_usd,
-			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
-			count(*) filter (where m.role = 'bot' and m.success = false) failed_replies,
-			count(*) filter (where m.role = 'bot' and m.response_time_ms is not null) response_time_count,
-			coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0) response_time_sum_ms,
-			private.histogram_of(array_agg(least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer))
-				filter (where m.role = 'bot' and m.response_time_ms is not null)) latency_histogram
+				else date_trunc(p_grain, m.sent_at, w.timezone) end) b,
+			m.conversation_id, m.role, m.success, m.response_time_ms rt, m.tokens_in, m.tokens_out, m.cost_usd
 		from w
 		join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
-		join public.conversations c on c.id = m.conversation_id
+	),
+	totals as (
+		select base.bot_id, base.b,
+			count(*) messages,
+			count(*) filter (where role = 'user') user_messages,
+			count(*) filter (where role = 'bot') bot_messages,
+			coalesce(sum(base.tokens_in), 0) tokens_in,
+			coalesce(sum(base.tokens_out), 0) tokens_out,
+			coalesce(sum(base.cost_usd), 0) cost_usd,
+			count(*) filter (where role = 'bot' and success is not null) replies,
+			count(*) filter (where role = 'bot' and success = false) failed_replies,
+			count(*) filter (where role = 'bot' and rt is not null) response_time_count,
+			coalesce(sum(rt) filter (where role = 'bot'), 0) response_time_sum_ms
+		from base group by 1, 2
+	),
+	hist as (
+		select h.bot_id, h.b, private.histogram_from_pairs(array_agg(h.lb), array_agg(h.n)) latency_histogram
+		from (
+			select base.bot_id, base.b,
+				least(161, 1 + floor(8 * ln(greatest(rt, 1)::float8) / ln(2::float8))::integer) lb, count(*) n
+			from base where role = 'bot' and rt is not null group by 1, 2, 3
+		) h
+		group by 1, 2
+	),
+	bc as materialized (select distinct base.bot_id, base.b, base.conversation_id from base),
+	active as (
+		select bc.bot_id, bc.b, count(*) conversations_active from bc group by 1, 2
+	),
+	users as (
+		select u.bot_id, u.b, count(*) active_end_users
+		from (
+			select distinct bc.bot_id, bc.b, c.end_user_id
+			from bc join public.conversations c on c.id = bc.conversation_id
+			where c.end_user_id is not null
+		) u
 		group by 1, 2
 	),
 	e as (
-		select w.bot_id, greatest(w.from_at, private.bucket_start(c.started_at, p_grain, w.timezone)) bucket_start,
-			'started' kind
+		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.started_at, 'UTC')
+				else date_trunc(p_grain, c.started_at, w.timezone) end) b, 'started' kind
 		from w join public.conversations c
 			on c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at
 		union all
-		select w.bot_id, greatest(w.from_at, private.bucket_start(c.ended_at, p_grain, w.timezone)), c.status
+		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.ended_at, 'UTC')
+				else date_trunc(p_grain, c.ended_at, w.timezone) end), c.status
 		from w join public.conversations c
 			on c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
 		where c.status in ('completed', 'abandoned')
 		union all
-		select w.bot_id, greatest(w.from_at, private.bucket_start(c.handed_off_at, p_grain, w.timezone)),
-			'handed_off'
+		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.handed_off_at, 'UTC')
+				else date_trunc(p_grain, c.handed_off_at, w.timezone) end), 'handed_off'
 		from w join public.conversations c
 			on c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at
 	),
 	ce as (
-		select e.bot_id, e.bucket_start,
+		select e.bot_id, e.b,
 			count(*) filter (where kind = 'started') started,
 			count(*) filter (where kind = 'completed') resolved,
 			count(*) filter (where kind = 'abandoned') abandoned,
 			count(*) filter (where kind = 'handed_off') handed_off
 		from e group by 1, 2
 	)
-	select coalesce(m.bot_id, ce.bot_id), coalesce(m.bucket_start, ce.bucket_start),
-		coalesce(m.messages, 0), coalesce(m.user_messages, 0), coalesce(m.bot_messages, 0),
+	select coalesce(t.bot_id, ce.bot_id), coalesce(t.b, ce.b),
+		coalesce(t.messages, 0), coalesce(t.user_messages, 0), coalesce(t.bot_messages, 0),
 		coalesce(ce.started, 0), coalesce(ce.resolved, 0), coalesce(ce.abandoned, 0),
-		coalesce(ce.handed_off, 0), coalesce(m.conversations_active, 0), coalesce(m.active_end_users, 0),
-		coalesce(m.tokens_in, 0), coalesce(m.tokens_out, 0), coalesce(m.cost_usd, 0),
-		coalesce(m.replies, 0), coalesce(m.failed_replies, 0), coalesce(m.response_time_count, 0),
-		coalesce(m.response_time_sum_ms, 0), coalesce(m.latency_histogram, private.histogram_of('{}'))
-	from m full join ce on ce.bot_id = m.bot_id and ce.bucket_start = m.bucket_start
-$$;
-comment on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text) is
+		coalesce(ce.handed_off, 0), coalesce(a.conversations_active, 0), coalesce(u.active_end_users, 0),
+		coalesce(t.tokens_in, 0), coalesce(t.tokens_out, 0), coalesce(t.cost_usd, 0),
+		coalesce(t.replies, 0), coalesce(t.failed_replies, 0), coalesce(t.response_time_count, 0),
+		coalesce(t.response_time_sum_ms, 0), coalesce(h.latency_histogram, private.histogram_of('{}'))
+	from totals t
+	left join hist h on h.bot_id = t.bot_id and h.b = t.b
+	left join active a on a.bot_id = t.bot_id and a.b = t.b
+	left join users u on u.bot_id = t.bot_id and u.b = t.b
+	full join ce on ce.bot_id = t.bot_id and ce.b = t.b
+$$;comment on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text) is
 	'Aggregates raw messages and conversation outcomes inside (bot, from, to) windows per hour or local day.';
 
 create or replace function private.aggregate_raw_breakdowns(
@@ -580,56 +627,100 @@ returns table (
 language sql
 stable
 set search_path = ''
+set work_mem = '256MB'
 as $$
 	with w as materialized (
 		select w.bot_id, w.from_at, w.to_at
 		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
 		where w.from_at < w.to_at
+	),
+	-- First per (hour, channel, intent, model, latency bucket), then each dimension from that.
+	fine as materialized (
+		select w.bot_id, greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC')) h, c.channel,
+			coalesce(m.intent, 'unknown') intent, coalesce(m.model, 'unknown') model,
+			case when m.role = 'bot' and m.response_time_ms is not null
+				then least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer) end lb,
+			count(*) messages,
+			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
+			count(*) filter (where m.role = 'bot' and m.success = false) failed_replies,
+			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
+			coalesce(sum(m.cost_usd), 0) cost_usd,
+			count(*) filter (where m.role = 'bot' and m.response_time_ms is not null) rt_count,
+			coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0) rt_sum
+		from w
+		join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		join public.conversations c on c.id = m.conversation_id
+		group by 1, 2, 3, 4, 5, 6
+	),
+	split as (
+		select f.bot_id, f.h, d.dimension, d.value, f.lb, f.messages, f.replies, f.failed_replies, f.tokens_in,
+			f.tokens_out, f.cost_usd, f.rt_count, f.rt_sum
+		from fine f
+		cross join lateral (values ('channel', f.channel), ('intent', f.intent), ('model', f.model)) d(dimension, value)
 	)
-	select w.bot_id, greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC')), d.dimension, d.value,
-		count(*),
-		count(*) filter (where m.role = 'bot' and m.success is not null),
-		count(*) filter (where m.role = 'bot' and m.success = false),
-		coalesce(sum(m.tokens_in), 0), coalesce(sum(m.tokens_out), 0), coalesce(sum(m.cost_usd), 0),
-		count(*) filter (where m.role = 'bot' and m.response_time_ms is not null),
-		coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0),
-		private.histogram_of(array_agg(least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer))
-			filter (where m.role = 'bot' and m.response_time_ms is not null))
-	from w
-	join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
-	join public.conversations c on c.id = m.conversation_id
-	cross join lateral (values ('channel', c.channel), ('intent', coalesce(m.intent, 'unknown')),
-		('model', coalesce(m.model, 'unknown'))) d(dimension, value)
+	select s.bot_id, s.h, s.dimension, s.value, sum(s.messages)::bigint, sum(s.replies)::bigint,
+		sum(s.failed_replies)::bigint, sum(s.tokens_in)::bigint, sum(s.tokens_out)::bigint, sum(s.cost_usd),
+		sum(s.rt_count)::bigint, sum(s.rt_sum)::bigint,
+		private.histogram_from_pairs(array_agg(s.lb) filter (where s.lb is not null),
+			array_agg(s.rt_count) filter (where s.lb is not null))
+	from split s
 	group by 1, 2, 3, 4
-$$;
-comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
+$$;comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
 	'Aggregates raw messages inside (bot, from, to) windows per UTC hour and channel / intent / model.';
 
 create or replace function private.refresh_conversation_metrics(p_conversation_ids uuid[])
 returns integer
 language sql
 set search_path = ''
+set work_mem = '256MB'
 as $$
-	with agg as (
-		select c.id, c.bot_id, c.started_at, c.status, c.channel,
-			count(m.id) messages,
-			count(m.id) filter (where m.role = 'user') user_messages,
-			count(m.id) filter (where m.role = 'bot') bot_messages,
-			(array_agg(m.response_time_ms order by m.sent_at)
-				filter (where m.role = 'bot' and m.response_time_ms is not null))[1] first_response_ms,
-			percentile_disc(0.5) within group (order by m.response_time_ms)
-				filter (where m.role = 'bot') p50,
-			percentile_disc(0.95) within group (order by m.response_time_ms)
-				filter (where m.role = 'bot') p95,
-			count(m.id) filter (where m.role = 'bot' and m.success is not null) replies,
-			count(m.id) filter (where m.role = 'bot' and m.success = false) failed,
+	with ids as materialized (select distinct u.id from unnest(p_conversation_ids) u(id)),
+	-- Every message of those conversations, read once.
+	cm as materialized (
+		select m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success, m.tokens_in, m.tokens_out, m.cost_usd
+		from ids join public.messages m on m.conversation_id = ids.id
+	),
+	msg as (
+		select m.conversation_id,
+			count(*) messages,
+			count(*) filter (where m.role = 'user') user_messages,
+			count(*) filter (where m.role = 'bot') bot_messages,
+			-- The earliest bot reply's response time, without a per-group sort.
+			(min(array[extract(epoch from m.sent_at)::float8, m.response_time_ms::float8])
+				filter (where m.role = 'bot' and m.response_time_ms is not null))[2]::integer first_response_ms,
+			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
+			count(*) filter (where m.role = 'bot' and m.success = false) failed,
 			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
-			coalesce(sum(m.cost_usd), 0) cost_usd,
-			extract(epoch from coalesce(c.ended_at, c.handed_off_at, max(m.sent_at), c.started_at) - c.started_at) duration
-		from public.conversations c
-		left join public.messages m on m.conversation_id = c.id and m.bot_id = c.bot_id
-		where c.id = any (p_conversation_ids)
-		group by c.id
+			coalesce(sum(m.cost_usd), 0) cost_usd, max(m.sent_at) last_at
+		from cm m
+		group by 1
+	),
+	-- Response times in order, from one sort of all of them (cheaper than a sort per conversation).
+	rts as (
+		select s.conversation_id, array_agg(s.rt) rts
+		from (
+			select m.conversation_id, m.response_time_ms rt
+			from cm m
+			where m.role = 'bot' and m.response_time_ms is not null
+			order by 1, 2
+		) s
+		group by 1
+	),
+	agg as (
+		select c.id, c.bot_id, c.started_at, c.status, c.channel,
+			coalesce(msg.messages, 0) messages, coalesce(msg.user_messages, 0) user_messages,
+			coalesce(msg.bot_messages, 0) bot_messages, msg.first_response_ms,
+			-- percentile_disc: the value at rank ceil(p * n).
+			rts.rts[greatest(1, ceil(0.5 * cardinality(rts.rts)))::integer] p50,
+			rts.rts[greatest(1, ceil(0.95 * cardinality(rts.rts)))::integer] p95,
+			coalesce(msg.replies, 0) replies, coalesce(msg.failed, 0) failed,
+			coalesce(msg.tokens_in, 0) tokens_in, coalesce(msg.tokens_out, 0) tokens_out,
+			coalesce(msg.cost_usd, 0) cost_usd,
+			extract(epoch from coalesce(c.ended_at, c.handed_off_at, msg.last_at, c.started_at) - c.started_at) duration
+		from ids
+		join public.conversations c on c.id = ids.id
+		left join msg on msg.conversation_id = c.id
+		left join rts on rts.conversation_id = c.id
 	),
 	up as (
 		insert into public.conversation_metrics as t (conversation_id, bot_id, started_at, status, channel,
@@ -672,6 +763,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set work_mem = '256MB'
 as $$
 declare
 	v_started timestamptz := clock_timestamp();
@@ -682,6 +774,8 @@ declare
 	v_to timestamptz[];
 	v_rows integer := 0;
 	v_n integer;
+	v_phases jsonb := '{}';
+	v_t timestamptz;
 begin
 	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.hourly')) then
 		return jsonb_build_object('skipped', 'another hourly rollup is running');
@@ -711,6 +805,7 @@ begin
 		return jsonb_build_object('hours', 0, 'rows', 0, 'watermark', v_new_wm);
 	end if;
 
+	v_t := clock_timestamp();
 	with agg as (select * from private.aggregate_raw(v_bots, v_from, v_to, 'hour')),
 	up as (
 		insert into public.usage_analytics as t (bot_id, hour_start, messages, user_messages, bot_messages,
@@ -758,6 +853,8 @@ begin
 		returning 1
 	)
 	select (select count(*) from up) into v_rows;
+	v_phases := v_phases || jsonb_build_object('usage_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
+	v_t := clock_timestamp();
 
 	with agg as (select * from private.aggregate_raw_breakdowns(v_bots, v_from, v_to)),
 	up as (
@@ -781,6 +878,8 @@ begin
 		returning 1
 	)
 	select v_rows + count(*) into v_rows from up;
+	v_phases := v_phases || jsonb_build_object('breakdowns_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
+	v_t := clock_timestamp();
 
 	-- Conversations with a message or an outcome inside the windows.
 	select private.refresh_conversation_metrics(array_agg(distinct x.id)) into v_n
@@ -797,12 +896,13 @@ begin
 				or (c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at))
 	) x;
 	v_rows := v_rows + coalesce(v_n, 0);
+	v_phases := v_phases || jsonb_build_object('conversations_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 
 	update private.rollup_state set watermark = v_new_wm, last_started_at = v_started,
 		last_finished_at = clock_timestamp(), last_rows = v_rows,
 		last_duration_ms = round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1)
 	where name = 'hourly';
-	return jsonb_build_object('windows', cardinality(v_bots), 'rows', v_rows, 'watermark', v_new_wm);
+	return jsonb_build_object('windows', cardinality(v_bots), 'rows', v_rows, 'watermark', v_new_wm) || v_phases;
 end
 $$;
 comment on function private.run_hourly_rollup() is
@@ -813,6 +913,7 @@ returns jsonb
 language plpgsql
 security definer
 set search_path = ''
+set work_mem = '256MB'
 as $$
 declare
 	v_started timestamptz := clock_timestamp();
@@ -897,7 +998,7 @@ comment on function private.run_daily_rollup() is
 	'Daily job: recomputes bot_performance_metrics for every marked local day that is over.';
 
 revoke execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
-	private.histogram_of(integer[]), private.histogram_fold(integer[]),
+	private.histogram_of(integer[]), private.histogram_from_pairs(integer[], bigint[]), private.histogram_fold(integer[]),
 	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
 	private.local_day_end(timestamptz, text),
 	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text),
@@ -908,7 +1009,7 @@ revoke execute on function private.latency_bucket(integer), private.latency_buck
 	from public, anon;
 -- The read API (security invoker) runs these as the caller, under the caller's RLS.
 grant execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
-	private.histogram_of(integer[]), private.histogram_fold(integer[]),
+	private.histogram_of(integer[]), private.histogram_from_pairs(integer[], bigint[]), private.histogram_fold(integer[]),
 	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
 	private.local_day_end(timestamptz, text),
 	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text),

@@ -1,0 +1,269 @@
+// `npm run bench:backend`: figures for the analytics database, printed as one JSON object.
+// - hourly rollup of ~1M fresh events, and an idle run (nothing new), beside a plain scan of the
+//   same rows (the physical reference: what reading them once costs on this machine);
+// - p95 of the dashboard summary (bot_summary over 30 days) beside the same figures computed
+//   from the raw rows, with N messages in the database (10M asked; the load stops at the time
+//   budget on a slow machine and the output says which size was measured);
+// - then, when scripts/bench/backend-io.ts exists, the ingest and export figures it returns.
+// Data is generated with generate_series in a dedicated organization and removed afterwards.
+// Env: BENCH_MESSAGES (10000000), BENCH_ROLLUP_EVENTS (1000000), BENCH_LOAD_SECONDS (150),
+// BENCH_SUMMARY_RUNS (200), BENCH_KEEP=1 to keep the data.
+import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { config, projectRoot } from '../../stack/config.ts';
+
+const targetMessages = Number(process.env.BENCH_MESSAGES ?? 10_000_000);
+const rollupEvents = Number(process.env.BENCH_ROLLUP_EVENTS ?? 1_000_000);
+const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 150);
+const summaryRuns = Number(process.env.BENCH_SUMMARY_RUNS ?? 200);
+const keep = process.env.BENCH_KEEP === '1';
+
+const orgId = '0e000000-0000-4000-8000-0000000000be';
+const userId = '0e000000-0000-4000-8000-00000000beef';
+const bots = 20;
+const botId = (n: number) => `0e000000-0000-4000-9000-${String(n).padStart(12, '0')}`;
+const messagesPerConversation = 10;
+const chunkConversations = 50_000;
+const spanDays = 30;
+
+const sql = postgres(config.db.url, { max: 1, onnotice: () => {} });
+
+const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+function percentile(values: number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+	const start = process.hrtime.bigint();
+	const value = await fn();
+	return { ms: ms(start), value };
+}
+
+async function removeBenchData() {
+	// Raw rows without per-row foreign-key triggers; then the rest by cascade.
+	await sql.begin(async (tx) => {
+		await tx`set local session_replication_role = replica`;
+		await tx`delete from public.messages where bot_id in (select id from public.bots where organization_id = ${orgId})`;
+		await tx`delete from public.conversations where bot_id in (select id from public.bots where organization_id = ${orgId})`;
+	});
+	await sql`delete from public.organizations where id = ${orgId}`;
+	await sql`delete from auth.users where id = ${userId}`;
+}
+
+async function createTenant() {
+	await sql`insert into auth.users (id, email, raw_user_meta_data) values (${userId}, 'bench@botflow.test', '{}')`;
+	await sql`insert into public.organizations (id, name, retention_days) values (${orgId}, 'Benchmark', 3650)`;
+	await sql`insert into public.organization_members (organization_id, user_id, role) values (${orgId}, ${userId}, 'viewer')`;
+	await sql`
+		insert into public.bots (id, organization_id, name, channel, timezone)
+		select ('0e000000-0000-4000-9000-' || lpad(n::text, 12, '0'))::uuid, ${orgId}, 'Bench bot ' || n,
+			(array['web', 'whatsapp', 'api', 'telegram'])[1 + n % 4],
+			(array['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Australia/Sydney'])[1 + n % 5]
+		from generate_series(1, ${bots}) n`;
+}
+
+/** One chunk: conversations spread over the last 30 days, ten messages each, in one statement. */
+async function loadChunk(chunk: number) {
+	const first = chunk * chunkConversations;
+	await sql.begin(async (tx) => {
+		// Bulk load: skip per-row FK checks and dirty-hour marks; the backfill below rolls it all up.
+		await tx`set local session_replication_role = replica`;
+		await tx`
+			with conv as (
+				insert into public.conversations (bot_id, external_id, channel, end_user_id, status, started_at,
+					last_message_at, ended_at, handed_off_at)
+				select ('0e000000-0000-4000-9000-' || lpad((1 + i % ${bots})::text, 12, '0'))::uuid, 'bench-' || i,
+					(array['web', 'whatsapp', 'api'])[1 + i % 3], 'u-' || (i % 20000), s.status, s.t,
+					s.t + interval '150 seconds',
+					case when s.status in ('completed', 'abandoned') then s.t + interval '150 seconds' end,
+					case when s.status = 'handed_off' then s.t + interval '150 seconds' end
+				from generate_series(${first + 1}::bigint, ${first + chunkConversations}::bigint) i
+				cross join lateral (select
+					date_trunc('hour', now(), 'UTC') - make_interval(days => ${spanDays})
+						+ ((i * 2654435761) % 1000003)::float8 / 1000003 * make_interval(days => ${spanDays}) t,
+					(array['completed', 'completed', 'completed', 'abandoned', 'handed_off'])[1 + i % 5] status) s
+				returning id, bot_id, external_id, started_at
+			)
+			insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
+				response_time_ms, success, intent, model, tokens_in, tokens_out, cost_usd)
+			select c.bot_id, c.id, c.external_id || '-' || k, case when k % 2 = 1 then 'user' else 'bot' end, 'hello',
+				c.started_at + k * interval '15 seconds',
+				case when k % 2 = 0 then 80 + (hashint4(k * 7919 + length(c.external_id)) & 4095) end,
+				case when k % 2 = 0 then (k + length(c.external_id)) % 13 <> 0 end,
+				case when k % 2 = 1 then (array['order_status', 'refund', 'greeting', 'handoff'])[1 + k % 4] end,
+				case when k % 2 = 0 then (array['gpt-4o', 'gpt-4o-mini', 'claude-haiku'])[1 + k % 3] end,
+				k * 10, k * 3, 0.0001 * k
+			from conv c
+			cross join generate_series(1, ${messagesPerConversation}) k
+			where c.started_at + k * interval '15 seconds' < now()`;
+	});
+}
+
+/** The hourly rollup; a run skipped because pg_cron holds the lock is retried. */
+async function hourlyRollup(): Promise<{ ms: number; value: Record<string, unknown> }> {
+	for (let attempt = 0; attempt < 20; attempt++) {
+		const run = await timed(async () => (await sql`select private.run_hourly_rollup() as r`)[0].r);
+		if (!run.value.skipped) return run;
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	throw new Error('the hourly rollup stayed locked by another run for 10 s: is a cron run stuck?');
+}
+
+const result: Record<string, unknown> = {
+	machine: { cpus: cpus().length, load_average_1m: loadavg()[0] }
+};
+try {
+	await removeBenchData();
+	await createTenant();
+
+	// ---------------------------------------------------------------- load
+	const loadStart = process.hrtime.bigint();
+	const chunks = Math.ceil(targetMessages / (chunkConversations * messagesPerConversation));
+	let loaded = 0;
+	for (let chunk = 0; chunk < chunks; chunk++) {
+		await loadChunk(chunk);
+		loaded = chunk + 1;
+		if (ms(loadStart) / 1000 > loadSeconds) break;
+	}
+	await sql`analyze public.messages`;
+	await sql`analyze public.conversations`;
+	const [{ n: messages }] = await sql`
+		select count(*)::bigint as n from public.messages where bot_id in (select id from public.bots where organization_id = ${orgId})`;
+	result.data = {
+		messages_asked: targetMessages,
+		messages_loaded: Number(messages),
+		note:
+			loaded < chunks
+				? `load stopped at the ${loadSeconds} s budget on this machine: figures are for ${messages} messages, not ${targetMessages}`
+				: 'full size',
+		bots,
+		days: spanDays,
+		load_seconds: round(ms(loadStart) / 1000)
+	};
+
+	// ---------------------------------------------------------------- backfill everything
+	await sql`delete from private.rollup_dirty_hours`;
+	await sql`update private.rollup_state set watermark = date_trunc('hour', now(), 'UTC') - interval '31 days' where name = 'hourly'`;
+	const backfill = await hourlyRollup();
+	const daily = await timed(() => sql`select private.run_daily_rollup()`);
+	result.backfill = {
+		hourly_seconds: round(backfill.ms / 1000),
+		daily_seconds: round(daily.ms / 1000),
+		phases: backfill.value
+	};
+
+	// ---------------------------------------------------------------- 1M fresh events
+	const hours = Math.max(1, Math.ceil((spanDays * 24 * rollupEvents) / Number(messages)));
+	await sql`delete from public.usage_analytics where hour_start >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours})`;
+	await sql`delete from public.usage_breakdowns where hour_start >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours})`;
+	await sql`delete from public.conversation_metrics where bot_id in (select id from public.bots where organization_id = ${orgId})
+		and started_at >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours})`;
+	const [{ n: events }] = await sql`
+		select count(*)::bigint as n from public.messages
+		where sent_at >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours}) and sent_at < date_trunc('hour', now(), 'UTC')`;
+	await sql`update private.rollup_state set watermark = date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours}) where name = 'hourly'`;
+	const fresh = await hourlyRollup();
+	const scan = await timed(
+		() => sql`
+			select bot_id, date_trunc('hour', sent_at, 'UTC'), count(*), sum(cost_usd) from public.messages
+			where sent_at >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours}) and sent_at < date_trunc('hour', now(), 'UTC')
+			group by 1, 2`
+	);
+	const idle: number[] = [];
+	for (let i = 0; i < 7; i++) idle.push((await hourlyRollup()).ms);
+	result.rollup = {
+		events: Number(events),
+		hours,
+		seconds: round(fresh.ms / 1000, 2),
+		phases_ms: fresh.value,
+		target_seconds: 2,
+		reference_scan_seconds: round(scan.ms / 1000, 2),
+		ratio_to_reference_scan: round(fresh.ms / scan.ms, 1),
+		idle_run_ms: {
+			median: round(percentile(idle, 0.5), 2),
+			max: round(Math.max(...idle), 2),
+			target_ms: 20
+		}
+	};
+
+	// ---------------------------------------------------------------- summary vs raw
+	const reader = postgres(config.db.url, { max: 1, onnotice: () => {} });
+	try {
+		// As the dashboard calls it: a signed-in member, under RLS.
+		await reader`set role authenticated`;
+		await reader`select set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: 'authenticated' })}, false)`;
+		const bot = botId(1);
+		const [{ n: botMessages }] = await reader`
+			select count(*)::bigint as n from public.messages where bot_id = ${bot} and sent_at >= now() - interval '30 days'`;
+		for (let i = 0; i < 5; i++)
+			await reader`select * from public.bot_summary(${bot}, now() - interval '30 days', now())`;
+		const times: number[] = [];
+		let summaryRow: Record<string, unknown> = {};
+		for (let i = 0; i < summaryRuns; i++) {
+			const run = await timed(
+				() => reader`select * from public.bot_summary(${bot}, now() - interval '30 days', now())`
+			);
+			times.push(run.ms);
+			summaryRow = run.value[0];
+		}
+		const rawTimes: number[] = [];
+		let rawRow: Record<string, unknown> = {};
+		for (let i = 0; i < 3; i++) {
+			const run = await timed(
+				() => reader`
+					select p.period, count(m.id) as messages,
+						percentile_disc(0.95) within group (order by m.response_time_ms)
+							filter (where m.role = 'bot') as p95_response_ms,
+						sum(m.cost_usd) as cost_usd, sum(m.tokens_in) as tokens_in,
+						count(*) filter (where m.role = 'bot' and m.success = false) as failed,
+						(select count(*) from public.conversations c where c.bot_id = ${bot} and c.started_at >= p.f and c.started_at < p.t) as conversations
+					from (values ('current', now() - interval '30 days', now()),
+						('previous', now() - interval '60 days', now() - interval '30 days')) p(period, f, t)
+					left join public.messages m on m.bot_id = ${bot} and m.sent_at >= p.f and m.sent_at < p.t
+					group by p.period, p.f, p.t order by 1`
+			);
+			rawTimes.push(run.ms);
+			rawRow = run.value[0];
+		}
+		const p95 = percentile(times, 0.95);
+		const rawP95 = percentile(rawTimes, 0.95);
+		result.summary = {
+			bot_messages_in_range: Number(botMessages),
+			runs: summaryRuns,
+			p50_ms: round(percentile(times, 0.5), 2),
+			p95_ms: round(p95, 2),
+			target_p95_ms: 10,
+			raw_runs: rawTimes.length,
+			raw_p95_ms: round(rawP95, 1),
+			speedup_vs_raw: round(rawP95 / p95, 0),
+			target_speedup: 100,
+			same_figures: {
+				messages: [Number(summaryRow.messages), Number(rawRow.messages)],
+				conversations: [Number(summaryRow.conversations), Number(rawRow.conversations)],
+				p95_response_ms: [Number(summaryRow.p95_response_ms), Number(rawRow.p95_response_ms)]
+			}
+		};
+	} finally {
+		await reader.end();
+	}
+} finally {
+	if (!keep) {
+		const cleanup = await timed(removeBenchData);
+		result.cleanup_seconds = round(cleanup.ms / 1000);
+	}
+	await sql.end();
+}
+
+// The other engineer's ingest and export figures, when their module is there.
+const io = join(projectRoot, 'scripts', 'bench', 'backend-io.ts');
+if (existsSync(io)) {
+	const mod = (await import(io)) as {
+		benchIngestAndExport?: () => Promise<Record<string, unknown>>;
+	};
+	if (mod.benchIngestAndExport) Object.assign(result, await mod.benchIngestAndExport());
+}
+
+console.log(JSON.stringify(result, null, 2));
