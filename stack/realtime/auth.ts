@@ -11,8 +11,10 @@ const FAR_FUTURE = 4102444800; // 2100-01-01: the opaque sb_ keys do not expire
 
 /** The claims an opaque API key stands for, or null if it is not one. */
 export function opaqueKeyClaims(key: string): TokenResult | null {
-	if (key.startsWith('sb_publishable_')) return { ok: true, claims: { role: 'anon', exp: FAR_FUTURE } };
-	if (key.startsWith('sb_secret_')) return { ok: true, claims: { role: 'service_role', exp: FAR_FUTURE } };
+	if (key.startsWith('sb_publishable_'))
+		return { ok: true, claims: { role: 'anon', exp: FAR_FUTURE } };
+	if (key.startsWith('sb_secret_'))
+		return { ok: true, claims: { role: 'service_role', exp: FAR_FUTURE } };
 	return null;
 }
 
@@ -42,7 +44,11 @@ async function verify(token: string): Promise<TokenResult> {
 			} catch {
 				// the verifier already said expired; keep 0
 			}
-			return { ok: false, code: 'InvalidJWTToken', message: `Token has expired ${ago} seconds ago` };
+			return {
+				ok: false,
+				code: 'InvalidJWTToken',
+				message: `Token has expired ${ago} seconds ago`
+			};
 		}
 		if (e instanceof JwtError && e.message.includes('malformed')) {
 			return { ok: false, code: 'MalformedJWT', message: 'The token provided is not a valid JWT' };
@@ -50,7 +56,11 @@ async function verify(token: string): Promise<TokenResult> {
 		return { ok: false, code: 'JwtSignatureError', message: 'Failed to validate JWT signature' };
 	}
 	if (typeof claims.role !== 'string' || typeof claims.exp !== 'number') {
-		return { ok: false, code: 'InvalidJWTToken', message: 'Fields `role` and `exp` are required in JWT' };
+		return {
+			ok: false,
+			code: 'InvalidJWTToken',
+			message: 'Fields `role` and `exp` are required in JWT'
+		};
 	}
 	return { ok: true, claims: claims as Claims & { role: string; exp: number } };
 }

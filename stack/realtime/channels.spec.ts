@@ -4,7 +4,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { config } from '../config.ts';
-import { realtimeClient, sleep, subscribed, until, userToken, type TestClient, type Vsn } from './spec-helpers.ts';
+import {
+	realtimeClient,
+	sleep,
+	subscribed,
+	until,
+	userToken,
+	type TestClient,
+	type Vsn
+} from './spec-helpers.ts';
 
 const clients: TestClient[] = [];
 const sockets: WebSocket[] = [];
@@ -20,14 +28,17 @@ async function client(vsn: Vsn) {
 	return c;
 }
 
-const wsUrl = (vsn: Vsn) => `${config.api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${config.keys.anon}&vsn=${vsn}`;
+const wsUrl = (vsn: Vsn) =>
+	`${config.api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=${config.keys.anon}&vsn=${vsn}`;
 
 /** A bare Phoenix client, to send what realtime-js never would. */
 async function raw(vsn: Vsn) {
 	const ws = new WebSocket(wsUrl(vsn));
 	sockets.push(ws);
 	const received: unknown[] = [];
-	const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+		ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))
+	);
 	ws.on('message', (d, isBinary) => received.push(isBinary ? d : JSON.parse(d.toString())));
 	await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
 	return { ws, received, closed };
@@ -37,12 +48,17 @@ async function raw(vsn: Vsn) {
 async function witness(topic: string) {
 	const [a, b] = [await client('2.0.0'), await client('1.0.0')];
 	const got: unknown[] = [];
-	const rx = await subscribed(b.supabase.channel(topic).on('broadcast', { event: 'ping' }, (m) => got.push(m.payload)));
+	const rx = await subscribed(
+		b.supabase.channel(topic).on('broadcast', { event: 'ping' }, (m) => got.push(m.payload))
+	);
 	const tx = await subscribed(a.supabase.channel(topic));
 	return {
 		async stillServed(n: number) {
 			await tx.send({ type: 'broadcast', event: 'ping', payload: { n } });
-			await until(() => got.some((p) => (p as { n: number }).n === n), `broadcast ${n} to reach the other client`);
+			await until(
+				() => got.some((p) => (p as { n: number }).n === n),
+				`broadcast ${n} to reach the other client`
+			);
 			return rx;
 		}
 	};
@@ -55,10 +71,16 @@ describe.each(['1.0.0', '2.0.0'] as const)('broadcast and presence with serializ
 		const gotA: unknown[] = [];
 		const gotB: unknown[] = [];
 		const chA = await subscribed(
-			a.supabase.channel(topic, { config: { broadcast: { self: true, ack: true } } }).on('broadcast', { event: 'cursor' }, (m) => gotA.push(m.payload))
+			a.supabase
+				.channel(topic, { config: { broadcast: { self: true, ack: true } } })
+				.on('broadcast', { event: 'cursor' }, (m) => gotA.push(m.payload))
 		);
-		const chB = await subscribed(b.supabase.channel(topic).on('broadcast', { event: 'cursor' }, (m) => gotB.push(m.payload)));
-		expect(await chA.send({ type: 'broadcast', event: 'cursor', payload: { x: 1, text: 'héllo ✓' } })).toBe('ok');
+		const chB = await subscribed(
+			b.supabase.channel(topic).on('broadcast', { event: 'cursor' }, (m) => gotB.push(m.payload))
+		);
+		expect(
+			await chA.send({ type: 'broadcast', event: 'cursor', payload: { x: 1, text: 'héllo ✓' } })
+		).toBe('ok');
 		await until(() => gotA.length === 1 && gotB.length === 1, 'the broadcast on both sides');
 		expect(gotA).toEqual([{ x: 1, text: 'héllo ✓' }]);
 		expect(gotB).toEqual([{ x: 1, text: 'héllo ✓' }]);
@@ -81,8 +103,15 @@ describe.each(['1.0.0', '2.0.0'] as const)('broadcast and presence with serializ
 				.on('presence', { event: 'leave' }, ({ key }) => leaves.push(key))
 		);
 		expect(await chA.track({ status: 'online' })).toBe('ok');
-		const chB = await subscribed(b.supabase.channel(topic, { config: { presence: { key: 'bob' } } }).on('presence', { event: 'sync' }, () => {}));
-		await until(() => Object.keys(chB.presenceState()).includes('alice'), 'bob to see alice in the initial state');
+		const chB = await subscribed(
+			b.supabase
+				.channel(topic, { config: { presence: { key: 'bob' } } })
+				.on('presence', { event: 'sync' }, () => {})
+		);
+		await until(
+			() => Object.keys(chB.presenceState()).includes('alice'),
+			'bob to see alice in the initial state'
+		);
 		expect(chB.presenceState().alice[0]).toMatchObject({ status: 'online' });
 		expect(await chB.track({ status: 'typing' })).toBe('ok');
 		await until(() => joins.includes('bob'), 'alice to see bob join');
@@ -98,26 +127,66 @@ describe('protocol edges', () => {
 		const { ws, received } = await raw('2.0.0');
 		ws.send(JSON.stringify([null, '1', 'phoenix', 'heartbeat', {}]));
 		ws.send(JSON.stringify(['2', '2', 'room:lobby', 'phx_join', {}]));
-		ws.send(JSON.stringify([null, '3', 'realtime:never-joined', 'broadcast', { type: 'broadcast', event: 'x', payload: {} }]));
+		ws.send(
+			JSON.stringify([
+				null,
+				'3',
+				'realtime:never-joined',
+				'broadcast',
+				{ type: 'broadcast', event: 'x', payload: {} }
+			])
+		);
 		ws.send(JSON.stringify(['4', '4', 'realtime:', 'phx_join', { config: {} }]));
 		await until(() => received.length === 4, 'four replies');
 		expect(received).toEqual([
 			[null, '1', 'phoenix', 'phx_reply', { status: 'ok', response: {} }],
-			['2', '2', 'room:lobby', 'phx_reply', { status: 'error', response: { reason: 'unmatched topic' } }],
-			[null, '3', 'realtime:never-joined', 'phx_reply', { status: 'error', response: { reason: 'unmatched topic' } }],
-			['4', '4', 'realtime:', 'phx_reply', { status: 'error', response: { reason: 'TopicNameRequired: You must provide a topic name' } }]
+			[
+				'2',
+				'2',
+				'room:lobby',
+				'phx_reply',
+				{ status: 'error', response: { reason: 'unmatched topic' } }
+			],
+			[
+				null,
+				'3',
+				'realtime:never-joined',
+				'phx_reply',
+				{ status: 'error', response: { reason: 'unmatched topic' } }
+			],
+			[
+				'4',
+				'4',
+				'realtime:',
+				'phx_reply',
+				{
+					status: 'error',
+					response: { reason: 'TopicNameRequired: You must provide a topic name' }
+				}
+			]
 		]);
 	});
 
 	it('refuses a join without a valid token and keeps serving the socket', async () => {
 		const { ws, received } = await raw('1.0.0');
-		ws.send(JSON.stringify({ topic: 'realtime:x', event: 'phx_join', payload: { config: {}, access_token: 'garbage' }, ref: '1', join_ref: '1' }));
+		ws.send(
+			JSON.stringify({
+				topic: 'realtime:x',
+				event: 'phx_join',
+				payload: { config: {}, access_token: 'garbage' },
+				ref: '1',
+				join_ref: '1'
+			})
+		);
 		ws.send(JSON.stringify({ topic: 'phoenix', event: 'heartbeat', payload: {}, ref: '2' }));
 		await until(() => received.length === 2, 'two replies');
 		expect(received[0]).toEqual({
 			topic: 'realtime:x',
 			event: 'phx_reply',
-			payload: { status: 'error', response: { reason: 'MalformedJWT: The token provided is not a valid JWT' } },
+			payload: {
+				status: 'error',
+				response: { reason: 'MalformedJWT: The token provided is not a valid JWT' }
+			},
 			ref: '1'
 		});
 		expect(received[1]).toMatchObject({ event: 'phx_reply', payload: { status: 'ok' } });
@@ -138,15 +207,21 @@ describe('protocol edges', () => {
 	it('closes a socket that sends an oversized frame with 1009, and only that socket', async () => {
 		const w = await witness(`oversized-${Date.now()}`);
 		const { ws, closed } = await raw('2.0.0');
-		ws.send(JSON.stringify([null, '1', 'realtime:x', 'broadcast', { pad: 'x'.repeat(2 * 1024 * 1024) }]));
+		ws.send(
+			JSON.stringify([null, '1', 'realtime:x', 'broadcast', { pad: 'x'.repeat(2 * 1024 * 1024) }])
+		);
 		expect((await closed).code).toBe(1009);
 		await w.stillServed(2);
 	});
 
 	it('refuses an oversized broadcast payload with an error reply when ack is on', async () => {
 		const c = await client('2.0.0');
-		const ch = await subscribed(c.supabase.channel(`big-${Date.now()}`, { config: { broadcast: { ack: true } } }));
-		expect(await ch.send({ type: 'broadcast', event: 'big', payload: { pad: 'x'.repeat(300 * 1024) } })).toBe('error');
+		const ch = await subscribed(
+			c.supabase.channel(`big-${Date.now()}`, { config: { broadcast: { ack: true } } })
+		);
+		expect(
+			await ch.send({ type: 'broadcast', event: 'big', payload: { pad: 'x'.repeat(300 * 1024) } })
+		).toBe('error');
 		expect(await ch.send({ type: 'broadcast', event: 'small', payload: { ok: true } })).toBe('ok');
 	});
 
@@ -154,14 +229,23 @@ describe('protocol edges', () => {
 		const topic = `flood-${Date.now()}`;
 		const w = await witness(`bystander-${Date.now()}`);
 		const slow = await raw('1.0.0');
-		slow.ws.send(JSON.stringify({ topic: `realtime:${topic}`, event: 'phx_join', payload: { config: {} }, ref: '1', join_ref: '1' }));
+		slow.ws.send(
+			JSON.stringify({
+				topic: `realtime:${topic}`,
+				event: 'phx_join',
+				payload: { config: {} },
+				ref: '1',
+				join_ref: '1'
+			})
+		);
 		await until(() => slow.received.length >= 1, 'the slow client to join');
 		// stop reading: the kernel buffers fill, then the server-side queue grows
 		(slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
 		const sender = await client('2.0.0');
 		const tx = await subscribed(sender.supabase.channel(topic));
 		const pad = 'x'.repeat(200 * 1024);
-		for (let i = 0; i < 80; i++) await tx.send({ type: 'broadcast', event: 'flood', payload: { i, pad } });
+		for (let i = 0; i < 80; i++)
+			await tx.send({ type: 'broadcast', event: 'flood', payload: { i, pad } });
 		await w.stillServed(3);
 		(slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
 		const { code } = await slow.closed;

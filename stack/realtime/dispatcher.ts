@@ -52,6 +52,8 @@ export class Dispatcher {
 	private closed = false;
 	/** counters for the benchmark and logs */
 	stats = { transactions: 0, changes: 0, frames: 0, rlsQueries: 0 };
+	/** per transaction: ms from its arrival off the slot until its frames were handed to sockets */
+	dispatchMs: number[] = [];
 
 	constructor(private readonly server: RealtimeServer) {
 		const o = server.o;
@@ -70,7 +72,8 @@ export class Dispatcher {
 		await ensureHelpers(sql);
 		await this.ensureSlot();
 		// Bound how much WAL a slot may pin if this server stays down (hosted caps it as well).
-		const [{ setting }] = await sql`select setting from pg_settings where name = 'max_slot_wal_keep_size'`;
+		const [{ setting }] =
+			await sql`select setting from pg_settings where name = 'max_slot_wal_keep_size'`;
 		if (setting === '-1') {
 			await sql.unsafe(`alter system set max_slot_wal_keep_size = '2GB'`);
 			await sql.unsafe(`select pg_reload_conf()`);
@@ -78,7 +81,8 @@ export class Dispatcher {
 		// With synchronous_commit off, logical decoding sees a commit only once the WAL writer
 		// flushes it (every wal_writer_delay, 200 ms by default): that delay would dominate
 		// commit-to-client latency, so flush at least every 10 ms (the writer sleeps when idle).
-		const [{ setting: writerDelay }] = await sql`select setting from pg_settings where name = 'wal_writer_delay'`;
+		const [{ setting: writerDelay }] =
+			await sql`select setting from pg_settings where name = 'wal_writer_delay'`;
 		if (Number(writerDelay) > 10) {
 			await sql.unsafe(`alter system set wal_writer_delay = '10ms'`);
 			await sql.unsafe(`select pg_reload_conf()`);
@@ -88,7 +92,8 @@ export class Dispatcher {
 		// Changes already in the slot were committed while no server ran: hold them until their
 		// subscribers have had a chance to rejoin, instead of delivering them to nobody.
 		const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
-		const [slot] = await sql`select confirmed_flush_lsn::text as c from pg_replication_slots where slot_name = ${this.server.o.slot}`;
+		const [slot] =
+			await sql`select confirmed_flush_lsn::text as c from pg_replication_slots where slot_name = ${this.server.o.slot}`;
 		if (slot?.c && lsnFromString(slot.c) < lsnFromString(lsn)) {
 			this.holdBelow = lsnFromString(lsn);
 			this.holdTimer = setTimeout(() => this.release(), BACKLOG_MAX_HOLD_MS);
@@ -102,7 +107,9 @@ export class Dispatcher {
 		const slot = this.server.o.slot;
 		const [s] = await sql`select wal_status from pg_replication_slots where slot_name = ${slot}`;
 		if (s?.wal_status === 'lost') {
-			this.server.o.log(`replication slot ${slot} was invalidated (lagged past max_slot_wal_keep_size); recreating it`);
+			this.server.o.log(
+				`replication slot ${slot} was invalidated (lagged past max_slot_wal_keep_size); recreating it`
+			);
 			await sql`select pg_drop_replication_slot(${slot})`;
 		} else if (s) return;
 		try {
@@ -166,7 +173,10 @@ export class Dispatcher {
 				if (this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow) return;
 				const batch: Transaction[] = [];
 				let n = 0;
-				while (this.queue.length > 0 && (n === 0 || n + this.queue[0].changes.length <= MAX_BATCH_CHANGES)) {
+				while (
+					this.queue.length > 0 &&
+					(n === 0 || n + this.queue[0].changes.length <= MAX_BATCH_CHANGES)
+				) {
 					if (this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow) break;
 					const tx = this.queue.shift()!;
 					n += tx.changes.length;
@@ -174,8 +184,16 @@ export class Dispatcher {
 				}
 				this.queuedChanges -= n;
 				if (this.queuedChanges < PAUSE_AT_QUEUED / 2) this.replication.resume();
+				const t0 = performance.now();
 				try {
 					await this.process(batch);
+					const done = performance.now();
+					if (this.dispatchMs.length < 100_000)
+						for (const tx of batch) this.dispatchMs.push(done - tx.receivedAt);
+					if (debug)
+						this.server.o.log(
+							`batch of ${batch.length} tx waited ${(t0 - batch[0].receivedAt).toFixed(1)} ms, dispatched in ${(performance.now() - t0).toFixed(1)} ms`
+						);
 				} catch (e) {
 					this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
 				}
@@ -183,7 +201,12 @@ export class Dispatcher {
 			}
 		} finally {
 			this.running = false;
-			if (this.queue.length > 0 && !this.closed && !(this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow)) this.schedule();
+			if (
+				this.queue.length > 0 &&
+				!this.closed &&
+				!(this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow)
+			)
+				this.schedule();
 		}
 	}
 
@@ -196,25 +219,36 @@ export class Dispatcher {
 				array(select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
 					where i.indrelid = c.oid and i.indisprimary order by array_position(i.indkey, a.attnum)) as pk
 			from pg_class c where c.oid = ${oid}`;
-		const fresh = { at: Date.now(), rls: row?.rls ?? true, primaryKey: (row?.pk as string[]) ?? [] };
+		const fresh = {
+			at: Date.now(),
+			rls: row?.rls ?? true,
+			primaryKey: (row?.pk as string[]) ?? []
+		};
 		this.tableMeta.set(key, fresh);
 		return fresh;
 	}
 
 	private async typesFor(change: Change): Promise<Map<string, string>> {
-		const missing = change.relation.columns.filter((c) => !this.typeNames.has(c.typeOid)).map((c) => c.typeOid);
+		const missing = change.relation.columns
+			.filter((c) => !this.typeNames.has(c.typeOid))
+			.map((c) => c.typeOid);
 		if (missing.length > 0) {
-			const rows = await this.server.sql`select oid::int as oid, typname from pg_type where oid = any(${missing}::oid[])`;
+			const rows = await this.server
+				.sql`select oid::int as oid, typname from pg_type where oid = any(${missing}::oid[])`;
 			for (const r of rows) this.typeNames.set(r.oid, r.typname);
 		}
-		return new Map(change.relation.columns.map((c) => [c.name, this.typeNames.get(c.typeOid) ?? 'text']));
+		return new Map(
+			change.relation.columns.map((c) => [c.name, this.typeNames.get(c.typeOid) ?? 'text'])
+		);
 	}
 
 	private candidates(schema: string, table: string): Binding[] {
 		const out: Binding[] = [];
 		const set = this.byTable.get(`${schema}.${table}`);
 		if (set) for (const b of set) out.push(b);
-		for (const b of this.wildcard) if ((b.schema === '*' || b.schema === schema) && (b.table === null || b.table === table)) out.push(b);
+		for (const b of this.wildcard)
+			if ((b.schema === '*' || b.schema === schema) && (b.table === null || b.table === table))
+				out.push(b);
 		return out;
 	}
 
@@ -251,9 +285,15 @@ export class Dispatcher {
 					// Filters see the old row as logged; DELETE is not RLS-checked, so with RLS on
 					// only the primary key leaves the server.
 					subject = toRecord(change.oldTuple, change.oldKind === 'K' ? identityKey : undefined);
-					old = toRecord(change.oldTuple, meta.rls ? pk : change.oldKind === 'K' ? identityKey : undefined);
+					old = toRecord(
+						change.oldTuple,
+						meta.rls ? pk : change.oldKind === 'K' ? identityKey : undefined
+					);
 				} else if (change.kind === 'UPDATE') {
-					old = change.oldKind === 'O' ? toRecord(change.oldTuple) : toRecord(change.oldTuple ?? change.newTuple, change.oldTuple ? identityKey : pk);
+					old =
+						change.oldKind === 'O'
+							? toRecord(change.oldTuple)
+							: toRecord(change.oldTuple ?? change.newTuple, change.oldTuple ? identityKey : pk);
 				}
 				const targets = new Map<Channel, number[]>();
 				for (const b of cands) {
@@ -266,12 +306,13 @@ export class Dispatcher {
 						if (!ids.includes(b.id)) ids.push(b.id);
 					} else targets.set(ch, [b.id]);
 				}
-				if (debug) this.server.o.log(`${change.kind} ${schema}.${table}: ${cands.length} candidates, ${targets.size} targets`);
 				if (targets.size === 0) continue;
 				let committed: Record<string, string | null> | null = null;
 				if (change.kind !== 'DELETE') {
 					committed = {};
-					for (let i = 0; i < cols.length; i++) if (change.newTuple![i] !== undefined) committed[cols[i].name] = change.newTuple![i] as string | null;
+					for (let i = 0; i < cols.length; i++)
+						if (change.newTuple![i] !== undefined)
+							committed[cols[i].name] = change.newTuple![i] as string | null;
 				}
 				prepared.push({ change, commitTs, schema, table, types, record, old, targets, committed });
 			}
@@ -306,12 +347,17 @@ export class Dispatcher {
 				this.stats.rlsQueries++;
 				let visible: Set<number>[];
 				try {
-					visible = await this.checker.check({ oid: list[0].change.relation.oid, rows: list.map((p) => p.committed!), identities });
+					visible = await this.checker.check({
+						oid: list[0].change.relation.oid,
+						rows: list.map((p) => p.committed!),
+						identities
+					});
 				} catch (e) {
-					this.server.o.log(`RLS check on ${list[0].schema}.${list[0].table} failed, withholding the batch: ${(e as Error).message}`);
+					this.server.o.log(
+						`RLS check on ${list[0].schema}.${list[0].table} failed, withholding the batch: ${(e as Error).message}`
+					);
 					visible = identities.map(() => new Set());
 				}
-				if (debug) this.server.o.log(`rls ${list[0].table}: ${list.length} rows, ${identities.length} identities, visible ${visible.map((v) => [...v].join('|')).join(' ')}`);
 				list.forEach((p, row) => {
 					for (const ch of [...p.targets.keys()]) {
 						if (ch.claims.role === 'service_role') continue;
@@ -336,8 +382,9 @@ export class Dispatcher {
 			errors: null
 		};
 		const dataJson = JSON.stringify(data);
-		// Frames differ only by serializer, topic and ids: encode each combination once.
-		const cache = new Map<string, string>();
+		// Frames differ only by serializer, topic and ids: encode each combination once, to bytes,
+		// so fan-out does not re-encode the same text per socket.
+		const cache = new Map<string, Buffer>();
 		for (const [ch, ids] of p.targets) {
 			if (!ch.open) continue;
 			const key = `${ch.conn.vsn}|${ch.topic}|${ids.join(',')}`;
@@ -345,14 +392,15 @@ export class Dispatcher {
 			if (!frame) {
 				const topic = JSON.stringify(ch.topic);
 				const payload = `{"ids":${JSON.stringify(ids)},"data":${dataJson}}`;
-				frame =
+				frame = Buffer.from(
 					ch.conn.vsn === '2.0.0'
 						? `[null,null,${topic},"postgres_changes",${payload}]`
-						: `{"topic":${topic},"event":"postgres_changes","payload":${payload},"ref":null}`;
+						: `{"topic":${topic},"event":"postgres_changes","payload":${payload},"ref":null}`
+				);
 				cache.set(key, frame);
 			}
 			this.stats.frames++;
-			this.server.send(ch.conn, frame);
+			this.server.send(ch.conn, frame, true);
 		}
 	}
 

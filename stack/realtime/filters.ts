@@ -16,7 +16,21 @@ export type Op =
 	| 'imatch'
 	| 'isdistinct';
 
-const OPS = new Set<Op>(['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'in', 'is', 'like', 'ilike', 'match', 'imatch', 'isdistinct']);
+const OPS = new Set<Op>([
+	'eq',
+	'neq',
+	'lt',
+	'lte',
+	'gt',
+	'gte',
+	'in',
+	'is',
+	'like',
+	'ilike',
+	'match',
+	'imatch',
+	'isdistinct'
+]);
 
 export interface Condition {
 	column: string;
@@ -80,7 +94,8 @@ export function parseFilter(filter: string | undefined | null): Condition[] {
 	if (!filter) return [];
 	return splitTop(filter, ',').map((part) => {
 		const eq = part.indexOf('=');
-		if (eq <= 0) throw new FilterError(`filter "${part}" must look like column=operator.value, e.g. id=eq.1`);
+		if (eq <= 0)
+			throw new FilterError(`filter "${part}" must look like column=operator.value, e.g. id=eq.1`);
 		const column = part.slice(0, eq).trim();
 		let rest = part.slice(eq + 1);
 		let negate = false;
@@ -91,7 +106,9 @@ export function parseFilter(filter: string | undefined | null): Condition[] {
 		const dot = rest.indexOf('.');
 		const op = (dot < 0 ? rest : rest.slice(0, dot)) as Op;
 		if (!OPS.has(op)) {
-			throw new FilterError(`filter operator "${op}" is not supported: use one of ${[...OPS].join(', ')}`);
+			throw new FilterError(
+				`filter operator "${op}" is not supported: use one of ${[...OPS].join(', ')}`
+			);
 		}
 		const raw = dot < 0 ? '' : rest.slice(dot + 1);
 		const cond: Condition = { column, op, negate, values: [] };
@@ -108,7 +125,8 @@ export function parseFilter(filter: string | undefined | null): Condition[] {
 		} else {
 			cond.values = [unquote(raw)];
 		}
-		if (op === 'like' || op === 'ilike') cond.regex = likeToRegex(cond.values[0] ?? '', op === 'ilike' ? 'i' : '');
+		if (op === 'like' || op === 'ilike')
+			cond.regex = likeToRegex(cond.values[0] ?? '', op === 'ilike' ? 'i' : '');
 		if (op === 'match' || op === 'imatch') {
 			try {
 				cond.regex = new RegExp(cond.values[0] ?? '', op === 'imatch' ? 'i' : '');
@@ -192,7 +210,11 @@ function test(c: Condition, value: unknown, type: string): boolean {
 }
 
 /** True when every condition holds for the record; SQL semantics: null never matches. */
-export function matches(conds: Condition[], record: Record<string, unknown>, types: Map<string, string>): boolean {
+export function matches(
+	conds: Condition[],
+	record: Record<string, unknown>,
+	types: Map<string, string>
+): boolean {
 	for (const c of conds) {
 		const value = record[c.column];
 		const ok = test(c, value, types.get(c.column) ?? 'text');

@@ -33,7 +33,11 @@ function str(v: unknown): string | null {
 }
 
 /** Decodes one incoming WebSocket message; throws FrameError on anything malformed. */
-export function decodeFrame(vsn: Vsn, data: Buffer, isBinary: boolean): Frame & { broadcast?: UserBroadcast } {
+export function decodeFrame(
+	vsn: Vsn,
+	data: Buffer,
+	isBinary: boolean
+): Frame & { broadcast?: UserBroadcast } {
 	if (isBinary) {
 		if (vsn !== '2.0.0') throw new FrameError('binary frames need serializer vsn=2.0.0');
 		return decodeBinary(data);
@@ -61,12 +65,20 @@ export function decodeFrame(vsn: Vsn, data: Buffer, isBinary: boolean): Frame & 
 	if (typeof m.topic !== 'string' || typeof m.event !== 'string') {
 		throw new FrameError('topic and event must be strings');
 	}
-	return { joinRef: str(m.join_ref), ref: str(m.ref), topic: m.topic, event: m.event, payload: m.payload };
+	return {
+		joinRef: str(m.join_ref),
+		ref: str(m.ref),
+		topic: m.topic,
+		event: m.event,
+		payload: m.payload
+	};
 }
 
 function decodeBinary(buf: Buffer): Frame & { broadcast: UserBroadcast } {
 	if (buf.length < 7 || buf[0] !== KIND_USER_BROADCAST_PUSH) {
-		throw new FrameError('unsupported binary frame: only user broadcast pushes (kind 3) are accepted');
+		throw new FrameError(
+			'unsupported binary frame: only user broadcast pushes (kind 3) are accepted'
+		);
 	}
 	const [joinRefLen, refLen, topicLen, eventLen, metaLen, encoding] = buf.subarray(1, 7);
 	let off = 7;
@@ -81,7 +93,8 @@ function decodeBinary(buf: Buffer): Frame & { broadcast: UserBroadcast } {
 	const topic = take(topicLen);
 	const event = take(eventLen);
 	const meta = take(metaLen);
-	if (encoding !== 0 && encoding !== 1) throw new FrameError('binary frame payload encoding must be 0 or 1');
+	if (encoding !== 0 && encoding !== 1)
+		throw new FrameError('binary frame payload encoding must be 0 or 1');
 	const body = buf.subarray(off);
 	return {
 		joinRef: joinRef || null,
@@ -107,7 +120,13 @@ export function encodeReply(
 	status: 'ok' | 'error',
 	response: unknown
 ): string {
-	return encodeFrame(vsn, { joinRef, ref, topic, event: 'phx_reply', payload: { status, response } });
+	return encodeFrame(vsn, {
+		joinRef,
+		ref,
+		topic,
+		event: 'phx_reply',
+		payload: { status, response }
+	});
 }
 
 /** A broadcast as a vsn 2.0.0 client receives it (kind 4), or null if it cannot be framed. */

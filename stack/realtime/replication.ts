@@ -79,8 +79,10 @@ class Reader {
 		const out: TupleValue[] = new Array(n);
 		for (let i = 0; i < n; i++) {
 			const t = this.u8();
-			if (t === 0x6e) out[i] = null; // n
-			else if (t === 0x75) out[i] = undefined; // u
+			if (t === 0x6e)
+				out[i] = null; // n
+			else if (t === 0x75)
+				out[i] = undefined; // u
 			else {
 				const len = this.i32();
 				out[i] = this.buf.toString('utf8', this.off, this.off + len);
@@ -148,7 +150,7 @@ export class ReplicationStream {
 				max_lifetime: null,
 				connection: { replication: 'database', application_name: 'botflow_realtime' },
 				onnotice: () => {}
-			} as postgres.Options<{}>);
+			} as postgres.Options<Record<string, postgres.PostgresType>>);
 			this.sql = sql;
 			const stream = (await sql
 				.unsafe(
@@ -176,7 +178,9 @@ export class ReplicationStream {
 		} catch (e) {
 			this.streaming = false;
 			if (this.closed) return;
-			this.opts.log(`replication connect failed (${(e as Error).message}); retrying in ${this.retryMs} ms`);
+			this.opts.log(
+				`replication connect failed (${(e as Error).message}); retrying in ${this.retryMs} ms`
+			);
 			this.reconnect();
 		}
 	}
@@ -253,26 +257,44 @@ export class ReplicationStream {
 			case 'I': {
 				const relation = this.relations.get(r.u32())!;
 				r.u8(); // 'N'
-				this.current?.changes.push({ kind: 'INSERT', relation, newTuple: r.tuple(), oldTuple: null, oldKind: null });
+				this.current?.changes.push({
+					kind: 'INSERT',
+					relation,
+					newTuple: r.tuple(),
+					oldTuple: null,
+					oldKind: null
+				});
 				break;
 			}
 			case 'U': {
 				const relation = this.relations.get(r.u32())!;
-				let t = String.fromCharCode(r.u8());
+				const t = String.fromCharCode(r.u8());
 				let oldTuple: TupleValue[] | null = null;
 				let oldKind: 'K' | 'O' | null = null;
 				if (t === 'K' || t === 'O') {
 					oldKind = t;
 					oldTuple = r.tuple();
-					t = String.fromCharCode(r.u8());
+					r.u8(); // 'N' precedes the new tuple
 				}
-				this.current?.changes.push({ kind: 'UPDATE', relation, newTuple: r.tuple(), oldTuple, oldKind });
+				this.current?.changes.push({
+					kind: 'UPDATE',
+					relation,
+					newTuple: r.tuple(),
+					oldTuple,
+					oldKind
+				});
 				break;
 			}
 			case 'D': {
 				const relation = this.relations.get(r.u32())!;
 				const oldKind = String.fromCharCode(r.u8()) as 'K' | 'O';
-				this.current?.changes.push({ kind: 'DELETE', relation, newTuple: null, oldTuple: r.tuple(), oldKind });
+				this.current?.changes.push({
+					kind: 'DELETE',
+					relation,
+					newTuple: null,
+					oldTuple: r.tuple(),
+					oldKind
+				});
 				break;
 			}
 			default:
@@ -286,7 +308,8 @@ export class ReplicationStream {
 		const stream = this.stream;
 		if (!stream) return;
 		let flush = this.confirmed;
-		if (this.pendingTx === 0 && this.current === null && this.lastReceived > flush) flush = this.lastReceived;
+		if (this.pendingTx === 0 && this.current === null && this.lastReceived > flush)
+			flush = this.lastReceived;
 		const b = Buffer.alloc(34);
 		b[0] = 0x72; // r
 		b.writeBigInt64BE(flush, 1);

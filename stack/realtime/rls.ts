@@ -79,7 +79,9 @@ export class VisibilityChecker {
 		if (permissive.length === 0) return false;
 		const predicate = [`(${permissive.join(' or ')})`, ...restrictive].join(' and ');
 		const rel = info.rel as string;
-		const alias = ident(rel.includes('.') ? rel.slice(rel.lastIndexOf('.') + 1).replace(/^"|"$/g, '') : rel);
+		const alias = ident(
+			rel.includes('.') ? rel.slice(rel.lastIndexOf('.') + 1).replace(/^"|"$/g, '') : rel
+		);
 		const name = `${helperSchema}.${ident('visible_' + createHash('md5').update(`${rel}|${role}|${predicate}`).digest('hex'))}`;
 		if (this.created.has(name)) return name;
 		// An error under one identity (e.g. a policy calling a function it may not execute)

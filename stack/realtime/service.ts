@@ -82,6 +82,20 @@ export interface Channel {
 
 const textEncoder = new TextEncoder();
 
+/** The phx_join payload as realtime-js sends it; every field is checked before use. */
+interface JoinParams {
+	config?: unknown;
+	access_token?: unknown;
+	user_token?: unknown;
+}
+
+interface JoinConfig {
+	broadcast?: { self?: unknown; ack?: unknown; replication_ready?: unknown };
+	presence?: { key?: unknown; enabled?: unknown };
+	postgres_changes?: unknown;
+	private?: unknown;
+}
+
 function fnv(s: string): number {
 	let h = 0x811c9dc5;
 	for (let i = 0; i < s.length; i++) {
@@ -113,8 +127,18 @@ export class RealtimeServer {
 			log: (m) => console.error(`[realtime] ${m}`),
 			...opts
 		};
-		this.wss = new WebSocketServer({ noServer: true, maxPayload: this.o.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-		this.sql = postgres(this.o.dbUrl, { max: 6, onnotice: (n) => n.severity === 'WARNING' && this.o.log(`database warning: ${n.message}`), idle_timeout: 60, connection: { application_name: 'botflow_realtime_rls' } });
+		this.wss = new WebSocketServer({
+			noServer: true,
+			maxPayload: this.o.maxFrameBytes,
+			perMessageDeflate: false,
+			clientTracking: false
+		});
+		this.sql = postgres(this.o.dbUrl, {
+			max: 6,
+			onnotice: (n) => n.severity === 'WARNING' && this.o.log(`database warning: ${n.message}`),
+			idle_timeout: 60,
+			connection: { application_name: 'botflow_realtime_rls' }
+		});
 		this.dispatcher = new Dispatcher(this);
 		this.sweep = setInterval(() => this.closeIdle(), 5000);
 		this.sweep.unref();
@@ -127,7 +151,9 @@ export class RealtimeServer {
 	handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
 		const url = new URL(req.url ?? '/', 'http://localhost');
 		if (!/\/websocket\/?$/.test(url.pathname)) {
-			socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\r\n{"message":"Use /realtime/v1/websocket"}');
+			socket.end(
+				'HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\n\r\n{"message":"Use /realtime/v1/websocket"}'
+			);
 			return;
 		}
 		const vsnParam = url.searchParams.get('vsn') ?? '1.0.0';
@@ -138,11 +164,21 @@ export class RealtimeServer {
 			);
 			return;
 		}
-		this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, vsnParam, url.searchParams.get('apikey')));
+		this.wss.handleUpgrade(req, socket, head, (ws) =>
+			this.onConnection(ws, vsnParam, url.searchParams.get('apikey'))
+		);
 	}
 
 	private onConnection(ws: WebSocket, vsn: Vsn, apikey: string | null) {
-		const conn: Connection = { ws, vsn, apikey, channels: new Map(), chain: Promise.resolve(), lastSeen: Date.now(), closed: false };
+		const conn: Connection = {
+			ws,
+			vsn,
+			apikey,
+			channels: new Map(),
+			chain: Promise.resolve(),
+			lastSeen: Date.now(),
+			closed: false
+		};
 		this.conns.add(conn);
 		ws.on('message', (data: Buffer, isBinary: boolean) => {
 			conn.lastSeen = Date.now();
@@ -155,7 +191,9 @@ export class RealtimeServer {
 				ws.close(1011, `invalid message: ${why}`.slice(0, 120));
 				return;
 			}
-			conn.chain = conn.chain.then(() => this.onFrame(conn, frame)).catch((e) => this.o.log(`frame handling failed: ${(e as Error).stack}`));
+			conn.chain = conn.chain
+				.then(() => this.onFrame(conn, frame))
+				.catch((e) => this.o.log(`frame handling failed: ${(e as Error).stack}`));
 		});
 		ws.on('error', () => {});
 		ws.on('close', () => this.onClose(conn));
@@ -170,11 +208,13 @@ export class RealtimeServer {
 
 	private closeIdle() {
 		const limit = Date.now() - this.o.idleTimeoutMs;
-		for (const c of this.conns) if (c.lastSeen < limit) c.ws.close(1000, 'heartbeat timeout: send a heartbeat at least every 60 s');
+		for (const c of this.conns)
+			if (c.lastSeen < limit)
+				c.ws.close(1000, 'heartbeat timeout: send a heartbeat at least every 60 s');
 	}
 
 	/** Sends one frame, disconnecting a client that lets its queue grow past the bound. */
-	send(conn: Connection, data: string | Buffer) {
+	send(conn: Connection, data: string | Buffer, text = false) {
 		if (conn.closed) return;
 		if (conn.ws.bufferedAmount > this.o.maxBufferedBytes) {
 			this.o.log('disconnecting a slow client: its send queue exceeded the bound');
@@ -185,7 +225,9 @@ export class RealtimeServer {
 			for (const ch of [...conn.channels.values()]) this.removeChannel(ch);
 			return;
 		}
-		conn.ws.send(data);
+		// `text` marks bytes that are UTF-8 JSON: sent as a text frame, as Phoenix does.
+		if (text) conn.ws.send(data, { binary: false });
+		else conn.ws.send(data);
 	}
 
 	private reply(conn: Connection, f: Frame, status: 'ok' | 'error', response: unknown) {
@@ -193,7 +235,10 @@ export class RealtimeServer {
 	}
 
 	push(ch: Channel, event: string, payload: unknown) {
-		this.send(ch.conn, encodeFrame(ch.conn.vsn, { joinRef: ch.joinRef, ref: null, topic: ch.topic, event, payload }));
+		this.send(
+			ch.conn,
+			encodeFrame(ch.conn.vsn, { joinRef: ch.joinRef, ref: null, topic: ch.topic, event, payload })
+		);
 	}
 
 	private async onFrame(conn: Connection, f: Frame & { broadcast?: UserBroadcast }) {
@@ -232,7 +277,8 @@ export class RealtimeServer {
 			return;
 		}
 		const subTopic = f.topic.slice('realtime:'.length);
-		const fail = (code: string, message: string) => this.reply(conn, f, 'error', { reason: `${code}: ${message}` });
+		const fail = (code: string, message: string) =>
+			this.reply(conn, f, 'error', { reason: `${code}: ${message}` });
 		if (!subTopic) return fail('TopicNameRequired', 'You must provide a topic name');
 		const existing = conn.channels.get(f.topic);
 		if (existing) {
@@ -244,20 +290,35 @@ export class RealtimeServer {
 			this.reply(conn, f, 'error', { reason: 'ChannelRateLimitReached: Too many channels' });
 			return;
 		}
-		const params = (f.payload && typeof f.payload === 'object' ? f.payload : {}) as Record<string, any>;
-		const config = (params.config && typeof params.config === 'object' ? params.config : {}) as Record<string, any>;
-		let token: string | null = typeof params.access_token === 'string' ? params.access_token : typeof params.user_token === 'string' ? params.user_token : null;
+		const params = (f.payload && typeof f.payload === 'object' ? f.payload : {}) as JoinParams;
+		const config = (
+			params.config && typeof params.config === 'object' ? params.config : {}
+		) as JoinConfig;
+		let token: string | null =
+			typeof params.access_token === 'string'
+				? params.access_token
+				: typeof params.user_token === 'string'
+					? params.user_token
+					: null;
 		if (token?.startsWith('sb_')) token = null;
 		let auth: TokenResult;
 		if (token) auth = await checkToken(token);
 		else if (conn.apikey) auth = opaqueKeyClaims(conn.apikey) ?? (await checkToken(conn.apikey));
-		else auth = { ok: false, code: 'InvalidJWTToken', message: 'Fields `role` and `exp` are required in JWT' };
+		else
+			auth = {
+				ok: false,
+				code: 'InvalidJWTToken',
+				message: 'Fields `role` and `exp` are required in JWT'
+			};
 		if (!auth.ok) return fail(auth.code, auth.message);
 		if (conn.closed) return;
 		if (config.private === true) {
 			// Private channels are authorized by policies on realtime.messages, which this local
 			// platform does not carry; refuse as hosted does when no policy allows the read.
-			return fail('Unauthorized', `You do not have permissions to read from this Channel topic: ${subTopic}`);
+			return fail(
+				'Unauthorized',
+				`You do not have permissions to read from this Channel topic: ${subTopic}`
+			);
 		}
 		const scope = `public:${f.topic}`;
 		const presenceCfg = (config.presence ?? {}) as Record<string, unknown>;
@@ -272,24 +333,33 @@ export class RealtimeServer {
 			claimsKey: JSON.stringify(auth.claims),
 			self: config.broadcast?.self === true,
 			ack: config.broadcast?.ack === true,
-			presenceKey: typeof presenceCfg.key === 'string' && presenceCfg.key ? presenceCfg.key : newRef(),
+			presenceKey:
+				typeof presenceCfg.key === 'string' && presenceCfg.key ? presenceCfg.key : newRef(),
 			presenceEnabled: presenceCfg.enabled === true,
 			tracked: null,
 			bindings: [],
 			expiryTimer: null,
 			open: true
 		};
-		const pgChanges = Array.isArray(config.postgres_changes) ? config.postgres_changes.filter((x: unknown) => x && typeof x === 'object') : [];
+		const pgChanges = Array.isArray(config.postgres_changes)
+			? config.postgres_changes.filter((x: unknown) => x && typeof x === 'object')
+			: [];
 		const systemErrors: string[] = [];
 		const replyList: Record<string, unknown>[] = [];
-		for (const p of pgChanges as Record<string, any>[]) {
+		for (const p of pgChanges as Record<string, unknown>[]) {
 			const event = typeof p.event === 'string' ? p.event.toUpperCase() : '*';
 			const schema = typeof p.schema === 'string' ? p.schema : 'public';
 			const table = typeof p.table === 'string' && p.table !== '*' ? p.table : null;
 			const filter = typeof p.filter === 'string' && p.filter ? p.filter : undefined;
 			const id = fnv(JSON.stringify([p.event, p.schema, p.table, p.filter]));
-			replyList.push({ id, event: p.event, schema: p.schema, table: p.table, ...(p.filter !== undefined ? { filter: p.filter } : {}) });
-			let conds: Condition[] = [];
+			replyList.push({
+				id,
+				event: p.event,
+				schema: p.schema,
+				table: p.table,
+				...(p.filter !== undefined ? { filter: p.filter } : {})
+			});
+			let conds: Condition[];
 			try {
 				conds = parseFilter(filter);
 			} catch (e) {
@@ -321,21 +391,39 @@ export class RealtimeServer {
 		this.reply(conn, f, 'ok', { postgres_changes: replyList });
 		if (pgChanges.length > 0) {
 			if (systemErrors.length === 0) {
-				this.push(ch, 'system', { extension: 'postgres_changes', status: 'ok', message: 'Subscribed to PostgreSQL', channel: subTopic });
+				this.push(ch, 'system', {
+					extension: 'postgres_changes',
+					status: 'ok',
+					message: 'Subscribed to PostgreSQL',
+					channel: subTopic
+				});
 			}
-			for (const message of systemErrors) this.push(ch, 'system', { extension: 'postgres_changes', status: 'error', message, channel: subTopic });
+			for (const message of systemErrors)
+				this.push(ch, 'system', {
+					extension: 'postgres_changes',
+					status: 'error',
+					message,
+					channel: subTopic
+				});
 		}
 		if (config.broadcast?.replication_ready === true) {
-			this.push(ch, 'system', { extension: 'system', status: 'ok', message: 'Replication connection established', channel: subTopic });
+			this.push(ch, 'system', {
+				extension: 'system',
+				status: 'ok',
+				message: 'Replication connection established',
+				channel: subTopic
+			});
 		}
-		if (ch.presenceEnabled) this.push(ch, 'presence_state', this.presence.get(scope)?.state() ?? {});
+		if (ch.presenceEnabled)
+			this.push(ch, 'presence_state', this.presence.get(scope)?.state() ?? {});
 	}
 
 	private async isPublished(schema: string, table: string): Promise<boolean> {
 		const key = `${schema}.${table}`;
 		const c = this.publishedCache;
 		if (c && Date.now() - c.at < 2000 && c.tables.has(key)) return true;
-		const rows = await this.sql`select schemaname || '.' || tablename as t from pg_publication_tables where pubname = ${this.o.publication}`;
+		const rows = await this
+			.sql`select schemaname || '.' || tablename as t from pg_publication_tables where pubname = ${this.o.publication}`;
 		this.publishedCache = { at: Date.now(), tables: new Set(rows.map((r) => r.t as string)) };
 		return this.publishedCache.tables.has(key);
 	}
@@ -344,18 +432,26 @@ export class RealtimeServer {
 		if (ch.expiryTimer) clearTimeout(ch.expiryTimer);
 		const ms = ch.claims.exp * 1000 - Date.now();
 		// setTimeout caps at ~24.8 days; re-arm rather than overflow.
-		ch.expiryTimer = setTimeout(() => {
-			if (!ch.open) return;
-			if (ch.claims.exp * 1000 > Date.now()) return this.armExpiry(ch);
-			const ago = Math.max(0, Math.floor(Date.now() / 1000) - ch.claims.exp);
-			this.shutdown(ch, `Token has expired ${ago} seconds ago`);
-		}, Math.min(Math.max(ms, 0), 2 ** 31 - 1));
+		ch.expiryTimer = setTimeout(
+			() => {
+				if (!ch.open) return;
+				if (ch.claims.exp * 1000 > Date.now()) return this.armExpiry(ch);
+				const ago = Math.max(0, Math.floor(Date.now() / 1000) - ch.claims.exp);
+				this.shutdown(ch, `Token has expired ${ago} seconds ago`);
+			},
+			Math.min(Math.max(ms, 0), 2 ** 31 - 1)
+		);
 		ch.expiryTimer.unref();
 	}
 
 	/** Closes a channel with a reason, as hosted Realtime does: a `system` error, then phx_close. */
 	shutdown(ch: Channel, message: string) {
-		this.push(ch, 'system', { extension: 'system', status: 'error', message, channel: ch.subTopic });
+		this.push(ch, 'system', {
+			extension: 'system',
+			status: 'error',
+			message,
+			channel: ch.subTopic
+		});
 		this.push(ch, 'phx_close', {});
 		this.removeChannel(ch);
 	}
@@ -396,7 +492,10 @@ export class RealtimeServer {
 			b = userBroadcastFromJson(p);
 		}
 		if (b.body.length > this.o.maxBroadcastBytes) {
-			if (ch.ack) this.reply(ch.conn, f, 'error', { reason: `payload_size_exceeded: broadcast payloads are limited to ${this.o.maxBroadcastBytes} bytes` });
+			if (ch.ack)
+				this.reply(ch.conn, f, 'error', {
+					reason: `payload_size_exceeded: broadcast payloads are limited to ${this.o.maxBroadcastBytes} bytes`
+				});
 			return;
 		}
 		const members = this.scopes.get(ch.scope);
@@ -411,7 +510,15 @@ export class RealtimeServer {
 				} else {
 					if (v1 === undefined) {
 						const payload = broadcastPayload(b);
-						v1 = payload ? encodeFrame('1.0.0', { joinRef: null, ref: null, topic: ch.topic, event: 'broadcast', payload }) : null;
+						v1 = payload
+							? encodeFrame('1.0.0', {
+									joinRef: null,
+									ref: null,
+									topic: ch.topic,
+									event: 'broadcast',
+									payload
+								})
+							: null;
 					}
 					if (v1) this.send(m.conn, v1);
 				}
@@ -428,7 +535,8 @@ export class RealtimeServer {
 				this.reply(ch.conn, f, 'error', { reason: 'Presence track payload must be a map' });
 				return;
 			}
-			if (textEncoder.encode(JSON.stringify(meta)).length > 10_000) return this.shutdown(ch, 'Track message size exceeded');
+			if (textEncoder.encode(JSON.stringify(meta)).length > 10_000)
+				return this.shutdown(ch, 'Track message size exceeded');
 			const leaves = ch.tracked ? [ch.tracked] : [];
 			const t: Tracked = { key: ch.presenceKey, meta: { ...(meta as object), phx_ref: newRef() } };
 			ch.tracked = t;
@@ -456,7 +564,8 @@ export class RealtimeServer {
 		for (const t of joins) topic.add(t);
 		if (topic.empty) this.presence.delete(scope);
 		const payload = diff(joins, leaves);
-		for (const m of this.scopes.get(scope) ?? []) if (m.presenceEnabled) this.push(m, 'presence_diff', payload);
+		for (const m of this.scopes.get(scope) ?? [])
+			if (m.presenceEnabled) this.push(m, 'presence_diff', payload);
 	}
 
 	async close() {

@@ -19,7 +19,11 @@ export interface TestClient {
 }
 
 /** A client whose realtime token comes from the `accessToken` option, as with third-party auth. */
-export async function realtimeClient(vsn: Vsn, token: string, url = config.api.url): Promise<TestClient> {
+export async function realtimeClient(
+	vsn: Vsn,
+	token: string,
+	url = config.api.url
+): Promise<TestClient> {
 	const state = { token };
 	const supabase = createClient(url, config.keys.anon, {
 		accessToken: async () => state.token,
@@ -43,9 +47,20 @@ export async function realtimeClient(vsn: Vsn, token: string, url = config.api.u
 	};
 }
 
-export function userToken(sub: string, expiresIn = 3600, extra: Record<string, unknown> = {}): Promise<string> {
+export function userToken(
+	sub: string,
+	expiresIn = 3600,
+	extra: Record<string, unknown> = {}
+): Promise<string> {
 	const now = Math.floor(Date.now() / 1000);
-	return signLegacy({ role: 'authenticated', aud: 'authenticated', sub, iat: now, exp: now + expiresIn, ...extra });
+	return signLegacy({
+		role: 'authenticated',
+		aud: 'authenticated',
+		sub,
+		iat: now,
+		exp: now + expiresIn,
+		...extra
+	});
 }
 
 /** Resolves on SUBSCRIBED, rejects with the server's reason on anything else. */
@@ -99,7 +114,9 @@ export async function createFixtures(sql: Sql) {
 }
 
 export async function dropFixtures(sql: Sql) {
-	await sql.unsafe(`drop table if exists public.rt_items, public.rt_open, public.rt_plain, public.rt_members cascade`);
+	await sql.unsafe(
+		`drop table if exists public.rt_items, public.rt_open, public.rt_plain, public.rt_members cascade`
+	);
 }
 
 /** A user in a fresh organization; returns the user id and the org id. */

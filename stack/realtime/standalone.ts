@@ -6,7 +6,10 @@ import { config } from '../config.ts';
 import { RealtimeServer } from './service.ts';
 
 const { values } = parseArgs({
-	options: { port: { type: 'string', default: '57400' }, slot: { type: 'string', default: 'botflow_realtime_standalone' } }
+	options: {
+		port: { type: 'string', default: '57400' },
+		slot: { type: 'string', default: 'botflow_realtime_standalone' }
+	}
 });
 const port = Number(values.port);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -15,13 +18,27 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 }
 
 const realtime = new RealtimeServer({ dbUrl: config.db.url, slot: values.slot! });
-const http = createServer((_req, res) => {
+const http = createServer((req, res) => {
+	if (req.url === '/stats') {
+		// server-side share of the latency, for the benchmark; reading resets it
+		const { dispatcher } = realtime;
+		const body = JSON.stringify({
+			...dispatcher.stats,
+			dispatchMs: dispatcher.dispatchMs,
+			connections: realtime.conns.size
+		});
+		dispatcher.dispatchMs = [];
+		res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+		return;
+	}
 	res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
 });
 http.on('upgrade', (req, socket, head) => realtime.handleUpgrade(req, socket, head));
 
 await realtime.start();
-http.listen(port, '127.0.0.1', () => console.log(`realtime listening on ${port} (slot ${values.slot})`));
+http.listen(port, '127.0.0.1', () =>
+	console.log(`realtime listening on ${port} (slot ${values.slot})`)
+);
 
 async function shutdown() {
 	http.close();
