@@ -76,7 +76,11 @@ async function health(res: ServerResponse) {
 		.join('; ');
 	if (why && why !== lastUnhealthy) console.error(`not healthy yet: ${why}`);
 	lastUnhealthy = why;
-	sendJson(res, ok ? 200 : 503, ok ? { ok } : { ok, failing });
+	// Memory figures let bench:platform and a curious developer see where the gateway's RSS goes.
+	const m = process.memoryUsage();
+	const mb = (n: number) => Math.round(n / 104857.6) / 10;
+	const memory_mb = { rss: mb(m.rss), heap_total: mb(m.heapTotal), heap_used: mb(m.heapUsed) };
+	sendJson(res, ok ? 200 : 503, ok ? { ok, memory_mb } : { ok, failing, memory_mb });
 }
 let lastUnhealthy = '';
 
