@@ -9,7 +9,7 @@ import { createAuthService } from './auth/index.ts';
 import { createRestService } from './rest/index.ts';
 import { createFunctionsService } from './functions/index.ts';
 import { createRealtimeService } from './realtime/index.ts';
-import { checkApiKey, refuseKey, upgradeUrlWithJwt } from './gateway/api-keys.ts';
+import { checkApiKey, hideApiKey, refuseKey, upgradeUrlWithJwt } from './gateway/api-keys.ts';
 import { answerPreflight, isPreflight, setCorsHeaders } from './gateway/cors.ts';
 import { logRequest, logUpgrade } from './gateway/request-log.ts';
 
@@ -25,12 +25,14 @@ interface Route {
 	needsKey: boolean;
 	/** Edge Functions answer CORS themselves (the `_shared/cors.ts` pattern), as hosted. */
 	cors: boolean;
+	/** Kong's hide_credentials: the upstream never sees the key. */
+	hideKey: boolean;
 }
 
 const routes: Route[] = [
-	{ prefix: '/auth/v1', service: auth, needsKey: true, cors: true },
-	{ prefix: '/rest/v1', service: rest, needsKey: true, cors: true },
-	{ prefix: '/functions/v1', service: functions, needsKey: false, cors: false }
+	{ prefix: '/auth/v1', service: auth, needsKey: true, cors: true, hideKey: false },
+	{ prefix: '/rest/v1', service: rest, needsKey: true, cors: true, hideKey: true },
+	{ prefix: '/functions/v1', service: functions, needsKey: false, cors: false, hideKey: false }
 ];
 
 // Auth endpoints hosted Kong leaves open: browser redirects and key discovery carry no apikey.
@@ -97,6 +99,7 @@ function handle(req: IncomingMessage, res: ServerResponse) {
 	if (route.needsKey && !(route.service === auth && openAuthPaths.some((p) => url.startsWith(p)))) {
 		const check = checkApiKey(req);
 		if (!check.ok) return refuseKey(res, check.body);
+		if (route.hideKey) hideApiKey(req);
 	}
 	route.service.handle(req, res).catch((e) => {
 		console.error(`${req.method} ${url.split('?')[0]}: unhandled error in ${route.prefix}:`, e);

@@ -62,6 +62,24 @@ export function checkApiKey(req: IncomingMessage): KeyCheck {
 	return { ok: true, key };
 }
 
+/**
+ * Kong's `hide_credentials` for REST: the key is not passed on, so PostgREST never reads an
+ * `apikey` query parameter as a column filter.
+ */
+export function hideApiKey(req: IncomingMessage) {
+	delete req.headers.apikey;
+	const url = req.url ?? '';
+	const q = url.indexOf('?');
+	if (q < 0 || !url.includes('apikey=', q)) return;
+	// Drop only that parameter, leaving every other one byte for byte as the client sent it.
+	const rest = url
+		.slice(q + 1)
+		.split('&')
+		.filter((part) => part.split('=')[0] !== 'apikey')
+		.join('&');
+	req.url = rest ? `${url.slice(0, q)}?${rest}` : url.slice(0, q);
+}
+
 export function refuseKey(res: ServerResponse, body: { message: string; hint: string }) {
 	res
 		.writeHead(401, { 'content-type': 'application/json; charset=utf-8' })

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { config, stateDir } from '../config.ts';
-import { uniqueEmail } from '../testing.ts';
+import { adminSql, uniqueEmail } from '../testing.ts';
 
 const invalidKey = {
 	message: 'Invalid API key',
@@ -61,6 +61,29 @@ describe('apikey', () => {
 	it('accepts the key as an `apikey` query parameter (as WebSockets send it)', async () => {
 		const res = await fetch(`${config.api.url}/auth/v1/health?apikey=${config.keys.anon}`);
 		expect(res.status).toBe(200);
+	});
+
+	it('does not pass an `apikey` query parameter on to REST, where it would read as a filter', async () => {
+		const table = `stack_gateway_probe_${process.pid}`;
+		const sql = adminSql();
+		await sql.unsafe(
+			`create table public.${table} (id int primary key); insert into public.${table} values (1);`
+		);
+		try {
+			const anon = clientWithKey(config.keys.anon);
+			// REST reloads its schema cache on DDL; wait until it serves the new table.
+			for (let i = 0; i < 50 && (await anon.from(table).select('id')).error; i++) {
+				await new Promise((r) => setTimeout(r, 100));
+			}
+			const res = await fetch(
+				`${config.api.url}/rest/v1/${table}?apikey=${config.keys.anon}&select=id`
+			);
+			expect(res.status).toBe(200);
+			expect(await res.json()).toEqual([{ id: 1 }]);
+		} finally {
+			await sql.unsafe(`drop table public.${table}`);
+			await sql.end();
+		}
 	});
 
 	it('refuses a WebSocket upgrade with a wrong apikey before it reaches Realtime', async () => {
