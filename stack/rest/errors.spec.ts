@@ -154,4 +154,12 @@ describe('errors', () => {
 		expect(status).toBe(406);
 		expect(error?.code).toBe('PGRST106');
 	});
+
+	it('keeps serving after its database connections are killed', async () => {
+		await admin.unsafe(
+			`select pg_terminate_backend(pid) from pg_stat_activity where usename = 'authenticator' and application_name = 'stack-rest'`
+		);
+		await new Promise((r) => setTimeout(r, 200));
+		await stillServing();
+	});
 });

@@ -129,6 +129,16 @@ function parseJson(text: string): unknown {
 	}
 }
 
+/** The database is unreachable (PostgREST answers 503 PGRST001 and keeps retrying). */
+function isConnectionError(e: unknown): boolean {
+	const code = (e as { code?: string })?.code ?? '';
+	return (
+		code.startsWith('CONNECT') ||
+		code.startsWith('CONNECTION') ||
+		['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)
+	);
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
 	return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -164,19 +174,37 @@ export function createRestHandler(): HttpService {
 
 	// Schema cache: reloaded on `notify pgrst, 'reload schema'`; overlapping notifications
 	// during a migration collapse into one reload that starts after the current one.
-	let current: Promise<SchemaCache> = loadSchemaCache(sql, schemas);
+	let failed = false;
+	function load(): Promise<SchemaCache> {
+		const p = loadSchemaCache(sql, schemas);
+		p.catch((e) => {
+			// Retried on the next request, so a database that was down does not stay unusable.
+			failed = true;
+			console.error('rest: cannot load the schema cache:', e.message);
+		});
+		return p;
+	}
+	let current = load();
 	let queued = false;
 	let lastMissReload = 0;
 	function reload() {
 		if (queued) return;
 		queued = true;
-		current = current
+		const previous = current;
+		current = previous
 			.catch(() => undefined)
 			.then(() => {
 				queued = false;
-				return loadSchemaCache(sql, schemas);
+				return load();
 			});
-		current.catch((e) => console.error('rest: schema cache reload failed:', e.message));
+		current.catch(() => {});
+	}
+	function schemaCache(): Promise<SchemaCache> {
+		if (failed) {
+			failed = false;
+			current = load();
+		}
+		return current;
 	}
 	const listening = sql
 		.listen('pgrst', (payload) => {
@@ -187,14 +215,14 @@ export function createRestHandler(): HttpService {
 	/** A name missing from the cache may be DDL whose notification is still in flight. */
 	async function withFreshCache<T>(fn: (cache: SchemaCache) => T): Promise<T> {
 		try {
-			return fn(await current);
+			return fn(await schemaCache());
 		} catch (e) {
 			const missing =
 				e instanceof ApiError && ['PGRST205', 'PGRST202', 'PGRST200'].includes(e.code);
 			if (!missing || Date.now() - lastMissReload < 1000) throw e;
 			lastMissReload = Date.now();
 			reload();
-			return fn(await current);
+			return fn(await schemaCache());
 		}
 	}
 
@@ -234,8 +262,8 @@ export function createRestHandler(): HttpService {
 		const c = await sql.reserve();
 		try {
 			const timeout =
-				(await current).roleTimeouts.get(auth.role) ??
-				(await current).roleTimeouts.get('authenticator') ??
+				(await schemaCache()).roleTimeouts.get(auth.role) ??
+				(await schemaCache()).roleTimeouts.get('authenticator') ??
 				'0';
 			const settings = [
 				auth.role,
@@ -831,7 +859,14 @@ export function createRestHandler(): HttpService {
 			let err: ApiError;
 			if (e instanceof ApiError) err = e;
 			else if (e instanceof postgres.PostgresError) err = fromPostgres(e, role === 'anon');
-			else {
+			else if (isConnectionError(e)) {
+				err = new ApiError(
+					503,
+					'PGRST001',
+					'Database client error. Retrying the connection.',
+					(e as Error).message
+				);
+			} else {
 				console.error(`rest: ${method} ${req.url}:`, e);
 				err = new ApiError(
 					500,
