@@ -86,6 +86,18 @@ describe('apikey', () => {
 		}
 	});
 
+	it('lets Realtime clients connect with the publishable key', async () => {
+		const client = clientWithKey(config.keys.publishable);
+		const channel = client.channel(`gateway-probe-${process.pid}`);
+		const status = await new Promise<string>((resolve) => {
+			channel.subscribe((s) => {
+				if (s !== 'CLOSED') resolve(s);
+			});
+		});
+		await client.removeAllChannels();
+		expect(status).toBe('SUBSCRIBED');
+	});
+
 	it('refuses a WebSocket upgrade with a wrong apikey before it reaches Realtime', async () => {
 		const ws = new WebSocket(
 			`${config.api.url.replace('http', 'ws')}/realtime/v1/websocket?apikey=wrong&vsn=1.0.0`
