@@ -538,7 +538,10 @@ as $$
 				else date_trunc(p_grain, m.sent_at, w.timezone) end) b,
 			m.conversation_id, m.role, m.success, m.response_time_ms rt, m.tokens_in, m.tokens_out, m.cost_usd
 		from w
-		join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		cross join lateral (
+			select * from public.messages m
+			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		) m
 	),
 	totals as (
 		select base.bot_id, base.b,
@@ -571,7 +574,9 @@ as $$
 		select u.bot_id, u.b, count(*) active_end_users
 		from (
 			select distinct bc.bot_id, bc.b, c.end_user_id
-			from bc join public.conversations c on c.id = bc.conversation_id
+			from bc
+			-- Lateral: one index probe per conversation, never a scan of all conversations.
+			cross join lateral (select c.end_user_id from public.conversations c where c.id = bc.conversation_id) c
 			where c.end_user_id is not null
 		) u
 		group by 1, 2
@@ -579,19 +584,19 @@ as $$
 	e as (
 		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.started_at, 'UTC')
 				else date_trunc(p_grain, c.started_at, w.timezone) end) b, 'started' kind
-		from w join public.conversations c
-			on c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at
+		from w cross join lateral (select c.started_at from public.conversations c
+			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at) c
 		union all
 		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.ended_at, 'UTC')
 				else date_trunc(p_grain, c.ended_at, w.timezone) end), c.status
-		from w join public.conversations c
-			on c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
-		where c.status in ('completed', 'abandoned')
+		from w cross join lateral (select c.ended_at, c.status from public.conversations c
+			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
+				and c.status in ('completed', 'abandoned')) c
 		union all
 		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.handed_off_at, 'UTC')
 				else date_trunc(p_grain, c.handed_off_at, w.timezone) end), 'handed_off'
-		from w join public.conversations c
-			on c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at
+		from w cross join lateral (select c.handed_off_at from public.conversations c
+			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at) c
 	),
 	ce as (
 		select e.bot_id, e.b,
@@ -634,38 +639,36 @@ as $$
 		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
 		where w.from_at < w.to_at
 	),
-	-- First per (hour, channel, intent, model, latency bucket), then each dimension from that.
-	fine as materialized (
+	-- One pass, three grouping sets: hashed together, no row is copied per dimension.
+	g as (
 		select w.bot_id, greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC')) h, c.channel,
 			coalesce(m.intent, 'unknown') intent, coalesce(m.model, 'unknown') model,
-			case when m.role = 'bot' and m.response_time_ms is not null
-				then least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer) end lb,
 			count(*) messages,
 			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
 			count(*) filter (where m.role = 'bot' and m.success = false) failed_replies,
 			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
 			coalesce(sum(m.cost_usd), 0) cost_usd,
 			count(*) filter (where m.role = 'bot' and m.response_time_ms is not null) rt_count,
-			coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0) rt_sum
+			coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0) rt_sum,
+			array_agg(least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer))
+				filter (where m.role = 'bot' and m.response_time_ms is not null) lbs,
+			grouping(c.channel, coalesce(m.intent, 'unknown'), coalesce(m.model, 'unknown')) gid
 		from w
-		join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		cross join lateral (
+			select * from public.messages m
+			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		) m
 		join public.conversations c on c.id = m.conversation_id
-		group by 1, 2, 3, 4, 5, 6
-	),
-	split as (
-		select f.bot_id, f.h, d.dimension, d.value, f.lb, f.messages, f.replies, f.failed_replies, f.tokens_in,
-			f.tokens_out, f.cost_usd, f.rt_count, f.rt_sum
-		from fine f
-		cross join lateral (values ('channel', f.channel), ('intent', f.intent), ('model', f.model)) d(dimension, value)
+		group by grouping sets ((1, 2, 3), (1, 2, 4), (1, 2, 5))
 	)
-	select s.bot_id, s.h, s.dimension, s.value, sum(s.messages)::bigint, sum(s.replies)::bigint,
-		sum(s.failed_replies)::bigint, sum(s.tokens_in)::bigint, sum(s.tokens_out)::bigint, sum(s.cost_usd),
-		sum(s.rt_count)::bigint, sum(s.rt_sum)::bigint,
-		private.histogram_from_pairs(array_agg(s.lb) filter (where s.lb is not null),
-			array_agg(s.rt_count) filter (where s.lb is not null))
-	from split s
-	group by 1, 2, 3, 4
-$$;comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
+	select g.bot_id, g.h,
+		case g.gid when 3 then 'channel' when 5 then 'intent' else 'model' end,
+		case g.gid when 3 then g.channel when 5 then g.intent else g.model end,
+		g.messages, g.replies, g.failed_replies, g.tokens_in, g.tokens_out, g.cost_usd, g.rt_count, g.rt_sum,
+		private.histogram_of(g.lbs)
+	from g
+$$;
+comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
 	'Aggregates raw messages inside (bot, from, to) windows per UTC hour and channel / intent / model.';
 
 create or replace function private.refresh_conversation_metrics(p_conversation_ids uuid[])
