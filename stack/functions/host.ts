@@ -2,11 +2,11 @@
 // streams the request to the function's warm Deno process and its answer back, unbuffered.
 import { Agent, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config, supabaseDir } from '../config.ts';
 import { verifyJwt } from '../jwt.ts';
-import { BootError, FunctionWorker } from './worker.ts';
+import { BootError, FunctionWorker, type FunctionSpec } from './worker.ts';
 
 const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const fixtureSettings: Record<string, { verify_jwt?: boolean }> = existsSync(
@@ -34,12 +34,39 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
 	res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-/** Deployed functions first; the platform's own test fixtures only under names no app uses. */
-function functionDir(name: string): string | undefined {
-	const deployed = join(supabaseDir, 'functions', name);
-	if (existsSync(join(deployed, 'index.ts'))) return deployed;
-	const fixture = join(fixturesDir, name);
-	if (name.startsWith('fixture-') && existsSync(join(fixture, 'index.ts'))) return fixture;
+const functionsDir = join(supabaseDir, 'functions');
+
+function firstExisting(paths: string[]): string | undefined {
+	return paths.find((p) => existsSync(p));
+}
+
+/**
+ * Deployed functions first, honouring `[functions.<name>]` entrypoint, import_map and enabled
+ * as the Supabase CLI does; the platform's own test fixtures only under names no app uses.
+ */
+function findFunction(name: string): FunctionSpec | undefined {
+	const settings = (config.toml.functions?.[name] ?? {}) as Record<string, unknown>;
+	if (settings.enabled === false) return undefined;
+	const sharedConfig = firstExisting([
+		join(functionsDir, 'deno.json'),
+		join(functionsDir, 'deno.jsonc')
+	]);
+	const entry =
+		typeof settings.entrypoint === 'string'
+			? resolve(supabaseDir, settings.entrypoint)
+			: join(functionsDir, name, 'index.ts');
+	if (existsSync(entry)) {
+		const dir = dirname(entry);
+		const denoConfig =
+			typeof settings.import_map === 'string'
+				? resolve(supabaseDir, settings.import_map)
+				: (firstExisting([join(dir, 'deno.json'), join(dir, 'deno.jsonc')]) ?? sharedConfig);
+		return { name, dir, entry, denoConfig };
+	}
+	const fixture = join(fixturesDir, name, 'index.ts');
+	if (name.startsWith('fixture-') && existsSync(fixture)) {
+		return { name, dir: dirname(fixture), entry: fixture, denoConfig: sharedConfig };
+	}
 	return undefined;
 }
 
@@ -67,13 +94,13 @@ async function authorized(req: IncomingMessage, res: ServerResponse): Promise<bo
 	}
 }
 
-function workerFor(name: string, dir: string): FunctionWorker {
-	let worker = workers.get(name);
+function workerFor(spec: FunctionSpec): FunctionWorker {
+	let worker = workers.get(spec.name);
 	if (!worker || worker.exited) {
-		worker = new FunctionWorker(name, dir, (gone) => {
-			if (workers.get(name) === gone) workers.delete(name);
+		worker = new FunctionWorker(spec, (gone) => {
+			if (workers.get(spec.name) === gone) workers.delete(spec.name);
 		});
-		workers.set(name, worker);
+		workers.set(spec.name, worker);
 	}
 	worker.touch();
 	return worker;
@@ -87,8 +114,8 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 	if (!namePattern.test(name)) {
 		return sendJson(res, 404, { code: 'NOT_FOUND', message: 'Requested function was not found' });
 	}
-	const dir = functionDir(name);
-	if (!dir) {
+	const spec = findFunction(name);
+	if (!spec) {
 		return sendJson(res, 404, {
 			code: 'NOT_FOUND',
 			message: `Requested function was not found: create supabase/functions/${name}/index.ts`
@@ -96,7 +123,7 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 	}
 	if (verifyJwtSetting(name) && req.method !== 'OPTIONS' && !(await authorized(req, res))) return;
 
-	const worker = workerFor(name, dir);
+	const worker = workerFor(spec);
 	let port: number;
 	try {
 		port = await worker.ready;

@@ -12,12 +12,21 @@ import { dotenvFile, functionEnv } from './env.ts';
 const denoBin = join(projectRoot, 'node_modules', '.bin', 'deno');
 const bootstrap = join(dirname(new URL(import.meta.url).pathname), 'bootstrap.ts');
 const functionsDir = join(supabaseDir, 'functions');
-const denoConfig = join(functionsDir, 'deno.json');
 const bootTimeoutMs = 60_000; // the first start may download npm packages
 const idleMs = 10 * 60_000;
 const marker = '\u0000stack-listening ';
 
 export class BootError extends Error {}
+
+/** Where a function lives and how Deno must load it. */
+export interface FunctionSpec {
+	name: string;
+	/** The folder watched for changes (the entrypoint's). */
+	dir: string;
+	entry: string;
+	/** deno.json with the import map and nodeModulesDir, when there is one. */
+	denoConfig?: string;
+}
 
 /** Health: functions need the Deno binary the `deno` npm package installs. */
 export async function denoAvailable() {
@@ -33,14 +42,17 @@ export class FunctionWorker {
 	exited = false;
 	exitCode: number | string | null = null;
 
+	readonly name: string;
+
 	constructor(
-		readonly name: string,
-		readonly dir: string,
+		private readonly spec: FunctionSpec,
 		private readonly onGone: (w: FunctionWorker) => void
 	) {
-		const entry = pathToFileURL(join(dir, 'index.ts')).href;
+		this.name = spec.name;
+		const entry = pathToFileURL(spec.entry).href;
+		const { name, denoConfig } = spec;
 		const args = ['run', '--allow-all', '--no-prompt', '--v8-flags=--max-old-space-size=256'];
-		args.push(...(existsSync(denoConfig) ? ['--config', denoConfig] : ['--no-config']), bootstrap);
+		args.push(...(denoConfig ? ['--config', denoConfig] : ['--no-config']), bootstrap);
 		this.proc = spawn(denoBin, args, {
 			cwd: functionsDir,
 			env: functionEnv(name, entry),
@@ -89,11 +101,12 @@ export class FunctionWorker {
 	}
 
 	private watchFiles() {
-		const paths = [this.dir, join(functionsDir, '_shared'), denoConfig, dotenvFile];
+		const { dir, denoConfig } = this.spec;
+		const paths = [dir, join(functionsDir, '_shared'), denoConfig, dotenvFile];
 		for (const path of paths) {
-			if (!existsSync(path)) continue;
+			if (!path || !existsSync(path)) continue;
 			try {
-				const w = watch(path, { recursive: path === this.dir }, () => this.stop());
+				const w = watch(path, { recursive: path === dir }, () => this.stop());
 				w.on('error', () => {});
 				this.watchers.push(w);
 			} catch {
