@@ -156,6 +156,14 @@ describe('failures', () => {
 		expect((await errorBody(again.error)).status).toBe(500);
 	});
 
+	it('answers 503 BOOT_ERROR naming the cause when a function cannot start', async () => {
+		const { error } = await anonClient().functions.invoke('fixture-boot-error');
+		const { status, body } = await errorBody(error);
+		expect(status).toBe(503);
+		expect(body.code).toBe('BOOT_ERROR');
+		expect(body.message).toContain('fixture broken at import on purpose');
+	});
+
 	it('answers 500 when a function process exits mid-request, and starts a fresh one next call', async () => {
 		const before = await anonClient().functions.invoke('fixture-crash', { method: 'GET' });
 		expect(before.error).toBeNull();
