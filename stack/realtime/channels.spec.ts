@@ -244,7 +244,8 @@ describe('protocol edges', () => {
 		const sender = await client('2.0.0');
 		const tx = await subscribed(sender.supabase.channel(topic));
 		const pad = 'x'.repeat(200 * 1024);
-		for (let i = 0; i < 80; i++)
+		// more than the kernel's socket buffers and the server's bound together
+		for (let i = 0; i < 160; i++)
 			await tx.send({ type: 'broadcast', event: 'flood', payload: { i, pad } });
 		await w.stillServed(3);
 		(slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();

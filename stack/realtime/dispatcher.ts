@@ -6,7 +6,11 @@ import { ReplicationStream, lsnFromString, type Change, type Transaction } from 
 import { VisibilityChecker, ensureHelpers } from './rls.ts';
 import { matches } from './filters.ts';
 import { toJsonValue } from './values.ts';
-import type { Binding, Channel, RealtimeServer } from './service.ts';
+import type { Socket } from 'node:net';
+import type { Binding, Channel, Connection, RealtimeServer } from './service.ts';
+
+/** The TCP socket under a `ws` connection (not public API, hence optional). */
+const socketOf = (c: Connection) => (c.ws as unknown as { _socket?: Socket })._socket;
 
 interface TableMeta {
 	at: number;
@@ -28,9 +32,9 @@ interface Prepared {
 	committed: Record<string, string | null> | null;
 }
 
-const debug = process.env.REALTIME_DEBUG === '1';
 const MAX_BATCH_CHANGES = 5000;
 const PAUSE_AT_QUEUED = 50_000;
+const MAX_INFLIGHT = 2;
 /** How long changes committed before a restart wait for their subscribers to rejoin. */
 const REJOIN_GRACE_MS = 1500;
 const BACKLOG_MAX_HOLD_MS = 20_000;
@@ -42,7 +46,9 @@ export class Dispatcher {
 	private wildcard = new Set<Binding>();
 	private queue: Transaction[] = [];
 	private queuedChanges = 0;
-	private running = false;
+	private scheduled = false;
+	private inflight = 0;
+	private sendChain: Promise<void> = Promise.resolve();
 	private lastQueued = 0n;
 	private typeNames = new Map<number, string>();
 	private tableMeta = new Map<string, TableMeta>();
@@ -162,51 +168,58 @@ export class Dispatcher {
 	}
 
 	private schedule() {
-		if (this.running || this.closed) return;
-		this.running = true;
-		setImmediate(() => void this.pump());
+		if (this.scheduled || this.closed) return;
+		this.scheduled = true;
+		setImmediate(() => {
+			this.scheduled = false;
+			this.pump();
+		});
 	}
 
-	private async pump() {
-		try {
-			while (this.queue.length > 0 && !this.closed) {
-				if (this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow) return;
-				const batch: Transaction[] = [];
-				let n = 0;
-				while (
-					this.queue.length > 0 &&
-					(n === 0 || n + this.queue[0].changes.length <= MAX_BATCH_CHANGES)
-				) {
-					if (this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow) break;
-					const tx = this.queue.shift()!;
-					n += tx.changes.length;
-					batch.push(tx);
-				}
-				this.queuedChanges -= n;
-				if (this.queuedChanges < PAUSE_AT_QUEUED / 2) this.replication.resume();
-				const t0 = performance.now();
-				try {
-					await this.process(batch);
-					const done = performance.now();
-					if (this.dispatchMs.length < 100_000)
-						for (const tx of batch) this.dispatchMs.push(done - tx.receivedAt);
-					if (debug)
-						this.server.o.log(
-							`batch of ${batch.length} tx waited ${(t0 - batch[0].receivedAt).toFixed(1)} ms, dispatched in ${(performance.now() - t0).toFixed(1)} ms`
-						);
-				} catch (e) {
-					this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
-				}
-				this.replication.confirm(batch[batch.length - 1].endLsn, batch.length);
-			}
-		} finally {
-			this.running = false;
-			if (
+	private held() {
+		return (
+			this.holdBelow !== null && this.queue.length > 0 && this.queue[0].endLsn <= this.holdBelow
+		);
+	}
+
+	/**
+	 * Two batches may be in flight: while one is being sent, the next one's RLS check already
+	 * runs in the database. Sends and confirmations stay in commit order through `sendChain`.
+	 */
+	private pump() {
+		while (this.queue.length > 0 && !this.closed && this.inflight < MAX_INFLIGHT && !this.held()) {
+			const batch: Transaction[] = [];
+			let n = 0;
+			while (
 				this.queue.length > 0 &&
-				!this.closed &&
-				!(this.holdBelow !== null && this.queue[0].endLsn <= this.holdBelow)
-			)
+				(n === 0 || n + this.queue[0].changes.length <= MAX_BATCH_CHANGES) &&
+				!this.held()
+			) {
+				const tx = this.queue.shift()!;
+				n += tx.changes.length;
+				batch.push(tx);
+			}
+			this.queuedChanges -= n;
+			if (this.queuedChanges < PAUSE_AT_QUEUED / 2) this.replication.resume();
+			this.inflight++;
+			const ready = this.prepare(batch).catch((e) => {
+				this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
+				return [] as Prepared[];
+			});
+			this.sendChain = this.sendChain.then(async () => {
+				const prepared = await ready;
+				try {
+					this.sendBatch(prepared);
+				} catch (e) {
+					this.server.o.log(`sending ${n} changes failed: ${(e as Error).stack}`);
+				}
+				const done = performance.now();
+				if (this.dispatchMs.length < 100_000)
+					for (const tx of batch) this.dispatchMs.push(done - tx.receivedAt);
+				this.replication.confirm(batch[batch.length - 1].endLsn, batch.length);
+				this.inflight--;
 				this.schedule();
+			});
 		}
 	}
 
@@ -252,7 +265,7 @@ export class Dispatcher {
 		return out;
 	}
 
-	private async process(batch: Transaction[]) {
+	private async prepare(batch: Transaction[]): Promise<Prepared[]> {
 		const prepared: Prepared[] = [];
 		const now = Date.now();
 		for (const tx of batch) {
@@ -317,9 +330,18 @@ export class Dispatcher {
 				prepared.push({ change, commitTs, schema, table, types, record, old, targets, committed });
 			}
 		}
-		if (prepared.length === 0) return;
-		await this.applyRls(prepared);
-		for (const p of prepared) this.sendChange(p);
+		if (prepared.length > 0) await this.applyRls(prepared);
+		return prepared;
+	}
+
+	/** Sends a batch with each touched socket corked, so its frames leave in one write. */
+	private sendBatch(prepared: Prepared[]) {
+		const corked = new Set<Connection>();
+		try {
+			for (const p of prepared) this.sendChange(p, corked);
+		} finally {
+			for (const c of corked) socketOf(c)?.uncork();
+		}
 	}
 
 	/** Drops targets whose identity may not select the changed row: one query per table. */
@@ -369,7 +391,7 @@ export class Dispatcher {
 		);
 	}
 
-	private sendChange(p: Prepared) {
+	private sendChange(p: Prepared, corked: Set<Connection>) {
 		const { change } = p;
 		const data: Record<string, unknown> = {
 			schema: p.schema,
@@ -400,6 +422,10 @@ export class Dispatcher {
 				cache.set(key, frame);
 			}
 			this.stats.frames++;
+			if (!corked.has(ch.conn)) {
+				socketOf(ch.conn)?.cork();
+				corked.add(ch.conn);
+			}
 			this.server.send(ch.conn, frame, true);
 		}
 	}

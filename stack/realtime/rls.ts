@@ -82,27 +82,34 @@ export class VisibilityChecker {
 		const alias = ident(
 			rel.includes('.') ? rel.slice(rel.lastIndexOf('.') + 1).replace(/^"|"$/g, '') : rel
 		);
-		const name = `${helperSchema}.${ident('visible_' + createHash('md5').update(`${rel}|${role}|${predicate}`).digest('hex'))}`;
+		const name = `${helperSchema}.${ident('visible_' + createHash('md5').update(`v2|${rel}|${role}|${predicate}`).digest('hex'))}`;
 		if (this.created.has(name)) return name;
-		// An error under one identity (e.g. a policy calling a function it may not execute)
-		// hides the batch from that identity only.
+		// The rows are decoded once; each identity then costs a set_config and one run of the
+		// cached plan. An error under one identity (e.g. a policy calling a function it may not
+		// execute) skips that identity only; rows it already returned had passed its policies.
 		await this.sql.unsafe(`
 			create or replace function ${name}(rows jsonb, claims text[])
 			returns table(identity_idx int, row_idx int)
 			language plpgsql volatile set search_path = '' as $fn$
 			declare
-				i int;
+				i int := 1;
+				n int := coalesce(array_length(claims, 1), 0);
+				rs ${rel}[] := array(select pg_catalog.jsonb_populate_recordset(null::${rel}, rows));
 			begin
 				execute 'set local role ' || ${`'${ident(role).replace(/'/g, "''")}'`};
-				for i in 1 .. coalesce(array_length(claims, 1), 0) loop
+				while i <= n loop
 					begin
-						perform pg_catalog.set_config('request.jwt.claims', claims[i], true);
-						return query
-							select i, ${alias}.ordinality::int
-							from pg_catalog.jsonb_populate_recordset(null::${rel}, rows) with ordinality as ${alias}
-							where ${predicate};
+						while i <= n loop
+							perform pg_catalog.set_config('request.jwt.claims', claims[i], true);
+							return query
+								select i, ${alias}.ordinality::int
+								from pg_catalog.unnest(rs) with ordinality as ${alias}
+								where ${predicate};
+							i := i + 1;
+						end loop;
 					exception when others then
 						raise warning 'realtime RLS check for % failed: %', claims[i], sqlerrm;
+						i := i + 1;
 					end;
 				end loop;
 			end
