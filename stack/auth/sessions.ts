@@ -3,6 +3,7 @@
 // parent), and reuse of a revoked token outside the reuse interval revokes the whole chain.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { config } from '../config.ts';
 import { signAccessToken } from '../jwt.ts';
 import { AuthError, clientAddress } from './http.ts';
@@ -16,6 +17,12 @@ interface SessionRow {
 	user_id: string;
 	created_at: Date;
 	aal: string | null;
+}
+
+/** The caller's address for auth.sessions.ip; null when the socket is already gone. */
+function sessionIp(req: IncomingMessage): string | null {
+	const address = clientAddress(req);
+	return isIP(address) ? address : null;
 }
 
 function newRefreshToken(): string {
@@ -65,7 +72,7 @@ export async function startSession(s: Sql, userId: string, req: IncomingMessage)
 	const [session] = await s<SessionRow[]>`
 		insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip)
 		values (${id}, ${userId}, now(), now(), 'aal1', ${req.headers['user-agent'] ?? null},
-			${clientAddress(req)}::inet)
+			${sessionIp(req)}::inet)
 		returning id, user_id, created_at, aal`;
 	await s`
 		insert into auth.refresh_tokens
