@@ -11,12 +11,45 @@ import { noDelayOption } from './handler.ts';
 export interface RestBenchFigures {
 	seconds: number;
 	concurrency: number;
-	singleRowRead: { restPerSec: number; directPerSec: number; ratio: number; target: number };
-	bulkInsert20: { restPerSec: number; directPerSec: number; ratio: number; target: number };
+	singleRowRead: Figure;
+	bulkInsert20: Figure;
 	gatewayRssMb: number | null;
 }
 
+interface Figure {
+	restPerSec: number;
+	directPerSec: number;
+	ratio: number;
+	target: number;
+	/** Gateway CPU time per REST request: where the gap to direct goes. */
+	gatewayCpuMsPerRequest: number | null;
+}
+
 const table = 'rest_bench_items';
+
+/** The gateway's CPU time so far in ms (utime + stime from /proc, 100 ticks/s). */
+function gatewayCpuMs(): number | null {
+	try {
+		const pid = readFileSync(join(stateDir, 'api.pid'), 'utf8').trim();
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		return (Number(fields[11]) + Number(fields[12])) * 10;
+	} catch {
+		return null;
+	}
+}
+
+/** Ops/s of a REST run with the gateway CPU it cost per request. */
+async function measured(
+	seconds: number,
+	run: () => Promise<number>
+): Promise<[number, number | null]> {
+	const before = gatewayCpuMs();
+	const perSec = await run();
+	const after = gatewayCpuMs();
+	const cpu =
+		before === null || after === null ? null : +((after - before) / (perSec * seconds)).toFixed(3);
+	return [perSec, cpu];
+}
 
 /** Runs `op` from `concurrency` loops for `seconds`; returns completed operations per second. */
 async function rate(
@@ -109,13 +142,15 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 		const directRead = await rate(seconds, concurrency, async (i) => {
 			await direct`select * from public.rest_bench_items where id = ${(i % 1000) + 1}`;
 		});
-		const restRead = await rate(seconds, concurrency, (i) =>
-			call('GET', `${table}?select=*&id=eq.${(i % 1000) + 1}`)
+		const [restRead, readCpu] = await measured(seconds, () =>
+			rate(seconds, concurrency, (i) => call('GET', `${table}?select=*&id=eq.${(i % 1000) + 1}`))
 		);
 		const directInsert = await rate(seconds, concurrency, async () => {
 			await direct`insert into public.rest_bench_items ${direct(rows, 'name', 'n')}`;
 		});
-		const restInsert = await rate(seconds, concurrency, () => call('POST', table, body));
+		const [restInsert, insertCpu] = await measured(seconds, () =>
+			rate(seconds, concurrency, () => call('POST', table, body))
+		);
 		const rss = gatewayRss();
 		const round = (x: number) => Math.round(x);
 		return {
@@ -125,13 +160,15 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 				restPerSec: round(restRead),
 				directPerSec: round(directRead),
 				ratio: +(restRead / directRead).toFixed(2),
-				target: 0.3
+				target: 0.3,
+				gatewayCpuMsPerRequest: readCpu
 			},
 			bulkInsert20: {
 				restPerSec: round(restInsert),
 				directPerSec: round(directInsert),
 				ratio: +(restInsert / directInsert).toFixed(2),
-				target: 0.6
+				target: 0.6,
+				gatewayCpuMsPerRequest: insertCpu
 			},
 			gatewayRssMb: rss
 		};

@@ -1,6 +1,5 @@
 // PostgREST's error body ({ code, details, hint, message }) and its HTTP status mapping, so
 // supabase-js surfaces exactly what a hosted project would.
-import type postgres from 'postgres';
 
 export class ApiError extends Error {
 	constructor(
@@ -79,7 +78,15 @@ function statusForSqlState(code: string, anonymous: boolean): number {
 	return 400;
 }
 
-export function fromPostgres(e: postgres.PostgresError, anonymous: boolean): ApiError {
+/** A database error as either client reports it. */
+export interface DbErrorFields {
+	code: string;
+	message: string;
+	detail?: string;
+	hint?: string;
+}
+
+export function fromPostgres(e: DbErrorFields, anonymous: boolean): ApiError {
 	return new ApiError(
 		statusForSqlState(e.code, anonymous),
 		e.code,

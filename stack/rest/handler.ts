@@ -8,6 +8,7 @@ import { config } from '../config.ts';
 import { JwtError, verifyJwt } from '../jwt.ts';
 import type { HttpService } from '../services-api.ts';
 import { ApiError, fromPostgres } from './errors.ts';
+import { DbError, WirePool, type Statement } from './pg-wire.ts';
 import {
 	key,
 	loadSchemaCache,
@@ -52,7 +53,7 @@ const settingsSql =
 	`select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ` +
 	`set_config('request.method', $3::text, true), set_config('request.path', $4::text, true), ` +
 	`set_config('request.headers', $5::text, true), set_config('search_path', $6::text, true), ` +
-	`set_config('statement_timeout', $7::text, true)`;
+	`set_config('statement_timeout', $7::text, true), set_config('transaction_read_only', $8::text, true)`;
 
 interface Auth {
 	role: string;
@@ -165,11 +166,24 @@ export function createRestHandler(): HttpService {
 		database: config.db.name,
 		username: 'authenticator',
 		password: 'postgres',
-		max: 6,
+		max: 2,
 		idle_timeout: 60,
 		onnotice: () => {},
 		connection: { application_name: 'stack-rest', search_path: searchPath }
 	});
+	// Requests go through the wire client; postgres.js above only loads the schema cache and
+	// listens for reloads.
+	const pool = new WirePool(
+		{
+			host: '127.0.0.1',
+			port: config.db.port,
+			user: 'authenticator',
+			password: 'postgres',
+			database: config.db.name,
+			params: { application_name: 'stack-rest', search_path: searchPath }
+		},
+		6
+	);
 	const schemas = config.api.schemas;
 
 	// Schema cache: reloaded on `notify pgrst, 'reload schema'`; overlapping notifications
@@ -259,57 +273,49 @@ export function createRestHandler(): HttpService {
 		schema: string,
 		ex: Execution
 	) {
-		const c = await sql.reserve();
+		const cache = await schemaCache();
+		const timeout =
+			cache.roleTimeouts.get(auth.role) ?? cache.roleTimeouts.get('authenticator') ?? '0';
+		const settings = [
+			auth.role,
+			auth.claims,
+			req.method ?? 'GET',
+			path,
+			JSON.stringify(req.headers),
+			[schema, ...config.api.extraSearchPath.filter((s) => s !== schema)].join(', '),
+			timeout,
+			ex.readOnly ? 'on' : 'off'
+		];
+		// One batch, one Sync: an implicit transaction. An explicit one only when the outcome
+		// decides between commit and rollback.
+		const explicit = ex.decide !== undefined;
+		const statements: Statement[] = [
+			...(explicit ? [{ text: 'begin', params: [] }] : []),
+			{ text: settingsSql, params: settings },
+			{ text: ex.sql, params: ex.params },
+			...(ex.explain
+				? [{ text: `explain (format json) ${ex.explain.sql}`, params: ex.explain.params }]
+				: [])
+		];
+		const c = await pool.acquire();
 		try {
-			const timeout =
-				(await schemaCache()).roleTimeouts.get(auth.role) ??
-				(await schemaCache()).roleTimeouts.get('authenticator') ??
-				'0';
-			const settings = [
-				auth.role,
-				auth.claims,
-				req.method ?? 'GET',
-				path,
-				JSON.stringify(req.headers),
-				[schema, ...config.api.extraSearchPath.filter((s) => s !== schema)].join(', '),
-				timeout
-			];
-			const queries: Promise<unknown>[] = [
-				c.unsafe(
-					ex.readOnly
-						? 'begin isolation level read committed read only'
-						: 'begin isolation level read committed'
-				),
-				c.unsafe(settingsSql, settings, { prepare: true }),
-				c.unsafe(ex.sql, ex.params, { prepare: true })
-			];
-			if (ex.explain)
-				queries.push(
-					c.unsafe(`explain (format json) ${ex.explain.sql}`, ex.explain.params, { prepare: true })
-				);
-			if (!ex.decide) queries.push(c.unsafe('commit'));
-			const settled = await Promise.allSettled(queries);
-			const failed = settled.find((s) => s.status === 'rejected') as
-				PromiseRejectedResult | undefined;
-			if (failed) {
-				if (ex.decide) await c.unsafe('rollback');
-				throw failed.reason;
-			}
-			const row = (settled[2] as PromiseFulfilledResult<Result[]>).value[0];
+			const results = await c.run(statements);
+			const first = explicit ? 2 : 1;
+			const [total, pageTotal, body] = results[first][0];
+			const row: Result = { total, page_total: Number(pageTotal), body };
 			let planned: number | null = null;
 			if (ex.explain) {
-				const plan = (settled[3] as PromiseFulfilledResult<{ 'QUERY PLAN': unknown }[]>).value[0][
-					'QUERY PLAN'
-				];
-				planned = (plan as { Plan: { 'Plan Rows': number } }[])[0].Plan['Plan Rows'];
+				const plan = JSON.parse(results[first + 1][0][0]!) as { Plan: { 'Plan Rows': number } }[];
+				planned = plan[0].Plan['Plan Rows'];
 			}
-			if (ex.decide) await c.unsafe(ex.decide(row) ? 'commit' : 'rollback');
+			if (explicit) await c.run([{ text: ex.decide!(row) ? 'commit' : 'rollback', params: [] }]);
 			return { row, planned };
 		} catch (e) {
-			if (e instanceof postgres.PostgresError) throw fromPostgres(e, auth.role === 'anon');
+			if (explicit && !c.closed) await c.run([{ text: 'rollback', params: [] }]).catch(() => {});
+			if (e instanceof DbError) throw fromPostgres(e, auth.role === 'anon');
 			throw e;
 		} finally {
-			c.release();
+			pool.release(c);
 		}
 	}
 
@@ -858,8 +864,9 @@ export function createRestHandler(): HttpService {
 		} catch (e) {
 			let err: ApiError;
 			if (e instanceof ApiError) err = e;
-			else if (e instanceof postgres.PostgresError) err = fromPostgres(e, role === 'anon');
-			else if (isConnectionError(e)) {
+			else if (e instanceof postgres.PostgresError || e instanceof DbError) {
+				err = fromPostgres(e, role === 'anon');
+			} else if (isConnectionError(e)) {
 				err = new ApiError(
 					503,
 					'PGRST001',
@@ -887,7 +894,7 @@ export function createRestHandler(): HttpService {
 		handle,
 		async close() {
 			await listening;
-			await sql.end({ timeout: 2 });
+			await Promise.all([sql.end({ timeout: 2 }), pool.end()]);
 		}
 	};
 }
