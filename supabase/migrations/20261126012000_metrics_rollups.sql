@@ -808,8 +808,96 @@ begin
 		return jsonb_build_object('hours', 0, 'rows', 0, 'watermark', v_new_wm);
 	end if;
 
+	-- One scan of the raw rows in the windows; every table below is aggregated from it. The
+	-- expressions mirror private.aggregate_raw / aggregate_raw_breakdowns (the live path), and
+	-- the pgTAP suite checks both against a from-scratch aggregation.
 	v_t := clock_timestamp();
-	with agg as (select * from private.aggregate_raw(v_bots, v_from, v_to, 'hour')),
+	drop table if exists pg_temp.rollup_rows;
+	create temporary table rollup_rows on commit drop as
+	select w.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, m.conversation_id, m.role, m.success,
+		m.response_time_ms rt,
+		case when m.role = 'bot' and m.response_time_ms is not null
+			then least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer) end lb,
+		m.tokens_in, m.tokens_out, m.cost_usd, c.channel, c.end_user_id,
+		coalesce(m.intent, 'unknown') intent, coalesce(m.model, 'unknown') model
+	from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+	cross join lateral (
+		select * from public.messages m
+		where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+	) m
+	join public.conversations c on c.id = m.conversation_id;
+	analyze pg_temp.rollup_rows;
+	v_phases := v_phases || jsonb_build_object('scan_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
+
+	v_t := clock_timestamp();
+	with totals as (
+		select r.bot_id, r.h,
+			count(*) messages,
+			count(*) filter (where r.role = 'user') user_messages,
+			count(*) filter (where r.role = 'bot') bot_messages,
+			coalesce(sum(r.tokens_in), 0) tokens_in, coalesce(sum(r.tokens_out), 0) tokens_out,
+			coalesce(sum(r.cost_usd), 0) cost_usd,
+			count(*) filter (where r.role = 'bot' and r.success is not null) replies,
+			count(*) filter (where r.role = 'bot' and r.success = false) failed_replies,
+			count(*) filter (where r.role = 'bot' and r.rt is not null) response_time_count,
+			coalesce(sum(r.rt) filter (where r.role = 'bot'), 0) response_time_sum_ms
+		from pg_temp.rollup_rows r group by 1, 2
+	),
+	hist as (
+		select x.bot_id, x.h, private.histogram_from_pairs(array_agg(x.lb), array_agg(x.n)) latency_histogram
+		from (select r.bot_id, r.h, r.lb, count(*) n from pg_temp.rollup_rows r where r.lb is not null group by 1, 2, 3) x
+		group by 1, 2
+	),
+	active as (
+		select x.bot_id, x.h, count(*) n from (select distinct r.bot_id, r.h, r.conversation_id from pg_temp.rollup_rows r) x
+		group by 1, 2
+	),
+	users as (
+		select x.bot_id, x.h, count(*) n
+		from (select distinct r.bot_id, r.h, r.end_user_id from pg_temp.rollup_rows r where r.end_user_id is not null) x
+		group by 1, 2
+	),
+	e as (
+		select w.bot_id, date_trunc('hour', c.started_at, 'UTC') h, 'started' kind
+		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		cross join lateral (select c.started_at from public.conversations c
+			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at) c
+		union all
+		select w.bot_id, date_trunc('hour', c.ended_at, 'UTC'), c.status
+		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		cross join lateral (select c.ended_at, c.status from public.conversations c
+			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
+				and c.status in ('completed', 'abandoned')) c
+		union all
+		select w.bot_id, date_trunc('hour', c.handed_off_at, 'UTC'), 'handed_off'
+		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		cross join lateral (select c.handed_off_at from public.conversations c
+			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at) c
+	),
+	ce as (
+		select e.bot_id, e.h,
+			count(*) filter (where kind = 'started') started,
+			count(*) filter (where kind = 'completed') resolved,
+			count(*) filter (where kind = 'abandoned') abandoned,
+			count(*) filter (where kind = 'handed_off') handed_off
+		from e group by 1, 2
+	),
+	agg as (
+		select coalesce(t.bot_id, ce.bot_id) bot_id, coalesce(t.h, ce.h) bucket_start,
+			coalesce(t.messages, 0) messages, coalesce(t.user_messages, 0) user_messages,
+			coalesce(t.bot_messages, 0) bot_messages, coalesce(ce.started, 0) conversations_started,
+			coalesce(ce.resolved, 0) conversations_resolved, coalesce(ce.abandoned, 0) conversations_abandoned,
+			coalesce(ce.handed_off, 0) conversations_handed_off, coalesce(a.n, 0) conversations_active,
+			coalesce(u.n, 0) active_end_users, coalesce(t.tokens_in, 0) tokens_in, coalesce(t.tokens_out, 0) tokens_out,
+			coalesce(t.cost_usd, 0) cost_usd, coalesce(t.replies, 0) replies, coalesce(t.failed_replies, 0) failed_replies,
+			coalesce(t.response_time_count, 0) response_time_count, coalesce(t.response_time_sum_ms, 0) response_time_sum_ms,
+			coalesce(hi.latency_histogram, private.histogram_of('{}')) latency_histogram
+		from totals t
+		left join hist hi on hi.bot_id = t.bot_id and hi.h = t.h
+		left join active a on a.bot_id = t.bot_id and a.h = t.h
+		left join users u on u.bot_id = t.bot_id and u.h = t.h
+		full join ce on ce.bot_id = t.bot_id and ce.h = t.h
+	),
 	up as (
 		insert into public.usage_analytics as t (bot_id, hour_start, messages, user_messages, bot_messages,
 			conversations_started, conversations_resolved, conversations_abandoned, conversations_handed_off,
@@ -859,7 +947,21 @@ begin
 	v_phases := v_phases || jsonb_build_object('usage_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 	v_t := clock_timestamp();
 
-	with agg as (select * from private.aggregate_raw_breakdowns(v_bots, v_from, v_to)),
+	with agg as (
+		select r.bot_id, r.h hour_start,
+			case grouping(r.channel, r.intent, r.model) when 3 then 'channel' when 5 then 'intent' else 'model' end dimension,
+			case grouping(r.channel, r.intent, r.model) when 3 then r.channel when 5 then r.intent else r.model end value,
+			count(*) messages,
+			count(*) filter (where r.role = 'bot' and r.success is not null) replies,
+			count(*) filter (where r.role = 'bot' and r.success = false) failed_replies,
+			coalesce(sum(r.tokens_in), 0) tokens_in, coalesce(sum(r.tokens_out), 0) tokens_out,
+			coalesce(sum(r.cost_usd), 0) cost_usd,
+			count(*) filter (where r.role = 'bot' and r.rt is not null) response_time_count,
+			coalesce(sum(r.rt) filter (where r.role = 'bot'), 0) response_time_sum_ms,
+			private.histogram_of(array_agg(r.lb) filter (where r.lb is not null)) latency_histogram
+		from pg_temp.rollup_rows r
+		group by grouping sets ((r.bot_id, r.h, r.channel), (r.bot_id, r.h, r.intent), (r.bot_id, r.h, r.model))
+	),
 	up as (
 		insert into public.usage_breakdowns as t (bot_id, hour_start, dimension, value, messages, replies,
 			failed_replies, tokens_in, tokens_out, cost_usd, response_time_count, response_time_sum_ms,
@@ -887,16 +989,20 @@ begin
 	-- Conversations with a message or an outcome inside the windows.
 	select private.refresh_conversation_metrics(array_agg(distinct x.id)) into v_n
 	from (
-		select m.conversation_id id
-		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		join public.messages m on m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		select r.conversation_id id from pg_temp.rollup_rows r
 		union
 		select c.id
 		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		join public.conversations c on c.bot_id = w.bot_id
-			and ((c.started_at >= w.from_at and c.started_at < w.to_at)
-				or (c.ended_at >= w.from_at and c.ended_at < w.to_at)
-				or (c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at))
+		cross join lateral (
+			select c.id from public.conversations c
+			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at
+			union all
+			select c.id from public.conversations c
+			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
+			union all
+			select c.id from public.conversations c
+			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at
+		) c
 	) x;
 	v_rows := v_rows + coalesce(v_n, 0);
 	v_phases := v_phases || jsonb_build_object('conversations_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
