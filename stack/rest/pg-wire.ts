@@ -82,6 +82,9 @@ interface Pending {
 export class WireConnection {
 	private socket: Socket;
 	private buffer: Buffer = Buffer.alloc(0);
+	private chunks: Buffer[] = [];
+	private available = 0;
+	private needed = 5;
 	private statements = new Map<string, string>();
 	private nextName = 0;
 	private queue: Pending[] = [];
@@ -227,7 +230,13 @@ export class WireConnection {
 	}
 
 	private onData(chunk: Buffer) {
-		this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+		// Large results arrive in many chunks: gather them until the message is complete
+		// instead of re-concatenating the buffer on every chunk.
+		this.chunks.push(chunk);
+		this.available += chunk.length;
+		if (this.available < this.needed) return;
+		this.buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+		this.chunks = [];
 		let offset = 0;
 		while (this.buffer.length - offset >= 5) {
 			const len = this.buffer.readInt32BE(offset + 1);
@@ -265,7 +274,11 @@ export class WireConnection {
 					break;
 			}
 		}
-		this.buffer = offset === this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(offset);
+		const rest = this.buffer.subarray(offset);
+		this.buffer = Buffer.alloc(0);
+		this.chunks = rest.length ? [rest] : [];
+		this.available = rest.length;
+		this.needed = rest.length >= 5 ? rest.readInt32BE(1) + 1 : 5;
 	}
 
 	close() {

@@ -241,6 +241,24 @@ describe('order, ranges and counts', () => {
 		expect(count).toBe(2);
 	});
 
+	it('caps a response at max_rows and still counts every row', async () => {
+		await ddl(`
+			create table public.rest_spec_read_many (id int primary key, payload text);
+			insert into public.rest_spec_read_many select g, repeat('x', 2000) from generate_series(1, 1200) g;
+		`);
+		try {
+			const { data, count, status } = await db
+				.from('rest_spec_read_many')
+				.select('id, payload', { count: 'exact' })
+				.order('id');
+			expect(data).toHaveLength(1000);
+			expect(data?.at(-1)).toEqual({ id: 1000, payload: 'x'.repeat(2000) });
+			expect([count, status]).toEqual([1200, 206]);
+		} finally {
+			await admin.unsafe(`drop table public.rest_spec_read_many`);
+		}
+	});
+
 	it('refuses a range past the end', async () => {
 		const { error, status } = await db
 			.from('rest_spec_read_bots')
