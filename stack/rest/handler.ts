@@ -653,17 +653,35 @@ export function createRestHandler(): HttpService {
 		const shape = shapeFor(req, prefer, status, representation);
 		if (headersOnly && rel.primaryKey.length)
 			shape.location = { table: rel.name, pk: rel.primaryKey };
-		shape.headers['preference-applied'] = applied.join(', ');
 		const rollback = prefer.get('tx') === 'rollback';
+		if (rollback) applied.push('tx=rollback');
+		// `handling=strict` with `max-affected=n` (supabase-js maxAffected) on update and delete.
+		const maxAffected =
+			method !== 'POST' && prefer.get('handling') === 'strict' && prefer.has('max-affected')
+				? Number(prefer.get('max-affected'))
+				: null;
+		if (maxAffected !== null) applied.push('handling=strict', `max-affected=${maxAffected}`);
+		shape.headers['preference-applied'] = applied.join(', ');
 		const { row } = await execute(auth, req, path, schema, {
 			sql: sqlText,
 			params: params.values,
 			readOnly: false,
 			decide:
-				shape.single || rollback
-					? (r) => !rollback && (!shape.single || r.page_total === 1)
+				shape.single || rollback || maxAffected !== null
+					? (r) =>
+							!rollback &&
+							(!shape.single || r.page_total === 1) &&
+							(maxAffected === null || r.page_total <= maxAffected)
 					: undefined
 		});
+		if (maxAffected !== null && row.page_total > maxAffected) {
+			throw new ApiError(
+				400,
+				'PGRST124',
+				'Query result exceeds max-affected preference constraint',
+				`The query affects ${row.page_total} rows`
+			);
+		}
 		respond(res, shape, row, null);
 	}
 

@@ -210,6 +210,15 @@ describe('update and delete', () => {
 		expect((await rows()).map((r) => r.name)).toEqual([null, null, null]);
 	});
 
+	it('refuses and rolls back an update affecting more rows than maxAffected()', async () => {
+		const tooMany = await db.from(table).update({ name: 'bulk' }).gt('id', 0).maxAffected(2);
+		expect([tooMany.status, tooMany.error?.code]).toEqual([400, 'PGRST124']);
+		expect((await rows()).map((r) => r.name)).toEqual([null, null, null]);
+		const fine = await db.from(table).delete().eq('slug', 'a').maxAffected(1);
+		expect(fine.error).toBeNull();
+		expect((await rows()).map((r) => r.slug)).toEqual(['b', 'c']);
+	});
+
 	it('rejects an unknown column with PGRST204', async () => {
 		const { error, status } = await db.from(table).update({ nope: 1 }).eq('id', 1);
 		expect(status).toBe(400);
