@@ -68,6 +68,7 @@ export class Dispatcher {
 			slot: o.slot,
 			publication: o.publication,
 			onTransaction: (tx) => this.enqueue(tx),
+			beforeReconnect: () => this.ensureSlot(),
 			log: o.log
 		});
 		this.checker = new VisibilityChecker(server.sql);

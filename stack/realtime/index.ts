@@ -9,14 +9,27 @@ export const defaultSlot = process.env.REALTIME_SLOT ?? 'botflow_realtime';
 
 export function createRealtimeService(): UpgradeService {
 	const server = new RealtimeServer({ dbUrl: config.db.url, slot: defaultSlot });
-	const started = server.start().catch((e) => {
-		console.error('[realtime] could not start change capture:', e);
-	});
+	let closed = false;
+	// The database may come up after the gateway: keep trying, channels work meanwhile.
+	const started = (async () => {
+		for (let wait = 500; !closed; wait = Math.min(wait * 2, 5000)) {
+			try {
+				await server.start();
+				return;
+			} catch (e) {
+				console.error(
+					`[realtime] could not start change capture (${(e as Error).message}); retrying in ${wait} ms`
+				);
+				await new Promise((r) => setTimeout(r, wait));
+			}
+		}
+	})();
 	return {
 		handleUpgrade(req, socket, head) {
 			server.handleUpgrade(req, socket, head);
 		},
 		async close() {
+			closed = true;
 			await started;
 			await server.close();
 		}

@@ -97,6 +97,8 @@ export interface ReplicationOptions {
 	dbUrl: string;
 	slot: string;
 	publication: string;
+	/** Runs before each reconnect: recreates the slot if a database reset dropped it. */
+	beforeReconnect?: () => Promise<void>;
 	onTransaction(tx: Transaction): void;
 	log(msg: string): void;
 }
@@ -191,7 +193,13 @@ export class ReplicationStream {
 		old?.end({ timeout: 0 }).catch(() => {});
 		const wait = this.retryMs;
 		this.retryMs = Math.min(this.retryMs * 2, 3000);
-		setTimeout(() => {
+		setTimeout(async () => {
+			if (this.closed) return;
+			try {
+				await this.opts.beforeReconnect?.();
+			} catch (e) {
+				this.opts.log(`preparing the replication slot failed: ${(e as Error).message}`);
+			}
 			if (!this.closed) void this.connect();
 		}, wait).unref();
 	}

@@ -122,6 +122,20 @@ export class VisibilityChecker {
 
 	/** For each identity, the set of row indexes (0-based) it can see. */
 	async check(req: VisibilityRequest): Promise<Set<number>[]> {
+		try {
+			return await this.checkOnce(req);
+		} catch (e) {
+			// A database reset drops our helper schema: forget what we created and retry once.
+			const code = (e as { code?: string }).code;
+			if (code !== '42883' && code !== '3F000') throw e;
+			this.created.clear();
+			this.plans.clear();
+			await ensureHelpers(this.sql);
+			return this.checkOnce(req);
+		}
+	}
+
+	private async checkOnce(req: VisibilityRequest): Promise<Set<number>[]> {
 		const out = req.identities.map(() => new Set<number>());
 		if (req.identities.length === 0 || req.rows.length === 0) return out;
 		const byRole = new Map<string, number[]>();
