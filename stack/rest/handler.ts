@@ -324,7 +324,8 @@ export function createRestHandler(): HttpService {
 		const top = emptyLevel();
 		const embeds = new Map<string, Level>();
 		for (const [k, v] of url.searchParams) {
-			if (skip.has(k)) continue;
+			// Kong lets the key ride in the query string; it is not a filter.
+			if (skip.has(k) || k === 'apikey') continue;
 			let level = top;
 			let name = k;
 			const dot = k.indexOf('.');

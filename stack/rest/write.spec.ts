@@ -30,6 +30,14 @@ afterAll(async () => {
 	await admin.end();
 });
 
+/** supabase-js types maxAffected() for PostgREST 13 clients only; the untyped client says 12. */
+const maxAffected = (query: unknown, n: number) =>
+	(
+		query as {
+			maxAffected(n: number): PromiseLike<{ status: number; error: { code: string } | null }>;
+		}
+	).maxAffected(n);
+
 const rows = () =>
 	admin.unsafe(`select id, slug, name, plan from public.rest_spec_write_bots order by id`);
 
@@ -211,10 +219,10 @@ describe('update and delete', () => {
 	});
 
 	it('refuses and rolls back an update affecting more rows than maxAffected()', async () => {
-		const tooMany = await db.from(table).update({ name: 'bulk' }).gt('id', 0).maxAffected(2);
+		const tooMany = await maxAffected(db.from(table).update({ name: 'bulk' }).gt('id', 0), 2);
 		expect([tooMany.status, tooMany.error?.code]).toEqual([400, 'PGRST124']);
 		expect((await rows()).map((r) => r.name)).toEqual([null, null, null]);
-		const fine = await db.from(table).delete().eq('slug', 'a').maxAffected(1);
+		const fine = await maxAffected(db.from(table).delete().eq('slug', 'a'), 1);
 		expect(fine.error).toBeNull();
 		expect((await rows()).map((r) => r.slug)).toEqual(['b', 'c']);
 	});
