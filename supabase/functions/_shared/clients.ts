@@ -24,6 +24,14 @@ export function db(): postgres.Sql {
 	return pool;
 }
 
+/**
+ * A connection of its own for one long streaming query. Ending it is the reliable way to stop
+ * that query when the client goes away: Postgres rolls back and frees everything at once.
+ */
+export function dedicatedDb(): postgres.Sql {
+	return postgres(env('SUPABASE_DB_URL'), { max: 1, prepare: false, onnotice: () => {} });
+}
+
 /** A client acting as the caller: their JWT goes along, so RLS applies to everything it does. */
 export function callerClient(authorization: string): SupabaseClient {
 	return createClient(env('SUPABASE_URL'), env('SUPABASE_ANON_KEY'), {

@@ -5,7 +5,7 @@
 // backpressure, so memory stays flat whatever the row count.
 import { z } from 'zod';
 import { requireUser } from '../_shared/auth.ts';
-import { db } from '../_shared/clients.ts';
+import { dedicatedDb } from '../_shared/clients.ts';
 import { corsHeaders, preflight } from '../_shared/cors.ts';
 import { errorResponse, HttpError } from '../_shared/errors.ts';
 import { CrlfRecords, sqlNeutralise, utf8Bom } from '../_shared/csv.ts';
@@ -128,28 +128,29 @@ async function handle(req: Request): Promise<Response> {
 	const caller = await requireUser(req);
 	const f = parseOr400(filters, Object.fromEntries(new URL(req.url).searchParams));
 
-	const conn = await db().reserve();
-	let open = true;
-	const finish = async (outcome: 'commit' | 'rollback') => {
-		if (!open) return;
-		open = false;
-		try {
-			await conn.unsafe(outcome);
-		} finally {
-			conn.release();
-		}
+	// One connection per export: it lives as long as the download and is ended with it, so a
+	// slow or vanished client never holds a pooled connection.
+	const conn = dedicatedDb();
+	let closed = false;
+	const close = (timeout: number) => {
+		if (closed) return Promise.resolve();
+		closed = true;
+		return conn.end({ timeout }).catch((err) => console.error('export-csv: closing db', err));
 	};
+	// A client that leaves before the body starts never cancels the body stream; the request's
+	// signal still tells us, and dropping the connection stops the query.
+	if (req.signal.aborted) throw new HttpError(499, 'client_closed', 'The client went away.');
+	req.signal.addEventListener('abort', () => void close(0));
 	try {
-		await conn.unsafe('begin');
-		const [{ pid }] = await conn`select pg_backend_pid() as pid,
-			set_config('role', 'authenticated', true),
-			set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true),
-			set_config('botflow.export_bot', ${f.bot}, true),
-			set_config('botflow.export_from', ${f.from.toISOString()}, true),
-			set_config('botflow.export_to', ${f.to.toISOString()}, true),
-			set_config('botflow.export_status', ${f.status ?? ''}, true),
-			set_config('botflow.export_channel', ${f.channel ?? ''}, true),
-			set_config('botflow.export_search', ${f.search ?? ''}, true)`;
+		// Session-level settings are safe: nothing else ever runs on this connection.
+		await conn`select set_config('role', 'authenticated', false),
+			set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, false),
+			set_config('botflow.export_bot', ${f.bot}, false),
+			set_config('botflow.export_from', ${f.from.toISOString()}, false),
+			set_config('botflow.export_to', ${f.to.toISOString()}, false),
+			set_config('botflow.export_status', ${f.status ?? ''}, false),
+			set_config('botflow.export_channel', ${f.channel ?? ''}, false),
+			set_config('botflow.export_search', ${f.search ?? ''}, false)`;
 		// RLS hides other tenants' bots, so "not yours" and "does not exist" look the same.
 		const bots = await conn`select name from public.bots where id = ${f.bot}`;
 		if (bots.length === 0) {
@@ -159,44 +160,51 @@ async function handle(req: Request): Promise<Response> {
 		const chunks = rows[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
 		const crlf = new CrlfRecords();
 
-		const body = new ReadableStream<Uint8Array>({
-			start(controller) {
-				if (f.bom === 'true') controller.enqueue(utf8Bom);
-			},
-			async pull(controller) {
-				try {
-					const parts: Uint8Array[] = [];
-					let size = 0;
-					let done = false;
-					while (size < pieceBytes) {
-						const next = await chunks.next();
-						if (next.done) {
-							done = true;
-							break;
+		const body = new ReadableStream<Uint8Array>(
+			{
+				start(controller) {
+					if (f.bom === 'true') controller.enqueue(utf8Bom);
+				},
+				async pull(controller) {
+					try {
+						const parts: Uint8Array[] = [];
+						let size = 0;
+						let done = false;
+						while (size < pieceBytes) {
+							const next = await chunks.next();
+							if (next.done) {
+								done = true;
+								break;
+							}
+							parts.push(next.value);
+							size += next.value.byteLength;
 						}
-						parts.push(next.value);
-						size += next.value.byteLength;
+						if (closed) return;
+						if (size > 0) controller.enqueue(crlf.convert(concat(parts, size)));
+						if (done) {
+							// postgres.js pauses its socket when a push meets a full buffer and resumes it
+							// only from _read, which a finished stream no longer gets; without this nudge
+							// the closing ReadyForQuery can stay unread and end() would wait for it.
+							(rows as unknown as { _read(size: number): void })._read(0);
+							controller.close();
+							await close(5);
+						}
+					} catch (err) {
+						if (closed) return; // cancelled: the error is our own doing
+						console.error('export-csv: stream failed', err);
+						controller.error(err);
+						await close(0);
 					}
-					if (size > 0) controller.enqueue(crlf.convert(concat(parts, size)));
-					if (done) {
-						await finish('commit');
-						controller.close();
-					}
-				} catch (err) {
-					console.error('export-csv: stream failed', err);
-					controller.error(err);
-					await finish('rollback').catch(() => {});
+				},
+				async cancel() {
+					// The client went away: dropping the connection stops the query server-side.
+					await close(0);
 				}
 			},
-			async cancel() {
-				// The client went away: stop the query server-side, then free the connection.
-				await db()`select pg_cancel_backend(${pid})`.catch(() => {});
-				rows.resume();
-				await new Promise((resolve) => rows.once('close', resolve).once('end', resolve));
-				await finish('rollback').catch(() => {});
-			}
-		}, { highWaterMark: 1 });
+			{ highWaterMark: 1 }
+		);
 
+		if (req.signal.aborted) await close(0);
 		return new Response(body, {
 			headers: {
 				...corsHeaders,
@@ -206,7 +214,9 @@ async function handle(req: Request): Promise<Response> {
 			}
 		});
 	} catch (err) {
-		await finish('rollback').catch(() => {});
+		const gone = closed;
+		await close(0);
+		if (gone) throw new HttpError(499, 'client_closed', 'The client went away.');
 		throw err;
 	}
 }
