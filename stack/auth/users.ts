@@ -8,7 +8,8 @@ import { instanceId, userByEmail, userById, type Sql, type UserRow } from './sto
 const bcryptCost = 10; // GoTrue's cost
 const requirements = String(config.toml.auth?.password_requirements ?? '');
 // A hash to compare against when the email is unknown, so timing does not reveal which exist.
-const decoyHash = bcrypt.hashSync('decoy-password-never-matches', bcryptCost);
+// Made on first use: hashing at load would delay every gateway start.
+let decoyHash: Promise<string> | undefined;
 
 export function normalizeEmail(raw: unknown): string {
 	if (typeof raw !== 'string' || raw.trim() === '') {
@@ -124,7 +125,8 @@ export async function verifyPassword(
 	password: string
 ): Promise<UserRow | null> {
 	const user = await userByEmail(s, email);
-	const ok = await bcrypt.compare(password, user?.encrypted_password || decoyHash);
+	decoyHash ??= bcrypt.hash('decoy-password-never-matches', bcryptCost);
+	const ok = await bcrypt.compare(password, user?.encrypted_password || (await decoyHash));
 	if (!user || !user.encrypted_password || !ok || user.deleted_at) return null;
 	return user;
 }
