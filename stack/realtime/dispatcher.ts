@@ -34,7 +34,9 @@ interface Prepared {
 
 const MAX_BATCH_CHANGES = 5000;
 const PAUSE_AT_QUEUED = 50_000;
-const MAX_INFLIGHT = 2;
+const MAX_INFLIGHT = 1;
+/** Longest pause between batches that lets the next one grow (see `cooldownUntil`). */
+const MAX_COOLDOWN_MS = 50;
 /** How long changes committed before a restart wait for their subscribers to rejoin. */
 const REJOIN_GRACE_MS = 1500;
 const BACKLOG_MAX_HOLD_MS = 20_000;
@@ -47,6 +49,13 @@ export class Dispatcher {
 	private queue: Transaction[] = [];
 	private queuedChanges = 0;
 	private scheduled = false;
+	/**
+	 * An RLS check costs the same for one row as for fifty, per identity. After a batch whose
+	 * check took T ms, the next one starts T ms later (capped): under load batches grow
+	 * instead of the database running the identity loop back to back.
+	 */
+	private cooldownUntil = 0;
+	private lastRlsMs = 0;
 	private inflight = 0;
 	private sendChain: Promise<void> = Promise.resolve();
 	private lastQueued = 0n;
@@ -171,10 +180,13 @@ export class Dispatcher {
 	private schedule() {
 		if (this.scheduled || this.closed) return;
 		this.scheduled = true;
-		setImmediate(() => {
+		const run = () => {
 			this.scheduled = false;
 			this.pump();
-		});
+		};
+		const wait = this.cooldownUntil - performance.now();
+		if (wait > 1) setTimeout(run, wait);
+		else setImmediate(run);
 	}
 
 	private held() {
@@ -218,6 +230,9 @@ export class Dispatcher {
 				if (this.dispatchMs.length < 100_000)
 					for (const tx of batch) this.dispatchMs.push(done - tx.receivedAt);
 				this.replication.confirm(batch[batch.length - 1].endLsn, batch.length);
+				this.cooldownUntil =
+					this.lastRlsMs > 5 ? done + Math.min(this.lastRlsMs, MAX_COOLDOWN_MS) : 0;
+				this.lastRlsMs = 0;
 				this.inflight--;
 				this.schedule();
 			});
@@ -331,7 +346,11 @@ export class Dispatcher {
 				prepared.push({ change, commitTs, schema, table, types, record, old, targets, committed });
 			}
 		}
-		if (prepared.length > 0) await this.applyRls(prepared);
+		if (prepared.length > 0) {
+			const t0 = performance.now();
+			await this.applyRls(prepared);
+			this.lastRlsMs = performance.now() - t0;
+		}
 		return prepared;
 	}
 
