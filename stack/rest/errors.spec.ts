@@ -5,7 +5,7 @@ import { config } from '../config.ts';
 import { signLegacy } from '../jwt.ts';
 import { serviceClient } from '../testing.ts';
 import { admin, clientWithToken, ddl } from './spec-fixtures.ts';
-import { maxBodyBytes } from './handler.ts';
+import { maxBodyBytes } from './request-body.ts';
 
 const db = serviceClient();
 const table = 'rest_spec_errors_items';

@@ -9,27 +9,16 @@ import { JwtError, verifyJwt } from '../jwt.ts';
 import type { HttpService } from '../services-api.ts';
 import { ApiError, fromPostgres } from './errors.ts';
 import { DbError, WirePool, type Statement } from './pg-wire.ts';
-import {
-	key,
-	loadSchemaCache,
-	type DbFunction,
-	type Relation,
-	type SchemaCache
-} from './schema-cache.ts';
-import {
-	parseFieldKey,
-	parseFilter,
-	parseLogic,
-	parseOrder,
-	parsePrefer,
-	parseSelect,
-	type SelectItem
-} from './parse.ts';
+import { isObject, parseJson, readBody } from './request-body.ts';
+import { bodyFormat, jsonType, respond, shapeFor, type Result } from './response.ts';
+import { checkColumns, countKind, levels, page } from './query-params.ts';
+import { resolveFunction } from './resolve-function.ts';
+import { key, loadSchemaCache, type SchemaCache } from './schema-cache.ts';
+import { parsePrefer, parseSelect, type SelectItem } from './parse.ts';
 import {
 	Builder,
 	Params,
 	deleteSql,
-	emptyLevel,
 	functionCall,
 	functionSource,
 	insertSql,
@@ -38,16 +27,10 @@ import {
 	tableSource,
 	updateSql,
 	type BodyFormat,
-	type Level,
 	type Source
 } from './build-sql.ts';
 
-/** Hosted Supabase's gateway refuses bodies above this; so do we, before parsing. */
-export const maxBodyBytes = 10 * 1024 * 1024;
 const prefix = '/rest/v1';
-const jsonType = 'application/json; charset=utf-8';
-const objectType = 'application/vnd.pgrst.object+json; charset=utf-8';
-const csvType = 'text/csv; charset=utf-8';
 
 const settingsSql =
 	`select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ` +
@@ -60,12 +43,6 @@ interface Auth {
 	claims: string;
 }
 
-interface Result {
-	total: string | null;
-	page_total: number;
-	body: string | null;
-}
-
 interface Execution {
 	sql: string;
 	params: (string | number)[];
@@ -76,60 +53,6 @@ interface Execution {
 	explain?: { sql: string; params: (string | number)[] };
 }
 
-/** What the response carries, decided before the statement runs. */
-interface Shape {
-	status: number;
-	single: boolean;
-	csv: boolean;
-	/** Send the body at all (not for HEAD, return=minimal, headers-only). */
-	send: boolean;
-	/** A function returning one value or row: unwrap the one-element array. */
-	unwrap?: boolean;
-	offset: number;
-	countKind: string | null;
-	headers: Record<string, string>;
-	location?: { table: string; pk: string[] };
-}
-
-/**
- * Reads the body up to maxBodyBytes. A larger body is drained (not kept) before the 413 so
- * the client, still uploading, reads the answer instead of a reset connection.
- */
-function readBody(req: IncomingMessage): Promise<string> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		req.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size <= maxBodyBytes) chunks.push(chunk);
-			else if (size > maxBodyBytes * 8) req.destroy();
-		});
-		req.on('end', () =>
-			size > maxBodyBytes ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))
-		);
-		req.on('error', reject);
-	});
-}
-
-function tooLarge(): ApiError {
-	return new ApiError(
-		413,
-		'PGRST413',
-		'Request size limit exceeded',
-		`The request body is larger than ${maxBodyBytes / 1024 / 1024} MB.`,
-		'Send fewer rows per request.',
-		{ connection: 'close' }
-	);
-}
-
-function parseJson(text: string): unknown {
-	try {
-		return JSON.parse(text);
-	} catch (e) {
-		throw new ApiError(400, 'PGRST102', 'Empty or invalid json', (e as Error).message);
-	}
-}
-
 /** The database is unreachable (PostgREST answers 503 PGRST001 and keeps retrying). */
 function isConnectionError(e: unknown): boolean {
 	const code = (e as { code?: string })?.code ?? '';
@@ -138,10 +61,6 @@ function isConnectionError(e: unknown): boolean {
 		code.startsWith('CONNECTION') ||
 		['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)
 	);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-	return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -317,176 +236,6 @@ export function createRestHandler(): HttpService {
 		} finally {
 			pool.release(c);
 		}
-	}
-
-	/** Top-level and embedded filters / order / paging from the query string. */
-	function levels(url: URL, skip: Set<string>): { top: Level; embeds: Map<string, Level> } {
-		const top = emptyLevel();
-		const embeds = new Map<string, Level>();
-		for (const [k, v] of url.searchParams) {
-			// Kong lets the key ride in the query string; it is not a filter.
-			if (skip.has(k) || k === 'apikey') continue;
-			let level = top;
-			let name = k;
-			const dot = k.indexOf('.');
-			if (dot > 0 && !k.startsWith('not.') && !k.slice(0, dot).includes('->')) {
-				const label = k.slice(0, dot);
-				level = embeds.get(label) ?? emptyLevel();
-				embeds.set(label, level);
-				name = k.slice(dot + 1);
-			}
-			if (name === 'order') level.order.push(...parseOrder(v));
-			else if (name === 'limit' || name === 'offset') {
-				const n = Number(v);
-				if (!Number.isInteger(n) || n < 0) {
-					throw new ApiError(
-						400,
-						'PGRST100',
-						`"failed to parse ${name} parameter (${v})"`,
-						`${name} must be a non-negative integer`
-					);
-				}
-				level[name] = n;
-			} else if (['or', 'and', 'not.or', 'not.and'].includes(name)) {
-				const negate = name.startsWith('not.');
-				level.conditions.push(
-					parseLogic(negate ? (name.slice(4) as 'or' | 'and') : (name as 'or' | 'and'), negate, v)
-				);
-			} else level.conditions.push({ ...parseFilter(parseFieldKey(name), v) });
-		}
-		return { top, embeds };
-	}
-
-	/** Applies the Range header and max_rows to the top level. */
-	function page(req: IncomingMessage, level: Level) {
-		const range = req.headers.range;
-		if (range && level.limit === undefined && level.offset === undefined) {
-			const m = /^(?:items=)?(\d+)-(\d*)$/.exec(range.trim());
-			if (m) {
-				level.offset = Number(m[1]);
-				if (m[2] !== '') level.limit = Math.max(0, Number(m[2]) - Number(m[1]) + 1);
-			}
-		}
-		if (level.limit === undefined || level.limit > config.api.maxRows)
-			level.limit = config.api.maxRows;
-	}
-
-	function respond(res: ServerResponse, shape: Shape, row: Result, planned: number | null) {
-		const headers: Record<string, string> = { ...shape.headers };
-		const n = row.page_total;
-		let total: number | null = row.total === null ? null : Number(row.total);
-		if (shape.countKind === 'planned' && planned !== null) total = planned;
-		// estimated: exact up to max_rows (the statement counts no further), the planner beyond.
-		if (
-			shape.countKind === 'estimated' &&
-			planned !== null &&
-			total !== null &&
-			total > config.api.maxRows
-		)
-			total = planned;
-		let status = shape.status;
-		if (total !== null && status === 200) {
-			if (shape.offset > 0 && shape.offset > total) {
-				throw new ApiError(
-					416,
-					'PGRST103',
-					'Requested range not satisfiable',
-					`An offset of ${shape.offset} was requested, but there are only ${total} rows.`,
-					null,
-					{
-						'content-range': `*/${total}`
-					}
-				);
-			}
-			if (n < total) status = 206;
-		}
-		headers['content-range'] =
-			`${n > 0 ? `${shape.offset}-${shape.offset + n - 1}` : '*'}/${total ?? '*'}`;
-		if (shape.single && n !== 1) {
-			throw new ApiError(
-				406,
-				'PGRST116',
-				'Cannot coerce the result to a single JSON object',
-				`The result contains ${n} rows`
-			);
-		}
-		if (shape.location && row.body) {
-			const first = (JSON.parse(row.body) as Record<string, unknown>[])[0];
-			if (first) {
-				const q = shape.location.pk
-					.map((c) => `${encodeURIComponent(c)}=eq.${encodeURIComponent(String(first[c]))}`)
-					.join('&');
-				headers.location = `/${shape.location.table}?${q}`;
-			}
-		}
-		if (!shape.send || row.body === null) {
-			res.writeHead(status, headers).end();
-			return;
-		}
-		let body = row.body;
-		if (shape.csv) {
-			headers['content-type'] = csvType;
-		} else if (shape.single || shape.unwrap) {
-			headers['content-type'] = shape.single ? objectType : jsonType;
-			body = n === 0 ? 'null' : body.slice(1, -1);
-		} else headers['content-type'] = jsonType;
-		res.writeHead(status, headers).end(body);
-	}
-
-	function shapeFor(
-		req: IncomingMessage,
-		prefer: Map<string, string>,
-		status: number,
-		send: boolean,
-		offset = 0
-	): Shape {
-		const accept = req.headers.accept ?? '';
-		return {
-			status,
-			single: accept.includes('application/vnd.pgrst.object'),
-			csv: accept.startsWith('text/csv'),
-			send: send && req.method !== 'HEAD',
-			offset,
-			countKind: prefer.get('count') ?? null,
-			headers: {}
-		};
-	}
-
-	/** The body format the Accept header asks for; 406 PGRST107 for one we cannot produce. */
-	function bodyFormat(req: IncomingMessage): BodyFormat {
-		const accept = (req.headers.accept ?? '').toLowerCase();
-		if (accept.startsWith('text/csv')) return 'csv';
-		if (accept.includes('nulls=stripped')) return 'stripped';
-		const acceptable = [
-			'*/*',
-			'application/json',
-			'application/vnd.pgrst.object',
-			'application/vnd.pgrst.array',
-			'application/*',
-			''
-		];
-		const types = accept.split(',').map((t) => t.split(';')[0].trim());
-		if (!types.some((t) => acceptable.some((a) => t === a || (a && t.startsWith(a))))) {
-			throw new ApiError(406, 'PGRST107', `None of these media types are available: ${accept}`);
-		}
-		return 'json';
-	}
-
-	function checkColumns(rel: Relation, columns: string[]) {
-		for (const c of columns) {
-			if (!rel.columns.has(c)) {
-				throw new ApiError(
-					400,
-					'PGRST204',
-					`Could not find the '${c}' column of '${rel.name}' in the schema cache`
-				);
-			}
-		}
-	}
-
-	function countKind(prefer: Map<string, string>): 'exact' | 'planned' | 'estimated' | null {
-		const c = prefer.get('count');
-		return c === 'exact' || c === 'planned' || c === 'estimated' ? c : null;
 	}
 
 	/** GET/HEAD on a table or view, or a function read like one. */
@@ -684,54 +433,6 @@ export function createRestHandler(): HttpService {
 			);
 		}
 		respond(res, shape, row, null);
-	}
-
-	function resolveFunction(
-		cache: SchemaCache,
-		schema: string,
-		name: string,
-		given: string[],
-		body: unknown,
-		isGet: boolean
-	): { fn: DbFunction; singleJson: boolean } {
-		const candidates = cache.functions.get(key(schema, name)) ?? [];
-		const fits = (fn: DbFunction) =>
-			fn.args.every((a) => a.hasDefault || given.includes(a.name)) &&
-			(isGet || given.every((g) => fn.args.some((a) => a.name === g)));
-		const matches = candidates.filter(fits);
-		if (matches.length === 1) return { fn: matches[0], singleJson: false };
-		if (matches.length > 1) {
-			// For GET, parameters that are not arguments are filters: prefer the closest fit.
-			const best = matches.sort(
-				(a, b) =>
-					b.args.filter((x) => given.includes(x.name)).length -
-					a.args.filter((x) => given.includes(x.name)).length
-			);
-			const score = (f: DbFunction) => f.args.filter((x) => given.includes(x.name)).length;
-			if (score(best[0]) > score(best[1])) return { fn: best[0], singleJson: false };
-			throw new ApiError(
-				300,
-				'PGRST203',
-				`Could not choose the best candidate function between: ${matches.map((f) => `${f.schema}.${f.name}(${f.args.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
-				null,
-				'Try renaming the parameters or the function itself in the database so function overloading can be resolved'
-			);
-		}
-		const single = candidates.find(
-			(f) =>
-				f.args.length === 1 && f.args[0].name === '' && ['json', 'jsonb'].includes(f.args[0].type)
-		);
-		if (single && !isGet && body !== undefined) return { fn: single, singleJson: true };
-		const argList = [...given].sort().join(', ');
-		throw new ApiError(
-			404,
-			'PGRST202',
-			`Could not find the function ${schema}.${name}${given.length ? `(${argList})` : ' without parameters'} in the schema cache`,
-			`Searched for the function ${schema}.${name}${given.length ? ` with parameters ${argList}` : ' without parameters'} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`,
-			candidates.length
-				? `Perhaps you meant to call the function ${schema}.${name}(${candidates[0].args.map((a) => a.name).join(', ')})`
-				: null
-		);
 	}
 
 	async function handleRpc(
