@@ -7,6 +7,7 @@
 // Needs the platform running (`npm run stack:start`). Env: BENCH_SECONDS (per phase, default 4),
 // BENCH_CONCURRENCY (in-flight requests, default 8).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
@@ -219,7 +220,9 @@ async function main() {
 	}
 	const result: Record<string, unknown> = {
 		machine: {
-			cpus: (await import('node:os')).cpus().length,
+			cpus: cpus().length,
+			// Other work on the machine skews every figure; the ratios are what compare.
+			load_average_at_start: loadavg().map((n) => round(n)),
 			seconds_per_phase: seconds,
 			concurrency
 		},
@@ -242,6 +245,7 @@ async function main() {
 		last: round(rss.at(-1) ?? NaN, 1),
 		target_max: 150
 	};
+	(result.machine as Record<string, unknown>).load_average_at_end = loadavg().map((n) => round(n));
 	console.log(JSON.stringify(result, null, 2));
 }
 
