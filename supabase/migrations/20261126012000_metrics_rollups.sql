@@ -91,39 +91,57 @@ comment on function private.histogram_from_pairs(integer[], bigint[]) is
 
 create or replace function private.histogram_fold(p_histograms integer[])
 returns integer[]
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-	-- array_agg of int[161] rows is a 2-D array; unnest flattens it row by row.
-	select case when p_histograms is null then private.histogram_of('{}')
-	else (
-		select array_agg(s order by k)
-		from (
-			select ((n - 1) % 161 + 1)::integer k, sum(v)::integer s
-			from unnest(p_histograms) with ordinality u(v, n)
-			group by 1
-		) x
-	) end
+declare
+	v_histogram integer[] := array_fill(0, array[161]);
+	v_i integer;
+	v_k integer;
+begin
+	-- array_agg of int[161] rows is a 2-D array; a plain loop beats unnest + group by here.
+	for v_i in 1 .. coalesce(array_length(p_histograms, 1), 0) loop
+		for v_k in 1 .. 161 loop
+			v_histogram[v_k] := v_histogram[v_k] + p_histograms[v_i][v_k];
+		end loop;
+	end loop;
+	return v_histogram;
+end
 $$;
 comment on function private.histogram_fold(integer[]) is
 	'Merges histograms: private.histogram_fold(array_agg(latency_histogram)) adds them bucket by bucket.';
 
 create or replace function private.histogram_percentile(p_histogram integer[], p_fraction float8)
 returns numeric
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
+declare
+	v_total bigint := 0;
+	v_rank numeric;
+	v_seen bigint := 0;
+	v_k integer;
+begin
+	for v_k in 1 .. coalesce(cardinality(p_histogram), 0) loop
+		v_total := v_total + p_histogram[v_k];
+	end loop;
+	if v_total = 0 then
+		return null;
+	end if;
 	-- The value at rank ceil(p * n), as percentile_disc defines it, at bucket resolution.
-	select private.latency_bucket_upper_ms(min(k)::integer)
-	from (
-		select k, sum(v) over (order by k) cum, sum(v) over () total
-		from unnest(p_histogram) with ordinality u(v, k)
-	) x
-	where total > 0 and cum >= greatest(1, ceil(p_fraction * total))
+	v_rank := greatest(1, ceil(p_fraction * v_total));
+	for v_k in 1 .. cardinality(p_histogram) loop
+		v_seen := v_seen + p_histogram[v_k];
+		if v_seen >= v_rank then
+			return private.latency_bucket_upper_ms(v_k);
+		end if;
+	end loop;
+	return null;
+end
 $$;
 comment on function private.histogram_percentile(integer[], float8) is
 	'Percentile (0..1) of a histogram in ms: the upper bound of the bucket holding it; null when empty.';
@@ -510,7 +528,7 @@ create trigger mark_dirty_hours_on_update
 -- Per-row expressions repeat private.latency_bucket / private.bucket_start inline: a function
 -- with a fixed search_path is never inlined, and a call per row would dominate the rollup.
 create or replace function private.aggregate_raw(
-	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[], p_grain text
+	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[], p_grain text, p_distinct_counts boolean default true
 )
 returns table (
 	bot_id uuid, bucket_start timestamptz,
@@ -521,11 +539,15 @@ returns table (
 	replies bigint, failed_replies bigint, response_time_count bigint, response_time_sum_ms bigint,
 	latency_histogram integer[]
 )
-language sql
+language plpgsql
 stable
 set search_path = ''
 set work_mem = '256MB'
 as $$
+#variable_conflict use_column
+begin
+	-- PL/pgSQL keeps this plan across calls; a SQL function would plan it on every dashboard read.
+	return query
 	with w as materialized (
 		select w.bot_id, w.from_at, w.to_at, b.timezone
 		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
@@ -566,7 +588,8 @@ as $$
 		) h
 		group by 1, 2
 	),
-	bc as materialized (select distinct base.bot_id, base.b, base.conversation_id from base),
+	-- Distinct counts are not additive across buckets: the dashboard's live reads skip them.
+	bc as materialized (select distinct base.bot_id, base.b, base.conversation_id from base where p_distinct_counts),
 	active as (
 		select bc.bot_id, bc.b, count(*) conversations_active from bc group by 1, 2
 	),
@@ -617,8 +640,10 @@ as $$
 	left join hist h on h.bot_id = t.bot_id and h.b = t.b
 	left join active a on a.bot_id = t.bot_id and a.b = t.b
 	left join users u on u.bot_id = t.bot_id and u.b = t.b
-	full join ce on ce.bot_id = t.bot_id and ce.b = t.b
-$$;comment on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text) is
+	full join ce on ce.bot_id = t.bot_id and ce.b = t.b;
+end
+$$;
+comment on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean) is
 	'Aggregates raw messages and conversation outcomes inside (bot, from, to) windows per hour or local day.';
 
 create or replace function private.aggregate_raw_breakdowns(
@@ -629,11 +654,15 @@ returns table (
 	messages bigint, replies bigint, failed_replies bigint, tokens_in bigint, tokens_out bigint,
 	cost_usd numeric, response_time_count bigint, response_time_sum_ms bigint, latency_histogram integer[]
 )
-language sql
+language plpgsql
 stable
 set search_path = ''
 set work_mem = '256MB'
 as $$
+#variable_conflict use_column
+begin
+	-- PL/pgSQL keeps this plan across calls; a SQL function would plan it on every dashboard read.
+	return query
 	with w as materialized (
 		select w.bot_id, w.from_at, w.to_at
 		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
@@ -666,7 +695,8 @@ as $$
 		case g.gid when 3 then g.channel when 5 then g.intent else g.model end,
 		g.messages, g.replies, g.failed_replies, g.tokens_in, g.tokens_out, g.cost_usd, g.rt_count, g.rt_sum,
 		private.histogram_of(g.lbs)
-	from g
+	from g;
+end
 $$;
 comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
 	'Aggregates raw messages inside (bot, from, to) windows per UTC hour and channel / intent / model.';
@@ -1110,7 +1140,7 @@ revoke execute on function private.latency_bucket(integer), private.latency_buck
 	private.histogram_of(integer[]), private.histogram_from_pairs(integer[], bigint[]), private.histogram_fold(integer[]),
 	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
 	private.local_day_end(timestamptz, text),
-	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text),
+	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean),
 	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]),
 	private.mark_dirty_hours(uuid[], timestamptz[]), private.mark_dirty_from_messages(),
 	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes(),
@@ -1121,7 +1151,7 @@ grant execute on function private.latency_bucket(integer), private.latency_bucke
 	private.histogram_of(integer[]), private.histogram_from_pairs(integer[], bigint[]), private.histogram_fold(integer[]),
 	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
 	private.local_day_end(timestamptz, text),
-	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text),
+	private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean),
 	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[])
 	to authenticated, service_role;
 revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]),

@@ -152,7 +152,7 @@ begin
 		r.conversations_resolved, r.conversations_abandoned, r.conversations_handed_off, r.tokens_in,
 		r.tokens_out, r.cost_usd, r.replies, r.failed_replies, r.response_time_count, r.response_time_sum_ms,
 		r.latency_histogram
-	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_raw_from)]), v_raw_from, v_raw_to, 'hour') r;
+	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_raw_from)]), v_raw_from, v_raw_to, 'hour', false) r;
 end
 $$;
 comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean) is
@@ -206,11 +206,15 @@ returns table (
 	resolved_conversations bigint, handed_off_conversations bigint, cost_per_resolved_usd numeric,
 	handoff_rate numeric
 )
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
 as $$
+#variable_conflict use_column
+begin
+	-- PL/pgSQL keeps the plan across calls (a SQL function would re-plan on every card refresh).
+	return query
 	with periods as (
 		select 'current'::text period, p_from f, p_to t
 		union all
@@ -249,7 +253,8 @@ as $$
 		case when t.resolved > 0 then round(t.cost_usd / t.resolved, 6) end,
 		case when t.conversations > 0 then round(t.handed_off::numeric / t.conversations, 4) end
 	from totals t
-	order by t.period
+	order by t.period;
+end
 $$;
 comment on function public.bot_summary(uuid, timestamptz, timestamptz) is
 	'Dashboard cards for a bot over [p_from, p_to) (row "current") and the previous period of equal length (row "previous"). Percentiles are at histogram resolution (+9 % at most).';
