@@ -34,6 +34,17 @@ const routes: Route[] = [
 	{ prefix: '/rest/v1', service: rest, needsKey: true, cors: true, hideKey: true },
 	{ prefix: '/functions/v1', service: functions, needsKey: false, cors: false, hideKey: false }
 ];
+// Realtime's HTTP side (e.g. /realtime/v1/api/broadcast), when its service offers one.
+const realtimeHttp = realtime as Partial<HttpService>;
+if (typeof realtimeHttp.handle === 'function') {
+	routes.push({
+		prefix: '/realtime/v1',
+		service: realtimeHttp as HttpService,
+		needsKey: true,
+		cors: true,
+		hideKey: false
+	});
+}
 
 // Auth endpoints hosted Kong leaves open: browser redirects and key discovery carry no apikey.
 const openAuthPaths = [
