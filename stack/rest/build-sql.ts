@@ -126,8 +126,8 @@ export class Builder {
 			ov: '&&',
 			sl: '<<',
 			sr: '>>',
-			nxl: '&<',
-			nxr: '&>',
+			nxl: '&>',
+			nxr: '&<',
 			adj: '-|-'
 		}[f.op];
 		const ftsFn = {

@@ -100,6 +100,23 @@ describe('select', () => {
 		expect(data).toEqual([{ id: 2, rest_spec_read_messages: [{ body: 'bonjour' }] }]);
 	});
 
+	it('orders, limits and filters embedded rows with referencedTable', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_bots')
+			.select('id, messages:rest_spec_read_messages!bot_id(id, tokens)')
+			.eq('id', 1)
+			.order('id', { referencedTable: 'messages', ascending: false })
+			.limit(1, { referencedTable: 'messages' });
+		expect(error).toBeNull();
+		expect(data).toEqual([{ id: 1, messages: [{ id: 2, tokens: 20 }] }]);
+		const filtered = await db
+			.from('rest_spec_read_bots')
+			.select('id, messages:rest_spec_read_messages!bot_id(id)')
+			.eq('id', 1)
+			.or('tokens.lt.15,tokens.is.null', { referencedTable: 'messages' });
+		expect(filtered.data).toEqual([{ id: 1, messages: [{ id: 1 }] }]);
+	});
+
 	it('says which relationships exist when an embed is ambiguous or missing', async () => {
 		const ambiguous = await db
 			.from('rest_spec_read_bots')
@@ -137,6 +154,12 @@ describe('filters', () => {
 		['likeAnyOf', () => bots().likeAnyOf('name', ['a%', 'b%']), [1, 2]],
 		['ilikeAllOf', () => bots().ilikeAllOf('name', ['%A%', '%L%']), [1, 4]],
 		['match (regex)', () => bots().filter('name', 'match', '^[ab]'), [1, 2]],
+		['imatch (regex, any case)', () => bots().filter('name', 'imatch', '^D'), [4]],
+		['likeAllOf', () => bots().likeAllOf('name', ['%a', '%l%']), [1, 4]],
+		['ilikeAnyOf', () => bots().ilikeAnyOf('name', ['%MM%', 'DEL%']), [3, 4]],
+		['rangeLt', () => bots().rangeLt('active_hours', '[19,30)'), [1]],
+		['rangeGte', () => bots().rangeGte('active_hours', '[8,10)'), [1, 3]],
+		['rangeLte', () => bots().rangeLte('active_hours', '[0,23)'), [1, 3]],
 		['in', () => bots().in('id', [1, 3, 9]), [1, 3]],
 		['in with quoted text', () => bots().in('name', ['alpha', 'with,comma']), [1]],
 		['is null', () => bots().is('score', null), [3]],
