@@ -842,7 +842,10 @@ begin
 	-- expressions mirror private.aggregate_raw / aggregate_raw_breakdowns (the live path), and
 	-- the pgTAP suite checks both against a from-scratch aggregation.
 	v_t := clock_timestamp();
-	drop table if exists pg_temp.rollup_rows;
+	-- A second run in the same transaction (tests do that) replaces the first run's rows.
+	if to_regclass('pg_temp.rollup_rows') is not null then
+		drop table pg_temp.rollup_rows;
+	end if;
 	create temporary table rollup_rows on commit drop as
 	select w.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, m.conversation_id, m.role, m.success,
 		m.response_time_ms rt,

@@ -3,7 +3,7 @@
 -- is repaired by one run; a late event for a rolled-up hour is counted; a bot's day is cut at
 -- its local midnight, also on the 23- and 25-hour days of DST changes.
 begin;
-select plan(16);
+select plan(18);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -86,6 +86,28 @@ select set_eq(
 		from public.conversations c left join public.messages m on m.conversation_id = c.id
 		where c.bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1') group by c.id$$,
 	'conversation_metrics equals a from-scratch aggregation per conversation');
+
+select set_eq(
+	$$select bot_id, hour_start, dimension, value, messages, cost_usd, latency_histogram from public.usage_breakdowns
+		where hour_start < (select watermark from hourly_wm)$$,
+	$$select m.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, d.dim, d.val, count(*)::int n, sum(m.cost_usd) cost,
+		private.histogram_of(array_agg(private.latency_bucket(m.response_time_ms)) filter (where m.role = 'bot' and m.response_time_ms is not null)) hist
+		from public.messages m join public.conversations c on c.id = m.conversation_id
+		cross join lateral (values ('channel', c.channel), ('intent', coalesce(m.intent, 'unknown')), ('model', coalesce(m.model, 'unknown'))) d(dim, val)
+		where m.sent_at < (select watermark from hourly_wm) group by 1, 2, 3, 4$$,
+	'usage_breakdowns (channel, intent, model) equal a from-scratch split of every message');
+select set_eq(
+	$$select conversation_id, first_response_ms, response_p50_ms, response_p95_ms from public.conversation_metrics
+		where bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1')
+			or conversation_id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%') order by id limit 300)$$,
+	$$select c.id, (array_agg(m.response_time_ms order by m.sent_at) filter (where m.role = 'bot' and m.response_time_ms is not null))[1] fr,
+		percentile_disc(0.5) within group (order by m.response_time_ms) filter (where m.role = 'bot') p50,
+		percentile_disc(0.95) within group (order by m.response_time_ms) filter (where m.role = 'bot') p95
+		from public.conversations c left join public.messages m on m.conversation_id = c.id
+		where c.bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1')
+			or c.id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%') order by id limit 300)
+		group by c.id$$,
+	'conversation_metrics response times (first, exact p50 and p95) equal percentile_disc over the raw replies');
 
 -- ---------------------------------------------------------------- idempotency
 create temp table before_rows as
