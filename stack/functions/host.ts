@@ -114,7 +114,9 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 	if (!namePattern.test(name)) {
 		return sendJson(res, 404, { code: 'NOT_FOUND', message: 'Requested function was not found' });
 	}
-	const spec = findFunction(name);
+	// A warm worker already knows where its function lives (its watcher drops it on changes).
+	const live = workers.get(name);
+	const spec = live && !live.exited ? live.spec : findFunction(name);
 	if (!spec) {
 		return sendJson(res, 404, {
 			code: 'NOT_FOUND',

@@ -45,7 +45,7 @@ export class FunctionWorker {
 	readonly name: string;
 
 	constructor(
-		private readonly spec: FunctionSpec,
+		readonly spec: FunctionSpec,
 		private readonly onGone: (w: FunctionWorker) => void
 	) {
 		this.name = spec.name;
