@@ -82,6 +82,19 @@ describe('errors', () => {
 		await stillServing();
 	});
 
+	it('answers a malformed URL with 400', async () => {
+		// supabase-js always encodes paths, so this one request is raw HTTP.
+		const res = await fetch(`${config.api.url}/rest/v1/${table}%zz`, {
+			headers: {
+				apikey: config.keys.serviceRole,
+				authorization: `Bearer ${config.keys.serviceRole}`
+			}
+		});
+		expect(res.status).toBe(400);
+		expect((await res.json()).code).toBe('PGRST100');
+		await stillServing();
+	});
+
 	it('treats SQL-looking values as plain values', async () => {
 		const injected = await db.from(table).select('id').eq('name', "one' or '1'='1");
 		expect(injected).toMatchObject({ data: [], error: null });

@@ -586,6 +586,13 @@ export function createRestHandler(): HttpService {
 			if (e instanceof ApiError) err = e;
 			else if (e instanceof postgres.PostgresError || e instanceof DbError) {
 				err = fromPostgres(e, role === 'anon');
+			} else if (e instanceof URIError) {
+				err = new ApiError(
+					400,
+					'PGRST100',
+					'Invalid percent-encoding in the request URL',
+					e.message
+				);
 			} else if (isConnectionError(e)) {
 				err = new ApiError(
 					503,
