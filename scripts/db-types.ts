@@ -30,7 +30,9 @@ const generated = await prettier.format(raw, { ...options, filepath: target });
 if (check) {
 	const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
 	if (current !== generated) {
-		console.error(`db-types: ${target} is out of date with the migrations: run \`npm run db:types\` and commit it`);
+		console.error(
+			`db-types: ${target} is out of date with the migrations: run \`npm run db:types\` and commit it`
+		);
 		process.exit(1);
 	}
 	console.log('db-types: src/lib/database.types.ts matches the migrations');

@@ -19,7 +19,10 @@ function run(cmd: string, args: string[]): ChildProcess {
 
 function stopAll(code: number) {
 	for (const child of children) child.kill('SIGTERM');
-	const stop = spawn(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'stop'], { cwd: projectRoot, stdio: 'inherit' });
+	const stop = spawn(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'stop'], {
+		cwd: projectRoot,
+		stdio: 'inherit'
+	});
 	stop.on('close', () => process.exit(code));
 }
 

@@ -17,7 +17,11 @@ interface LayerResult {
 /** Runs a command with inherited output, teeing stdout so counts can be read from it. */
 function exec(cmd: string, args: string[], env: Record<string, string> = {}, cwd = projectRoot) {
 	return new Promise<{ code: number; output: string }>((resolve) => {
-		const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+		const child = spawn(cmd, args, {
+			cwd,
+			env: { ...process.env, ...env },
+			stdio: ['ignore', 'pipe', 'inherit']
+		});
 		let output = '';
 		child.stdout.on('data', (chunk: Buffer) => {
 			output += chunk.toString();
@@ -40,31 +44,68 @@ async function pgTap(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
 		.filter((f) => f.endsWith('.sql'))
 		.sort()
 		.map((f) => join('supabase', 'tests', f));
-	const { code, output } = await exec('pg_prove', ['--dbname', config.db.url, '--ext', '.sql', ...files]);
+	const { code, output } = await exec('pg_prove', [
+		'--dbname',
+		config.db.url,
+		'--ext',
+		'.sql',
+		...files
+	]);
 	const total = Number(/Tests=(\d+)/.exec(output)?.[1] ?? 0);
-	const failed = [...output.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
-	return { passed: total - failed, failed: code === 0 ? failed : Math.max(failed, 1), ok: code === 0 };
+	const failed = [...output.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce(
+		(n, m) => n + Number(m[1]),
+		0
+	);
+	return {
+		passed: total - failed,
+		failed: code === 0 ? failed : Math.max(failed, 1),
+		ok: code === 0
+	};
 }
 
 async function dbTypes(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
-	const { code } = await exec(process.execPath, ['--import', 'tsx', 'scripts/db-types.ts', '--check']);
+	const { code } = await exec(process.execPath, [
+		'--import',
+		'tsx',
+		'scripts/db-types.ts',
+		'--check'
+	]);
 	return { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, ok: code === 0 };
 }
 
 async function vitest(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
 	const report = join(mkdtempSync(join(tmpdir(), 'vitest-')), 'report.json');
-	const { code } = await exec(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], platformEnv);
-	const json = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : { numPassedTests: 0, numFailedTests: 1 };
-	return { passed: json.numPassedTests, failed: json.numFailedTests + (code !== 0 && json.numFailedTests === 0 ? 1 : 0), ok: code === 0 };
+	const { code } = await exec(
+		bin('vitest'),
+		['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+		platformEnv
+	);
+	const json = existsSync(report)
+		? JSON.parse(readFileSync(report, 'utf8'))
+		: { numPassedTests: 0, numFailedTests: 1 };
+	return {
+		passed: json.numPassedTests,
+		failed: json.numFailedTests + (code !== 0 && json.numFailedTests === 0 ? 1 : 0),
+		ok: code === 0
+	};
 }
 
 async function denoTest(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
 	const dir = join(projectRoot, 'supabase', 'functions');
 	if (!existsSync(join(dir, 'tests'))) return { passed: 0, failed: 0, ok: true };
-	const { code, output } = await exec(bin('deno'), ['test', '--allow-all', 'tests/'], { ...platformEnv, NO_COLOR: '1' }, dir);
+	const { code, output } = await exec(
+		bin('deno'),
+		['test', '--allow-all', 'tests/'],
+		{ ...platformEnv, NO_COLOR: '1' },
+		dir
+	);
 	const m = /(\d+) passed[^|]*\| (\d+) failed/.exec(output);
 	const failed = Number(m?.[2] ?? (code === 0 ? 0 : 1));
-	return { passed: Number(m?.[1] ?? 0), failed: code !== 0 && failed === 0 ? 1 : failed, ok: code === 0 };
+	return {
+		passed: Number(m?.[1] ?? 0),
+		failed: code !== 0 && failed === 0 ? 1 : failed,
+		ok: code === 0
+	};
 }
 
 async function playwright(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
@@ -80,7 +121,13 @@ async function playwright(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
 }
 
 async function main() {
-	const status = await exec(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'status', '--json']);
+	const status = await exec(process.execPath, [
+		'--import',
+		'tsx',
+		'stack/cli.ts',
+		'status',
+		'--json'
+	]);
 	const wasRunning = status.code === 0 && JSON.parse(status.output).running.api === true;
 	if (!wasRunning) {
 		const started = await exec(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'start']);
@@ -105,7 +152,9 @@ async function main() {
 	}
 	console.log('\n=== summary ===');
 	for (const r of results) {
-		console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.passed} passed, ${r.failed} failed (${r.seconds.toFixed(1)} s)`);
+		console.log(
+			`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.passed} passed, ${r.failed} failed (${r.seconds.toFixed(1)} s)`
+		);
 	}
 	const passed = results.reduce((n, r) => n + r.passed, 0);
 	const failed = results.reduce((n, r) => n + r.failed, 0);

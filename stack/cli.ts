@@ -65,7 +65,11 @@ async function main() {
 		case 'stop': {
 			const stoppedServices = stopServices();
 			const stoppedDb = stopDatabase();
-			console.log(stoppedServices || stoppedDb ? 'Stopped the local platform.' : 'The local platform was not running.');
+			console.log(
+				stoppedServices || stoppedDb
+					? 'Stopped the local platform.'
+					: 'The local platform was not running.'
+			);
 			break;
 		}
 		case 'status':

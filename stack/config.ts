@@ -9,7 +9,9 @@ import { parse } from 'smol-toml';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The folder holding `supabase/`; tests point it elsewhere to try broken migrations. */
-export const workdir = process.env.SUPABASE_WORKDIR ? resolve(process.env.SUPABASE_WORKDIR) : projectRoot;
+export const workdir = process.env.SUPABASE_WORKDIR
+	? resolve(process.env.SUPABASE_WORKDIR)
+	: projectRoot;
 export const supabaseDir = join(workdir, 'supabase');
 /** Git-ignored folder for everything the platform writes at run time. */
 export const stateDir = process.env.STACK_STATE_DIR
@@ -75,7 +77,8 @@ export const config = {
 	keys: {
 		anon: legacyKey('anon'),
 		serviceRole: legacyKey('service_role'),
-		publishable: process.env.SUPABASE_PUBLISHABLE_KEY ?? 'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH',
+		publishable:
+			process.env.SUPABASE_PUBLISHABLE_KEY ?? 'sb_publishable_ACJWlzQHlZjBrEguHvfOxg_3BJgxAaH',
 		secret: process.env.SUPABASE_SECRET_KEY ?? 'sb_secret_N7UND0UgjKTVK-Uodkm0Hg_xSvEMPvz'
 	},
 	/** Per-function settings from `[functions.<name>]`; verify_jwt defaults to true as hosted. */

@@ -32,7 +32,9 @@ export function servicesRunning(): boolean {
 
 async function healthy(): Promise<boolean> {
 	try {
-		const res = await fetch(`${config.api.url}${healthPath}`, { signal: AbortSignal.timeout(1000) });
+		const res = await fetch(`${config.api.url}${healthPath}`, {
+			signal: AbortSignal.timeout(1000)
+		});
 		return res.ok;
 	} catch {
 		return false;
@@ -47,12 +49,16 @@ export async function startServices(): Promise<void> {
 		);
 	}
 	const out = openSync(logFile, 'w');
-	const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'stack', 'server.ts')], {
-		cwd: projectRoot,
-		detached: true,
-		stdio: ['ignore', out, out],
-		env: process.env
-	});
+	const child = spawn(
+		process.execPath,
+		['--import', 'tsx', join(projectRoot, 'stack', 'server.ts')],
+		{
+			cwd: projectRoot,
+			detached: true,
+			stdio: ['ignore', out, out],
+			env: process.env
+		}
+	);
 	child.unref();
 	const { writeFileSync } = await import('node:fs');
 	writeFileSync(pidFile, String(child.pid));
@@ -64,7 +70,9 @@ export async function startServices(): Promise<void> {
 	}
 	stopServices();
 	const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
-	throw new StackError(`the API gateway did not become healthy (${tail || 'no output'}); see ${logFile}`);
+	throw new StackError(
+		`the API gateway did not become healthy (${tail || 'no output'}); see ${logFile}`
+	);
 }
 
 /** Stops the gateway and everything it spawned (its process group). */

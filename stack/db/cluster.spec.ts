@@ -12,14 +12,22 @@ const stateDir = mkdtempSync(join(projectRoot, '.stack-spec-'));
 chmodSync(stateDir, 0o755); // mkdtemp makes it private; the postgres user must enter it
 const dbPort = 54400 + (process.pid % 50);
 const apiPort = dbPort + 100;
-const env = { STACK_STATE_DIR: stateDir, SUPABASE_DB_PORT: String(dbPort), SUPABASE_API_PORT: String(apiPort) };
+const env = {
+	STACK_STATE_DIR: stateDir,
+	SUPABASE_DB_PORT: String(dbPort),
+	SUPABASE_API_PORT: String(apiPort)
+};
 
 function stack(command: string, extraEnv: Record<string, string> = {}, ...args: string[]) {
-	const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'stack', 'cli.ts'), command, ...args], {
-		cwd: projectRoot,
-		encoding: 'utf8',
-		env: { ...process.env, ...env, ...extraEnv }
-	});
+	const r = spawnSync(
+		process.execPath,
+		['--import', 'tsx', join(projectRoot, 'stack', 'cli.ts'), command, ...args],
+		{
+			cwd: projectRoot,
+			encoding: 'utf8',
+			env: { ...process.env, ...env, ...extraEnv }
+		}
+	);
 	return { code: r.status, stdout: r.stdout, stderr: r.stderr.trim() };
 }
 
@@ -30,9 +38,13 @@ function processesOf(folder: string): string[] {
 }
 
 function sql(query: string) {
-	return spawnSync('psql', ['-X', '-At', '-d', `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`, '-c', query], {
-		encoding: 'utf8'
-	});
+	return spawnSync(
+		'psql',
+		['-X', '-At', '-d', `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`, '-c', query],
+		{
+			encoding: 'utf8'
+		}
+	);
 }
 
 afterAll(() => {
@@ -54,7 +66,9 @@ describe('stack lifecycle', () => {
 		expect(parsed['DB URL']).toBe(`postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`);
 		expect(parsed['API URL']).toBe(`http://127.0.0.1:${apiPort}`);
 		expect(parsed['anon key']).toMatch(/^eyJ/);
-		expect(sql('select count(*) > 0 from supabase_migrations.schema_migrations').stdout.trim()).toBe('t');
+		expect(
+			sql('select count(*) > 0 from supabase_migrations.schema_migrations').stdout.trim()
+		).toBe('t');
 
 		expect(stack('stop').stdout).toContain('Stopped');
 		expect(stack('stop').stdout).toContain('was not running');
@@ -68,8 +82,12 @@ describe('stack lifecycle', () => {
 		const reset = stack('reset', {}, '--db-only');
 		expect(reset.code, reset.stderr).toBe(0);
 		expect(sql(`select to_regclass('public.scratch_left_behind') is null`).stdout.trim()).toBe('t');
-		expect(sql('select count(*) > 0 from supabase_migrations.schema_migrations').stdout.trim()).toBe('t');
-		expect(sql(`select count(*) from pg_publication where pubname = 'supabase_realtime'`).stdout.trim()).toBe('1');
+		expect(
+			sql('select count(*) > 0 from supabase_migrations.schema_migrations').stdout.trim()
+		).toBe('t');
+		expect(
+			sql(`select count(*) from pg_publication where pubname = 'supabase_realtime'`).stdout.trim()
+		).toBe('1');
 		stack('stop');
 	});
 
@@ -100,8 +118,13 @@ describe('stack lifecycle', () => {
 		const workdir = mkdtempSync(join(tmpdir(), 'stack-broken-'));
 		mkdirSync(join(workdir, 'supabase'), { recursive: true });
 		cpSync(join(projectRoot, 'supabase', 'config.toml'), join(workdir, 'supabase', 'config.toml'));
-		cpSync(join(projectRoot, 'supabase', 'migrations'), join(workdir, 'supabase', 'migrations'), { recursive: true });
-		writeFileSync(join(workdir, 'supabase', 'migrations', '29991231000000_broken.sql'), 'create tabel oops ();\n');
+		cpSync(join(projectRoot, 'supabase', 'migrations'), join(workdir, 'supabase', 'migrations'), {
+			recursive: true
+		});
+		writeFileSync(
+			join(workdir, 'supabase', 'migrations', '29991231000000_broken.sql'),
+			'create tabel oops ();\n'
+		);
 		try {
 			const r = stack('start', { SUPABASE_WORKDIR: workdir });
 			expect(r.code).toBe(1);

@@ -59,8 +59,15 @@ function initCluster() {
 	writeFileSync(pwFile, 'postgres\n');
 	if (isRoot) run('chown', ['postgres:postgres', pwFile]);
 	pg('initdb', [
-		'-D', dataDir, '-U', 'postgres', `--pwfile=${pwFile}`, '--encoding=UTF8',
-		'--locale=C.UTF-8', '--auth-local=trust', '--auth-host=scram-sha-256'
+		'-D',
+		dataDir,
+		'-U',
+		'postgres',
+		`--pwfile=${pwFile}`,
+		'--encoding=UTF8',
+		'--locale=C.UTF-8',
+		'--auth-local=trust',
+		'--auth-host=scram-sha-256'
 	]);
 	rmSync(pwFile);
 	const conf = [
@@ -106,13 +113,19 @@ export async function startDatabase(): Promise<{ created: boolean; started: bool
 	const created = initCluster();
 	writeFileSync(logFile, '');
 	if (isRoot) run('chown', ['postgres:postgres', logFile]);
-	const result = pg('pg_ctl', ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`], {
-		allowFail: true
-	});
+	const result = pg(
+		'pg_ctl',
+		['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`],
+		{
+			allowFail: true
+		}
+	);
 	if (result.status !== 0) {
 		pg('pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate'], { allowFail: true });
 		const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ');
-		throw new StackError(`the database did not start (${tail || result.stderr.trim()}); see ${logFile}`);
+		throw new StackError(
+			`the database did not start (${tail || result.stderr.trim()}); see ${logFile}`
+		);
 	}
 	return { created, started: true };
 }
@@ -125,11 +138,10 @@ export function stopDatabase(): boolean {
 
 /** psql as the postgres superuser over TCP, stopping at the first error. */
 export function psql(args: string[], opts: { allowFail?: boolean; input?: string } = {}) {
-	return run(
-		'psql',
-		['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', config.db.url, ...args],
-		{ ...opts, env: { PGCONNECT_TIMEOUT: '5' } }
-	);
+	return run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', config.db.url, ...args], {
+		...opts,
+		env: { PGCONNECT_TIMEOUT: '5' }
+	});
 }
 
 export function applyBootstrap() {
@@ -141,7 +153,16 @@ export function applyMigrations() {
 	const cli = join(projectRoot, 'node_modules', '.bin', 'supabase');
 	const result = run(
 		cli,
-		['db', 'push', '--db-url', `${config.db.url}?sslmode=disable`, '--include-seed', '--yes', '--workdir', workdir],
+		[
+			'db',
+			'push',
+			'--db-url',
+			`${config.db.url}?sslmode=disable`,
+			'--include-seed',
+			'--yes',
+			'--workdir',
+			workdir
+		],
 		{ allowFail: true, cwd: workdir }
 	);
 	if (result.status !== 0) {
@@ -149,8 +170,12 @@ export function applyMigrations() {
 		const file = /Applying migration (\S+)\.\.\./g;
 		let failing: string | undefined;
 		for (const m of out.matchAll(file)) failing = m[1];
-		const error = out.split('\n').find((l) => l.startsWith('ERROR:')) ?? out.trim().split('\n').slice(-2).join(' | ');
-		const where = failing ? join(supabaseDir, 'migrations', failing) : join(supabaseDir, 'migrations');
+		const error =
+			out.split('\n').find((l) => l.startsWith('ERROR:')) ??
+			out.trim().split('\n').slice(-2).join(' | ');
+		const where = failing
+			? join(supabaseDir, 'migrations', failing)
+			: join(supabaseDir, 'migrations');
 		throw new StackError(`a migration failed, fix ${where}: ${error.replace(/^ERROR: /, '')}`);
 	}
 	return result.stdout + result.stderr;
@@ -161,12 +186,48 @@ export function resetDatabase() {
 	// A fresh database is the honest reset: recreate `postgres` from template0 while
 	// connected to `template1`, so pg_cron and extensions start clean.
 	const admin = config.db.url.replace(/\/[^/]*$/, '/template1');
-	run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c',
-		`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${config.db.name}' and pid <> pg_backend_pid()`]);
-	for (const slot of run('psql', ['-X', '-At', '-d', admin, '-c',
-		`select slot_name from pg_replication_slots where database = '${config.db.name}' and not active`]).stdout.split('\n').filter(Boolean)) {
-		run('psql', ['-X', '-q', '-d', admin, '-c', `select pg_drop_replication_slot('${slot}')`], { allowFail: true });
+	run('psql', [
+		'-X',
+		'-q',
+		'-v',
+		'ON_ERROR_STOP=1',
+		'-d',
+		admin,
+		'-c',
+		`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${config.db.name}' and pid <> pg_backend_pid()`
+	]);
+	for (const slot of run('psql', [
+		'-X',
+		'-At',
+		'-d',
+		admin,
+		'-c',
+		`select slot_name from pg_replication_slots where database = '${config.db.name}' and not active`
+	])
+		.stdout.split('\n')
+		.filter(Boolean)) {
+		run('psql', ['-X', '-q', '-d', admin, '-c', `select pg_drop_replication_slot('${slot}')`], {
+			allowFail: true
+		});
 	}
-	run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c', `drop database if exists "${config.db.name}" with (force)`]);
-	run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c', `create database "${config.db.name}" template template0`]);
+	run('psql', [
+		'-X',
+		'-q',
+		'-v',
+		'ON_ERROR_STOP=1',
+		'-d',
+		admin,
+		'-c',
+		`drop database if exists "${config.db.name}" with (force)`
+	]);
+	run('psql', [
+		'-X',
+		'-q',
+		'-v',
+		'ON_ERROR_STOP=1',
+		'-d',
+		admin,
+		'-c',
+		`create database "${config.db.name}" template template0`
+	]);
 }
