@@ -273,14 +273,22 @@ export class Builder {
 					(c, i) => `${child}.${ident(c)} = ${alias}.${ident(parentCols[i])}`
 				);
 				const level = this.embedLevels.get(label) ?? emptyLevel();
-				const sub = this.selectList(
-					target,
-					child,
-					item.select.length ? item.select : [{ kind: 'star' }]
-				);
 				const from = `${ident(target.schema)}.${ident(target.name)} ${child}`;
-				const where = this.where(target, child, level.conditions, [...join, ...sub.inner]);
-				const rows = `select ${sub.list} from ${from}${where}${this.orderBy(target, child, level.order)}${this.paging(level)}`;
+				let rows: string;
+				let where: string;
+				if (isCountOnly(target, item.select)) {
+					// `rel(count)`: the number of related rows, as supabase-js documents it.
+					where = this.where(target, child, level.conditions, join);
+					rows = `select count(*) as "count" from ${from}${where}`;
+				} else {
+					const sub = this.selectList(
+						target,
+						child,
+						item.select.length ? item.select : [{ kind: 'star' }]
+					);
+					where = this.where(target, child, level.conditions, [...join, ...sub.inner]);
+					rows = `select ${sub.list} from ${from}${where}${this.orderBy(target, child, level.order)}${this.paging(level)}`;
+				}
 				const e = this.nextAlias();
 				out.push(
 					toOne
@@ -292,6 +300,16 @@ export class Builder {
 		}
 		return { list: out.length ? out.join(', ') : `${alias}.*`, inner };
 	}
+}
+
+/** `(count)` or `(count())` as an embed's whole select, unless `count` is a real column. */
+function isCountOnly(target: Relation, select: SelectItem[]): boolean {
+	if (select.length !== 1 || target.columns.has('count')) return false;
+	const [item] = select;
+	return (
+		(item.kind === 'field' && item.field.name === 'count' && item.field.path.length === 0) ||
+		(item.kind === 'embed' && item.name === 'count' && item.select.length === 0)
+	);
 }
 
 export interface ReadPlan {

@@ -117,6 +117,19 @@ describe('select', () => {
 		expect(filtered.data).toEqual([{ id: 1, messages: [{ id: 1 }] }]);
 	});
 
+	it('counts related rows with rel(count)', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_bots')
+			.select('id, messages:rest_spec_read_messages!bot_id(count)')
+			.in('id', [1, 3])
+			.order('id');
+		expect(error).toBeNull();
+		expect(data).toEqual([
+			{ id: 1, messages: [{ count: 2 }] },
+			{ id: 3, messages: [{ count: 0 }] }
+		]);
+	});
+
 	it('says which relationships exist when an embed is ambiguous or missing', async () => {
 		const ambiguous = await db
 			.from('rest_spec_read_bots')
