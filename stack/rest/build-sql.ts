@@ -248,6 +248,50 @@ export class Builder {
 		return matching[0];
 	}
 
+	/** `...parent(cols)`: one scalar subquery per column of a to-one parent. */
+	private spread(
+		rel: Relation,
+		alias: string,
+		item: Extract<SelectItem, { kind: 'embed' }>,
+		target: Relation,
+		fk: ForeignKey,
+		toOne: boolean
+	): string[] {
+		if (!toOne) {
+			throw new ApiError(
+				400,
+				'PGRST119',
+				`A spread operation on '${item.name}' is not possible`,
+				`'${rel.name}' and '${item.name}' do not form a many-to-one or one-to-one relationship`
+			);
+		}
+		const child = this.nextAlias();
+		const join = fk.to.columns.map(
+			(c, i) => `${child}.${ident(c)} = ${alias}.${ident(fk.from.columns[i])}`
+		);
+		const level = this.embedLevels.get(item.alias ?? item.name) ?? emptyLevel();
+		const from = `${ident(target.schema)}.${ident(target.name)} ${child}`;
+		const requested: SelectItem[] = item.select.length ? item.select : [{ kind: 'star' }];
+		const items = requested.flatMap((i): SelectItem[] =>
+			i.kind === 'star'
+				? [...target.columns.keys()].map((name) => ({ kind: 'field', field: { name, path: [] } }))
+				: [i]
+		);
+		return items.map((sub) => {
+			if (sub.kind === 'embed' && sub.spread)
+				throw parseError('"failed to parse select parameter"', 'nested spreads are not supported');
+			const label =
+				sub.kind === 'field'
+					? (sub.alias ?? sub.field.name)
+					: sub.kind === 'embed'
+						? (sub.alias ?? sub.name)
+						: '';
+			const { list } = this.selectList(target, child, [sub]);
+			const where = this.where(target, child, level.conditions, join);
+			return `(select ${list} from ${from}${where}) as ${ident(label)}`;
+		});
+	}
+
 	/**
 	 * The select list for `rel` bound to `alias`, plus `exists` conditions that `!inner`
 	 * embeds add to the enclosing query's where clause.
@@ -265,6 +309,10 @@ export class Builder {
 			} else {
 				const label = item.alias ?? item.name;
 				const { target, fk, toOne } = this.relationship(rel, item.name, item.hint);
+				if (item.spread) {
+					out.push(...this.spread(rel, alias, item, target, fk, toOne));
+					continue;
+				}
 				const child = this.nextAlias();
 				const [childCols, parentCols] = toOne
 					? [fk.to.columns, fk.from.columns]

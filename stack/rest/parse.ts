@@ -23,6 +23,8 @@ export type SelectItem =
 			hint?: string;
 			inner: boolean;
 			select: SelectItem[];
+			/** `...rel(cols)`: the to-one parent's columns merged into this row. */
+			spread?: boolean;
 	  };
 
 export interface Filter {
@@ -147,7 +149,12 @@ export function parseSelect(input: string): SelectItem[] {
 			i++;
 			return { kind: 'star' };
 		}
-		if (s.startsWith('...', i)) throw fail('field name (spread embeds are not supported)');
+		if (s.startsWith('...', i)) {
+			i += 3;
+			const embedded = item();
+			if (embedded.kind !== 'embed') throw fail('an embedded resource after "..."');
+			return { ...embedded, spread: true };
+		}
 		let alias: string | undefined;
 		let [name, j] = readName(s, i, stop);
 		if (!name) throw fail('field name');

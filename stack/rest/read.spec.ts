@@ -117,6 +117,23 @@ describe('select', () => {
 		expect(filtered.data).toEqual([{ id: 1, messages: [{ id: 1 }] }]);
 	});
 
+	it('spreads a to-one parent into the row with ...', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_messages')
+			.select('id, ...rest_spec_read_bots!bot_id(bot_name:name, score)')
+			.lte('id', 2)
+			.order('id');
+		expect(error).toBeNull();
+		expect(data).toEqual([
+			{ id: 1, bot_name: 'alpha', score: 9.5 },
+			{ id: 2, bot_name: 'alpha', score: 9.5 }
+		]);
+		const toMany = await db
+			.from('rest_spec_read_bots')
+			.select('id, ...rest_spec_read_messages!bot_id(body)');
+		expect([toMany.status, toMany.error?.code]).toEqual([400, 'PGRST119']);
+	});
+
 	it('counts related rows with rel(count)', async () => {
 		const { data, error } = await db
 			.from('rest_spec_read_bots')
