@@ -2,7 +2,13 @@
 // table (event + filter, in memory), check RLS once per (table, batch) for all identities
 // involved, then send. Batches form by themselves: whatever committed while the previous batch
 // was being checked goes in the next one, so load raises batch size rather than latency.
-import { ReplicationStream, lsnFromString, type Change, type Transaction } from './replication.ts';
+import {
+	ReplicationStream,
+	lsnFromString,
+	type Change,
+	type RelationInfo,
+	type Transaction
+} from './replication.ts';
 import { VisibilityChecker, ensureHelpers } from './rls.ts';
 import { matches } from './filters.ts';
 import { toJsonValue } from './values.ts';
@@ -60,7 +66,7 @@ export class Dispatcher {
 	private sendChain: Promise<void> = Promise.resolve();
 	private lastQueued = 0n;
 	private typeNames = new Map<number, string>();
-	private tableMeta = new Map<string, TableMeta>();
+	private tableMeta = new Map<number, TableMeta>();
 	private holdBelow: bigint | null = null;
 	private holdTimer: NodeJS.Timeout | null = null;
 	private graceArmed = false;
@@ -239,21 +245,23 @@ export class Dispatcher {
 		}
 	}
 
-	private async meta(schema: string, table: string, oid: number): Promise<TableMeta> {
-		const key = `${schema}.${table}`;
-		const m = this.tableMeta.get(key);
+	/** RLS flag and primary key, by table oid (a dropped and recreated table is another). */
+	private async meta(relation: RelationInfo): Promise<TableMeta> {
+		const m = this.tableMeta.get(relation.oid);
 		if (m && Date.now() - m.at < 2000) return m;
 		const [row] = await this.server.sql`
 			select c.relrowsecurity as rls,
 				array(select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
 					where i.indrelid = c.oid and i.indisprimary order by array_position(i.indkey, a.attnum)) as pk
-			from pg_class c where c.oid = ${oid}`;
+			from pg_class c where c.oid = ${relation.oid}`;
+		// A table dropped since: assume RLS (safest) and take the key the WAL flagged.
 		const fresh = {
 			at: Date.now(),
 			rls: row?.rls ?? true,
-			primaryKey: (row?.pk as string[]) ?? []
+			primaryKey: (row?.pk as string[]) ?? relation.columns.filter((c) => c.key).map((c) => c.name)
 		};
-		this.tableMeta.set(key, fresh);
+		if (this.tableMeta.size > 10_000) this.tableMeta.clear();
+		this.tableMeta.set(relation.oid, fresh);
 		return fresh;
 	}
 
@@ -293,7 +301,7 @@ export class Dispatcher {
 				const cands = this.candidates(schema, table);
 				if (cands.length === 0) continue;
 				const types = await this.typesFor(change);
-				const meta = await this.meta(schema, table, change.relation.oid);
+				const meta = await this.meta(change.relation);
 				const cols = change.relation.columns;
 				const toRecord = (tuple: (string | null | undefined)[] | null, only?: Set<string>) => {
 					if (!tuple) return null;

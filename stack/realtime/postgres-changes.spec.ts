@@ -378,4 +378,46 @@ describe('access tokens', () => {
 			expect(err?.message).toMatch(reason);
 		}
 	});
+
+	it('closes the channel with the hosted error when a refreshed token is invalid', async () => {
+		const user = await member(sql, newOrg());
+		const c = await client('2.0.0', await userToken(user));
+		const system: { status: string; message: string }[] = [];
+		const statuses: string[] = [];
+		const ch = c.supabase.channel('bad-refresh').on('system', {}, (p) => system.push(p));
+		await new Promise<void>((resolve) =>
+			ch.subscribe((s) => (statuses.push(s), s === 'SUBSCRIBED' && resolve()))
+		);
+		c.token = 'not-a-jwt';
+		await c.refresh();
+		await until(() => statuses.includes('CLOSED'), 'the channel to close');
+		expect(system).toContainEqual(
+			expect.objectContaining({ status: 'error', message: 'The token provided is not a valid JWT' })
+		);
+	});
+});
+
+describe('subscription errors', () => {
+	it('reports tables outside the publication and unparseable filters as hosted does', async () => {
+		const c = await client('1.0.0', await userToken(crypto.randomUUID()));
+		const system: { extension: string; status: string; message: string }[] = [];
+		await subscribed(
+			c.supabase
+				.channel('bad-subscriptions')
+				.on('postgres_changes', { event: '*', schema: 'public', table: 'rt_members' }, () => {})
+				.on(
+					'postgres_changes',
+					{ event: '*', schema: 'public', table: 'rt_items', filter: 'n=between.1' },
+					() => {}
+				)
+				.on('system', {}, (p) => system.push(p))
+		);
+		await until(() => system.length >= 2, 'two system errors');
+		expect(system.map((m) => [m.extension, m.status])).toEqual([
+			['postgres_changes', 'error'],
+			['postgres_changes', 'error']
+		]);
+		expect(system[0].message).toMatch(/^Unable to subscribe to changes with given parameters/);
+		expect(system[1].message).toMatch(/^Error parsing `filter` params: /);
+	});
 });

@@ -82,7 +82,7 @@ export class VisibilityChecker {
 		const alias = ident(
 			rel.includes('.') ? rel.slice(rel.lastIndexOf('.') + 1).replace(/^"|"$/g, '') : rel
 		);
-		const name = `${helperSchema}.${ident('visible_' + createHash('md5').update(`v2|${rel}|${role}|${predicate}`).digest('hex'))}`;
+		const name = `${helperSchema}.${ident('visible_' + createHash('md5').update(`v2|${oid}|${rel}|${role}|${predicate}`).digest('hex'))}`;
 		if (this.created.has(name)) return name;
 		// The rows are decoded once; each identity then costs a set_config and one run of the
 		// cached plan. An error under one identity (e.g. a policy calling a function it may not
@@ -124,10 +124,9 @@ export class VisibilityChecker {
 	async check(req: VisibilityRequest): Promise<Set<number>[]> {
 		try {
 			return await this.checkOnce(req);
-		} catch (e) {
-			// A database reset drops our helper schema: forget what we created and retry once.
-			const code = (e as { code?: string }).code;
-			if (code !== '42883' && code !== '3F000') throw e;
+		} catch {
+			// A database reset drops our helper schema, a dropped and recreated table leaves
+			// sessions with a stale compiled function: forget what we created, recreate, retry once.
 			this.created.clear();
 			this.plans.clear();
 			await ensureHelpers(this.sql);
