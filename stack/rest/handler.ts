@@ -36,7 +36,18 @@ const settingsSql =
 	`select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ` +
 	`set_config('request.method', $3::text, true), set_config('request.path', $4::text, true), ` +
 	`set_config('request.headers', $5::text, true), set_config('search_path', $6::text, true), ` +
-	`set_config('statement_timeout', $7::text, true), set_config('transaction_read_only', $8::text, true)`;
+	`set_config('statement_timeout', $7::text, true), set_config('transaction_read_only', $8::text, true), ` +
+	`set_config('request.cookies', $9::text, true)`;
+
+/** `Cookie: a=1; b=2` as the JSON object PostgREST puts in request.cookies. */
+function cookies(header: string | undefined): string {
+	const out: Record<string, string> = {};
+	for (const part of (header ?? '').split(';')) {
+		const eq = part.indexOf('=');
+		if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+	}
+	return JSON.stringify(out);
+}
 
 interface Auth {
 	role: string;
@@ -203,7 +214,8 @@ export function createRestHandler(): HttpService {
 			JSON.stringify(req.headers),
 			[schema, ...config.api.extraSearchPath.filter((s) => s !== schema)].join(', '),
 			timeout,
-			ex.readOnly ? 'on' : 'off'
+			ex.readOnly ? 'on' : 'off',
+			cookies(req.headers.cookie)
 		];
 		// One batch, one Sync: an implicit transaction. An explicit one only when the outcome
 		// decides between commit and rollback.

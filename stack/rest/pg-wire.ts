@@ -40,7 +40,8 @@ export class WireConnectionError extends Error {
 	readonly code = 'CONNECTION_CLOSED';
 }
 
-const maxCachedStatements = 2000;
+// Each cached statement holds a plan in its backend; past this, statements go unnamed.
+const maxCachedStatements = 300;
 
 class Writer {
 	private parts: Buffer[] = [];

@@ -35,7 +35,8 @@ beforeAll(async () => {
 				'role', current_user,
 				'method', current_setting('request.method', true),
 				'path', current_setting('request.path', true),
-				'header', current_setting('request.headers', true)::jsonb ->> 'x-spec'
+				'header', current_setting('request.headers', true)::jsonb ->> 'x-spec',
+				'cookie', current_setting('request.cookies', true)::jsonb ->> 'theme'
 			)
 		$$;
 	`);
@@ -66,14 +67,16 @@ describe('row level security', () => {
 	it('sets role, claims, method, path and headers for SQL to read', async () => {
 		const { data, error } = await clientWithToken(await userToken(alice))
 			.rpc('rest_spec_rls_whoami')
-			.setHeader('x-spec', 'hello');
+			.setHeader('x-spec', 'hello')
+			.setHeader('cookie', 'theme=dark; lang=en');
 		expect(error).toBeNull();
 		expect(data).toEqual({
 			uid: alice,
 			role: 'authenticated',
 			method: 'POST',
 			path: '/rpc/rest_spec_rls_whoami',
-			header: 'hello'
+			header: 'hello',
+			cookie: 'dark'
 		});
 		const anon = await anonClient().rpc('rest_spec_rls_whoami');
 		expect(anon.data).toMatchObject({ uid: null, role: 'anon' });
