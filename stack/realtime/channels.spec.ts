@@ -122,6 +122,25 @@ describe.each(['1.0.0', '2.0.0'] as const)('broadcast and presence with serializ
 	});
 });
 
+describe('binary broadcast', () => {
+	it('relays bytes between vsn 2.0.0 clients unchanged', async () => {
+		const topic = `bytes-${Date.now()}`;
+		const [a, b] = [await client('2.0.0'), await client('2.0.0')];
+		const got: unknown[] = [];
+		await subscribed(
+			b.supabase.channel(topic).on('broadcast', { event: 'blob' }, (m) => got.push(m.payload))
+		);
+		const tx = await subscribed(
+			a.supabase.channel(topic, { config: { broadcast: { ack: true } } })
+		);
+		const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+		expect(await tx.send({ type: 'broadcast', event: 'blob', payload: bytes.buffer })).toBe('ok');
+		await until(() => got.length === 1, 'the bytes');
+		expect(got[0]).toBeInstanceOf(ArrayBuffer);
+		expect([...new Uint8Array(got[0] as ArrayBuffer)]).toEqual([0, 1, 2, 250, 255]);
+	});
+});
+
 describe('protocol edges', () => {
 	it('answers heartbeats and refuses unknown topics and unjoined channels as Phoenix does', async () => {
 		const { ws, received } = await raw('2.0.0');
