@@ -112,7 +112,7 @@ export function createRestHandler(): HttpService {
 			database: config.db.name,
 			params: { application_name: 'stack-rest', search_path: searchPath }
 		},
-		6
+		8
 	);
 	const schemas = config.api.schemas;
 

@@ -265,6 +265,17 @@ describe('order, ranges and counts', () => {
 		expect(limited.data).toEqual([{ id: 4 }]);
 	});
 
+	it('pages with a Range header', async () => {
+		const { data, count, status } = await db
+			.from('rest_spec_read_bots')
+			.select('id', { count: 'exact' })
+			.order('id')
+			.setHeader('Range-Unit', 'items')
+			.setHeader('Range', '1-2');
+		expect(data).toEqual([{ id: 2 }, { id: 3 }]);
+		expect([count, status]).toEqual([4, 206]);
+	});
+
 	it('counts exactly with a partial page as 206', async () => {
 		const { data, count, status } = await db
 			.from('rest_spec_read_bots')
