@@ -34,7 +34,7 @@ afterAll(async () => {
 	await admin.unsafe(`
 		drop table if exists public.rest_spec_rpc_bots cascade;
 		drop function if exists public.rest_spec_rpc_add, public.rest_spec_rpc_sum, public.rest_spec_rpc_squares,
-			public.rest_spec_rpc_echo, public.rest_spec_rpc_fail;
+			public.rest_spec_rpc_echo, public.rest_spec_rpc_fail, public.rest_spec_rpc_rename;
 	`);
 	await admin.end();
 });
