@@ -37,6 +37,15 @@ export interface Level {
 
 export const emptyLevel = (): Level => ({ conditions: [], order: [] });
 
+/** How an embed reaches its target: one foreign key, or two through a junction table. */
+export interface Relationship {
+	target: Relation;
+	/** The key between parent and target, or between junction and target. */
+	fk: ForeignKey;
+	toOne: boolean;
+	junction?: { relation: Relation; toParent: ForeignKey };
+}
+
 /** A readable source: a table or view, or a function call's rows. */
 export interface Source {
 	relation: Relation;
@@ -192,12 +201,8 @@ export class Builder {
 	}
 
 	/** Finds the foreign key that links `parent` to the embed named `name`. */
-	relationship(
-		parent: Relation,
-		name: string,
-		hint?: string
-	): { target: Relation; fk: ForeignKey; toOne: boolean } {
-		const candidates: { target: Relation; fk: ForeignKey; toOne: boolean }[] = [];
+	relationship(parent: Relation, name: string, hint?: string): Relationship {
+		const candidates: Relationship[] = [];
 		const sameTable = (side: ForeignKey['from'], rel: Relation) =>
 			side.schema === rel.schema && side.table === rel.name;
 		const targetByName = this.cache.relations.get(key(this.schema, name));
@@ -217,9 +222,35 @@ export class Builder {
 				if (target) candidates.push({ target, fk, toOne: true });
 			}
 		}
+		if (targetByName && candidates.length === 0) {
+			// Many-to-many: a junction table with a foreign key to each side.
+			for (const toParent of this.cache.foreignKeys) {
+				if (!sameTable(toParent.to, parent)) continue;
+				const junction = this.cache.relations.get(key(toParent.from.schema, toParent.from.table));
+				if (!junction || junction === parent || junction === targetByName) continue;
+				for (const toTarget of this.cache.foreignKeys) {
+					if (
+						toTarget !== toParent &&
+						sameTable(toTarget.from, junction) &&
+						sameTable(toTarget.to, targetByName)
+					) {
+						candidates.push({
+							target: targetByName,
+							fk: toTarget,
+							toOne: false,
+							junction: { relation: junction, toParent }
+						});
+					}
+				}
+			}
+		}
 		const matching = hint
 			? candidates.filter(
-					(c) => c.fk.name === hint || c.fk.from.columns.includes(hint) || c.target.name === hint
+					(c) =>
+						c.fk.name === hint ||
+						c.fk.from.columns.includes(hint) ||
+						c.target.name === hint ||
+						c.junction?.relation.name === hint
 				)
 			: candidates;
 		if (matching.length === 0) {
@@ -308,20 +339,31 @@ export class Builder {
 				out.push(`${sql}${cast} as ${ident(item.alias ?? item.field.name)}`);
 			} else {
 				const label = item.alias ?? item.name;
-				const { target, fk, toOne } = this.relationship(rel, item.name, item.hint);
+				const { target, fk, toOne, junction } = this.relationship(rel, item.name, item.hint);
 				if (item.spread) {
 					out.push(...this.spread(rel, alias, item, target, fk, toOne));
 					continue;
 				}
 				const child = this.nextAlias();
-				const [childCols, parentCols] = toOne
-					? [fk.to.columns, fk.from.columns]
-					: [fk.from.columns, fk.to.columns];
-				const join = childCols.map(
-					(c, i) => `${child}.${ident(c)} = ${alias}.${ident(parentCols[i])}`
-				);
+				let from = `${ident(target.schema)}.${ident(target.name)} ${child}`;
+				let join: string[];
+				if (junction) {
+					const j = this.nextAlias();
+					const on = fk.from.columns.map(
+						(c, i) => `${j}.${ident(c)} = ${child}.${ident(fk.to.columns[i])}`
+					);
+					from += ` join ${ident(junction.relation.schema)}.${ident(junction.relation.name)} ${j} on ${on.join(' and ')}`;
+					const p = junction.toParent;
+					join = p.from.columns.map(
+						(c, i) => `${j}.${ident(c)} = ${alias}.${ident(p.to.columns[i])}`
+					);
+				} else {
+					const [childCols, parentCols] = toOne
+						? [fk.to.columns, fk.from.columns]
+						: [fk.from.columns, fk.to.columns];
+					join = childCols.map((c, i) => `${child}.${ident(c)} = ${alias}.${ident(parentCols[i])}`);
+				}
 				const level = this.embedLevels.get(label) ?? emptyLevel();
-				const from = `${ident(target.schema)}.${ident(target.name)} ${child}`;
 				let rows: string;
 				let where: string;
 				if (isCountOnly(target, item.select)) {

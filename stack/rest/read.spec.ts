@@ -8,7 +8,8 @@ const db = serviceClient();
 
 beforeAll(async () => {
 	await ddl(`
-		drop table if exists public.rest_spec_read_messages, public.rest_spec_read_bots cascade;
+		drop table if exists public.rest_spec_read_bot_labels, public.rest_spec_read_labels,
+			public.rest_spec_read_messages, public.rest_spec_read_bots cascade;
 		create table public.rest_spec_read_bots (
 			id int primary key,
 			name text not null unique,
@@ -27,6 +28,12 @@ beforeAll(async () => {
 			body text not null,
 			tokens int
 		);
+		create table public.rest_spec_read_labels (id int primary key, label text not null);
+		create table public.rest_spec_read_bot_labels (
+			bot_id int references public.rest_spec_read_bots (id) on delete cascade,
+			label_id int references public.rest_spec_read_labels (id) on delete cascade,
+			primary key (bot_id, label_id)
+		);
 		create view public.rest_spec_read_bot_names as select id, upper(name) as name from public.rest_spec_read_bots;
 		insert into public.rest_spec_read_bots (id, name, tags, settings, score, description, active_hours) values
 			(1, 'alpha', '{sales,web}', '{"model": {"name": "gpt", "size": 4}, "lang": "en"}', 9.5, 'The quick brown foxes jumped', '[8,18)'),
@@ -35,13 +42,16 @@ beforeAll(async () => {
 			(4, 'Delta', '{web}', '{"lang": "en"}', 3.25, null, null);
 		insert into public.rest_spec_read_messages (id, bot_id, reply_to, body, tokens) values
 			(1, 1, null, 'hello', 10), (2, 1, 2, 'world', 20), (3, 2, null, 'bonjour', null);
+		insert into public.rest_spec_read_labels values (1, 'vip'), (2, 'beta-test'), (3, 'unused');
+		insert into public.rest_spec_read_bot_labels values (1, 1), (1, 2), (2, 2);
 	`);
 });
 
 afterAll(async () => {
-	await admin.unsafe(
-		`drop table if exists public.rest_spec_read_messages, public.rest_spec_read_bots cascade`
-	);
+	await admin.unsafe(`
+		drop table if exists public.rest_spec_read_bot_labels, public.rest_spec_read_labels,
+			public.rest_spec_read_messages, public.rest_spec_read_bots cascade
+	`);
 	await admin.end();
 });
 
@@ -132,6 +142,21 @@ describe('select', () => {
 			.from('rest_spec_read_bots')
 			.select('id, ...rest_spec_read_messages!bot_id(body)');
 		expect([toMany.status, toMany.error?.code]).toEqual([400, 'PGRST119']);
+	});
+
+	it('embeds many-to-many through a junction table', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_bots')
+			.select('id, labels:rest_spec_read_labels(label)')
+			.in('id', [1, 2, 3])
+			.order('id')
+			.order('label', { referencedTable: 'labels' });
+		expect(error).toBeNull();
+		expect(data).toEqual([
+			{ id: 1, labels: [{ label: 'beta-test' }, { label: 'vip' }] },
+			{ id: 2, labels: [{ label: 'beta-test' }] },
+			{ id: 3, labels: [] }
+		]);
 	});
 
 	it('counts related rows with rel(count)', async () => {
