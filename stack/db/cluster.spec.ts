@@ -52,7 +52,8 @@ afterAll(() => {
 	rmSync(stateDir, { recursive: true, force: true });
 });
 
-describe('stack lifecycle', () => {
+// Each case starts a real cluster; on a loaded 2-core machine that can take a while.
+describe('stack lifecycle', { timeout: 180_000 }, () => {
 	it('starts twice, reports its URLs and keys, and stops twice leaving no process', () => {
 		const first = stack('start');
 		expect(first.code, first.stderr).toBe(0);
