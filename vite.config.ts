@@ -17,7 +17,7 @@ export default defineConfig({
 				test: {
 					name: 'platform',
 					environment: 'node',
-					include: ['stack/**/*.spec.ts', 'scripts/**/*.spec.ts'],
+					include: ['stack/**/*.spec.ts', 'scripts/**/*.spec.ts', 'integration/**/*.spec.ts'],
 					testTimeout: 30_000,
 					hookTimeout: 60_000,
 					fileParallelism: false
