@@ -6,13 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { config, stateDir } from '../config.ts';
-import { noDelayOption } from './handler.ts';
+import { createRestHandler, noDelayOption } from './handler.ts';
 
 export interface RestBenchFigures {
 	seconds: number;
 	concurrency: number;
 	singleRowRead: Figure;
 	bulkInsert20: Figure;
+	/** The REST handler called in this process, without HTTP: what the service itself costs. */
+	handlerOnlyRead: { perSec: number; cpuMsPerRequest: number };
 	gatewayRssMb: number | null;
 }
 
@@ -79,6 +81,40 @@ function gatewayRss(): number | null {
 		return m ? Math.round(Number(m[1]) / 1024) : null;
 	} catch {
 		return null;
+	}
+}
+
+/** Reads through createRestHandler() with stand-in req/res objects: no sockets on the HTTP side. */
+async function inProcessReads(seconds: number, concurrency: number, key: string) {
+	const handler = createRestHandler();
+	const headers = { apikey: key, authorization: `Bearer ${key}`, accept: '*/*' };
+	const call = (i: number) =>
+		new Promise<void>((resolve, reject) => {
+			let status = 0;
+			const req = {
+				method: 'GET',
+				url: `/rest/v1/${table}?select=*&id=eq.${(i % 1000) + 1}`,
+				headers
+			};
+			const res = {
+				headersSent: false,
+				writeHead(s: number) {
+					status = s;
+					return res;
+				},
+				end: () => (status < 300 ? resolve() : reject(new Error(`in-process read: ${status}`)))
+			};
+			handler.handle(req as never, res as never).catch(reject);
+		});
+	try {
+		await rate(0.5, concurrency, call);
+		const before = process.cpuUsage();
+		const perSec = await rate(seconds, concurrency, call);
+		const used = process.cpuUsage(before);
+		const cpuMsPerRequest = +((used.user + used.system) / 1000 / (perSec * seconds)).toFixed(3);
+		return { perSec: Math.round(perSec), cpuMsPerRequest };
+	} finally {
+		await handler.close();
 	}
 }
 
@@ -151,6 +187,7 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 		const [restInsert, insertCpu] = await measured(seconds, () =>
 			rate(seconds, concurrency, () => call('POST', table, body))
 		);
+		const handlerOnlyRead = await inProcessReads(seconds, concurrency, key);
 		const rss = gatewayRss();
 		const round = (x: number) => Math.round(x);
 		return {
@@ -170,6 +207,7 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 				target: 0.6,
 				gatewayCpuMsPerRequest: insertCpu
 			},
+			handlerOnlyRead,
 			gatewayRssMb: rss
 		};
 	} finally {
