@@ -7,7 +7,7 @@
 // - then, when scripts/bench/backend-io.ts exists, the ingest and export figures it returns.
 // Data is generated with generate_series in a dedicated organization and removed afterwards.
 // Env: BENCH_MESSAGES (10000000), BENCH_ROLLUP_EVENTS (1000000), BENCH_LOAD_SECONDS (60),
-// BENCH_SUMMARY_RUNS (200), BENCH_KEEP=1 to keep the data.
+// BENCH_SUMMARY_RUNS (200), BENCH_KEEP=1 to keep the data, BENCH_SKIP_IO=1 to skip ingest/export.
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -259,13 +259,18 @@ try {
 	await sql.end();
 }
 
-// The other engineer's ingest and export figures, when their module is there.
+// The ingest and export figures, when their module is there; its failure is reported, not fatal.
 const io = join(projectRoot, 'scripts', 'bench', 'backend-io.ts');
-if (existsSync(io)) {
-	const mod = (await import(io)) as {
-		benchIngestAndExport?: () => Promise<Record<string, unknown>>;
-	};
-	if (mod.benchIngestAndExport) Object.assign(result, await mod.benchIngestAndExport());
+if (existsSync(io) && process.env.BENCH_SKIP_IO !== '1') {
+	try {
+		const mod = (await import(io)) as {
+			benchIngestAndExport?: () => Promise<Record<string, unknown>>;
+		};
+		if (mod.benchIngestAndExport) Object.assign(result, await mod.benchIngestAndExport());
+	} catch (error) {
+		result.ingest_export_error =
+			error instanceof Error ? `${error.message} (${String(error.cause ?? '')})` : String(error);
+	}
 }
 
 console.log(JSON.stringify(result, null, 2));

@@ -2,7 +2,7 @@
 -- org B's organizations, members, bots or API keys; viewers read but never write; owners and
 -- admins manage; anonymous callers see nothing; API keys are shown once and stored hashed.
 begin;
-select plan(57);
+select plan(60);
 \ir fixtures.psql
 
 -- ---------------------------------------------------------------- sign-up trigger
@@ -122,6 +122,16 @@ select is_empty($$delete from public.organization_members where organization_id 
 	and role = 'owner' returning 1$$, 'admin: cannot remove the owner');
 select throws_ok($$insert into public.bots (organization_id, name, timezone) values ('a0a0a0a0-0000-4000-8000-00000000000a', 'Lost', 'Mars/Olympus')$$,
 	'23514', null, 'bots: an unknown time zone is refused');
+
+select throws_ok($$select public.add_organization_member('a0a0a0a0-0000-4000-8000-00000000000a', 'nobody@fixture.test')$$,
+	'P0002', null, 'admin: adding an unknown email says to sign up first');
+select pg_temp.logout();
+insert into auth.users (id, email, raw_user_meta_data) values ('cccccccc-0000-4000-8000-000000000001', 'Carl@fixture.test', '{}');
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000001');
+select throws_ok($$select public.add_organization_member('b0b0b0b0-0000-4000-8000-00000000000b', 'vera@fixture.test')$$,
+	'42501', null, 'members by email: A cannot add anyone to B');
+select is((select role from public.add_organization_member('a0a0a0a0-0000-4000-8000-00000000000a', 'carl@FIXTURE.test', 'admin')), 'admin',
+	'members by email: the owner adds an existing account, email matched without case');
 
 -- ---------------------------------------------------------------- anonymous
 select pg_temp.login_anon();
