@@ -184,13 +184,47 @@ export class Builder {
 		return parts.length ? ` where ${parts.join(' and ')}` : '';
 	}
 
-	orderBy(rel: Relation, alias: string, order: OrderTerm[]): string {
+	orderBy(rel: Relation, alias: string, order: OrderTerm[], select: SelectItem[] = []): string {
 		if (order.length === 0) return '';
 		const terms = order.map((o) => {
-			const { sql } = this.field(rel, alias, o.field);
+			const related = /^([^()]+)\(([^()]+)\)$/.exec(o.field.name);
+			const sql = related
+				? this.relatedColumn(rel, alias, related[1], { ...o.field, name: related[2] }, select)
+				: this.field(rel, alias, o.field).sql;
 			return `${sql} ${o.desc ? 'desc' : 'asc'}${o.nulls ? ` nulls ${o.nulls}` : ''}`;
 		});
 		return ` order by ${terms.join(', ')}`;
+	}
+
+	/** `order=bot(name)`: a to-one embed's column (the embed named by alias or table). */
+	private relatedColumn(
+		rel: Relation,
+		alias: string,
+		label: string,
+		field: Field,
+		select: SelectItem[]
+	): string {
+		const embed = select.find((i) => i.kind === 'embed' && (i.alias ?? i.name) === label);
+		const name = embed?.kind === 'embed' ? embed.name : label;
+		const { target, fk, toOne } = this.relationship(
+			rel,
+			name,
+			embed?.kind === 'embed' ? embed.hint : undefined
+		);
+		if (!toOne) {
+			throw new ApiError(
+				400,
+				'PGRST118',
+				`A related order on '${label}' is not possible`,
+				`'${rel.name}' and '${label}' do not form a many-to-one or one-to-one relationship`
+			);
+		}
+		const child = this.nextAlias();
+		const join = fk.to.columns.map(
+			(c, i) => `${child}.${ident(c)} = ${alias}.${ident(fk.from.columns[i])}`
+		);
+		const { sql } = this.field(target, child, field);
+		return `(select ${sql} from ${ident(target.schema)}.${ident(target.name)} ${child} where ${join.join(' and ')})`;
 	}
 
 	paging(level: Level): string {
@@ -445,7 +479,7 @@ export function readSql(
 			: plan.count === 'estimated'
 				? `(select count(*) from (${countSql} limit ${Math.trunc(plan.maxRows) + 1}) _c)`
 				: 'null::bigint';
-	const rows = `select ${list} from ${source.from('_t0')}${where}${b.orderBy(rel, '_t0', plan.level.order)}${b.paging(plan.level)}`;
+	const rows = `select ${list} from ${source.from('_t0')}${where}${b.orderBy(rel, '_t0', plan.level.order, plan.select)}${b.paging(plan.level)}`;
 	return { sql: envelope(total, rows, plan.body), countSql };
 }
 

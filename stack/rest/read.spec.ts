@@ -279,6 +279,16 @@ describe('order, ranges and counts', () => {
 		expect(last.data?.map((r) => r.id)).toEqual([4, 2, 1, 3]);
 	});
 
+	it('orders parents by a to-one embed column', async () => {
+		const { data, error } = await db
+			.from('rest_spec_read_messages')
+			.select('id, bot:bot_id(name)')
+			.order('bot(name)', { ascending: false })
+			.order('id');
+		expect(error).toBeNull();
+		expect(data?.map((r) => r.id)).toEqual([3, 1, 2]);
+	});
+
 	it('pages with range() and limit()', async () => {
 		const { data } = await db.from('rest_spec_read_bots').select('id').order('id').range(1, 2);
 		expect(data?.map((r) => r.id)).toEqual([2, 3]);
