@@ -1,0 +1,266 @@
+// Tenant isolation through the REST API (supabase-js `.from()`), for every table and view the
+// API exposes in `public`: another tenant cannot read, insert, update or delete the owner's
+// rows, anonymous callers see nothing, and a viewer of the owner's organization cannot write.
+// Effects are checked in the database itself, not through the API that is under test.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { adminSql, anonClient } from '../stack/testing.ts';
+import {
+	addMember,
+	mentions,
+	runRollups,
+	signUpTenant,
+	snapshot,
+	tenantWithTraffic,
+	type Tenant,
+	type TenantData
+} from './fixtures.ts';
+
+const sql = adminSql();
+let a: TenantData;
+let b: TenantData;
+let viewer: Tenant;
+let aBefore: Awaited<ReturnType<typeof snapshot>>;
+let bBefore: Awaited<ReturnType<typeof snapshot>>;
+
+type Row = Record<string, unknown>;
+interface TableCase {
+	/** the column and value that pick a tenant's rows */
+	owned: (t: TenantData) => [string, string];
+	/** a row the actor tries to write into the owner's tenant */
+	insert: (owner: TenantData, actor: Tenant) => Row;
+	/** a change the actor tries to make to the owner's rows */
+	update: Row;
+	/** the column tying a row to its tenant, when it is not the `owned` one (null: its own key) */
+	parent?: ((t: TenantData) => [string, string]) | null;
+}
+
+const now = () => new Date().toISOString();
+const hourAgo = () => new Date(Date.now() - 3_600_000).toISOString();
+
+// One case per exposed relation. A table added to `public` without a case here fails the
+// coverage test below: add its case, so its isolation is proven too.
+const tables: Record<string, TableCase> = {
+	organizations: {
+		owned: (t) => ['id', t.organizationId],
+		insert: (owner) => ({ name: 'Hijacked', created_by: owner.userId }),
+		update: { name: 'Hijacked', retention_days: 1 },
+		parent: null
+	},
+	organization_members: {
+		owned: (t) => ['organization_id', t.organizationId],
+		insert: (owner, actor) => ({
+			organization_id: owner.organizationId,
+			user_id: actor.userId,
+			role: 'owner'
+		}),
+		update: { role: 'admin' }
+	},
+	bots: {
+		owned: (t) => ['id', t.botId],
+		insert: (owner) => ({ organization_id: owner.organizationId, name: 'Intruder bot' }),
+		update: { name: 'Hijacked', timezone: 'Asia/Tokyo' },
+		parent: (t) => ['organization_id', t.organizationId]
+	},
+	bot_api_keys: {
+		owned: (t) => ['bot_id', t.botId],
+		insert: (owner) => ({
+			bot_id: owner.botId,
+			name: 'intruder',
+			key_prefix: 'bf_live_intrud',
+			key_hash: '\\x00'
+		}),
+		update: { revoked_at: now(), name: 'hijacked' }
+	},
+	conversations: {
+		owned: (t) => ['bot_id', t.botId],
+		insert: (owner) => ({ bot_id: owner.botId, external_id: `intruder-${randomUUID()}`, started_at: now() }),
+		update: { status: 'abandoned', end_user_id: 'hijacked' }
+	},
+	messages: {
+		owned: (t) => ['bot_id', t.botId],
+		insert: (owner) => ({
+			bot_id: owner.botId,
+			conversation_id: owner.conversationId,
+			external_id: `intruder-${randomUUID()}`,
+			role: 'user',
+			content: 'injected',
+			sent_at: now()
+		}),
+		update: { content: 'hijacked' }
+	},
+	usage_analytics: {
+		owned: (t) => ['bot_id', t.botId],
+		insert: (owner) => ({ bot_id: owner.botId, hour_start: '2020-01-01T00:00:00Z', messages: 1 }),
+		update: { messages: 999_999 }
+	},
+	bot_performance_metrics: {
+		owned: (t) => ['bot_id', t.botId],
+		insert: (owner) => ({
+			bot_id: owner.botId,
+			day: '2020-01-01',
+			day_start: '2020-01-01T00:00:00Z',
+			day_end: '2020-01-02T00:00:00Z',
+			messages: 1
+		}),
+		update: { messages: 999_999 }
+	},
+	usage_breakdowns: {
+		owned: (t) => ['bot_id', t.botId],
+		insert: (owner) => ({
+			bot_id: owner.botId,
+			hour_start: '2020-01-01T00:00:00Z',
+			dimension: 'channel',
+			value: 'intruder'
+		}),
+		update: { messages: 999_999 }
+	},
+	conversation_metrics: {
+		owned: (t) => ['bot_id', t.botId],
+		insert: (owner) => ({
+			conversation_id: randomUUID(),
+			bot_id: owner.botId,
+			started_at: hourAgo(),
+			status: 'active',
+			channel: 'web'
+		}),
+		update: { messages: 999_999, resolved: true }
+	}
+};
+
+beforeAll(async () => {
+	[a, b, viewer] = await Promise.all([
+		tenantWithTraffic('Alpha', sql),
+		tenantWithTraffic('Bravo', sql),
+		signUpTenant('Viewer')
+	]);
+	await addMember(a, viewer, 'viewer');
+	await runRollups(sql);
+	[aBefore, bBefore] = await Promise.all([snapshot(sql, a), snapshot(sql, b)]);
+	// Every table holds rows of both tenants, so an empty answer means isolation, not no data.
+	for (const [name, rows] of Object.entries(aBefore)) {
+		if (!rows?.length) throw new Error(`fixture: tenant A has no ${name} rows; check the rollups`);
+	}
+	for (const [name, rows] of Object.entries(bBefore)) {
+		if (!rows?.length) throw new Error(`fixture: tenant B has no ${name} rows; check the rollups`);
+	}
+});
+
+afterAll(async () => {
+	await sql.end();
+});
+
+/** Exposed = a relation in `public` on which an API role holds any privilege. */
+async function exposedRelations() {
+	return sql<{ name: string; kind: string; rls: boolean; invoker: boolean }[]>`
+		select c.relname as name, c.relkind as kind, c.relrowsecurity as rls,
+			coalesce('security_invoker=true' = any (c.reloptions), false)
+				or coalesce('security_invoker=on' = any (c.reloptions), false) as invoker
+		from pg_class c
+		join pg_namespace n on n.oid = c.relnamespace
+		where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'f')
+			and exists (
+				select 1 from unnest(array['anon', 'authenticated']) r(role)
+				where has_table_privilege(r.role, c.oid, 'select, insert, update, delete')
+			)
+		order by 1`;
+}
+
+describe('REST coverage', () => {
+	it('has a cross-tenant case for every table and view the REST API exposes in public', async () => {
+		const exposed = (await exposedRelations()).map((r) => r.name);
+		expect(exposed.length).toBeGreaterThan(0);
+		const uncovered = exposed.filter((name) => !(name in tables));
+		expect(uncovered, 'exposed relations without a case in integration/tenant-rest.spec.ts').toEqual(
+			[]
+		);
+	});
+
+	it('has row level security on every exposed table, and every exposed view runs as the caller', async () => {
+		const unprotected = (await exposedRelations())
+			.filter((r) => (r.kind === 'v' ? !r.invoker : !r.rls))
+			.map((r) => r.name);
+		expect(unprotected).toEqual([]);
+	});
+});
+
+async function expectUnchanged() {
+	expect(await snapshot(sql, a)).toEqual(aBefore);
+}
+
+/** An update or delete that reached no row: refused outright, or matched nothing under RLS. */
+function expectNoRowsAffected(result: { data: unknown[] | null; error: unknown }) {
+	if (result.error) return;
+	expect(result.data).toEqual([]);
+}
+
+describe.each(Object.keys(tables))('REST table %s', (name) => {
+	const c = tables[name];
+	const from = (client: SupabaseClient) => client.from(name);
+
+	it("another tenant cannot read the owner's rows", async () => {
+		const [column, value] = c.owned(a);
+		const filtered = await from(b.client).select('*').eq(column, value);
+		expect(filtered.error).toBeNull();
+		expect(filtered.data).toEqual([]);
+		const all = await from(b.client).select('*');
+		expect(all.error).toBeNull();
+		expect(mentions(all.data, a)).toBe(false);
+		// The same query does return the caller's own rows, so the empty answer above is RLS.
+		const [ownColumn, ownValue] = c.owned(b);
+		const own = await from(b.client).select('*').eq(ownColumn, ownValue);
+		expect(own.data?.length).toBeGreaterThan(0);
+	});
+
+	it("another tenant cannot insert into the owner's tenant", async () => {
+		const { error } = await from(b.client).insert(c.insert(a, b)).select();
+		expect(error).not.toBeNull();
+		await expectUnchanged();
+	});
+
+	it("another tenant's update and delete reach none of the owner's rows", async () => {
+		const [column, value] = c.owned(a);
+		expectNoRowsAffected(await from(b.client).update(c.update).eq(column, value).select());
+		expectNoRowsAffected(await from(b.client).delete().eq(column, value).select());
+		// Through a filter the owner's rows only match by a list, as a crafted request would.
+		expectNoRowsAffected(await from(b.client).update(c.update).in(column, [value]).select());
+		await expectUnchanged();
+	});
+
+	it("another tenant cannot move its own rows into the owner's tenant", async () => {
+		const parent = c.parent === undefined ? c.owned : c.parent;
+		if (!parent) return expect(name).toBe('organizations'); // its own key is its tenant
+		const [column, value] = parent(a);
+		const [, own] = parent(b);
+		expectNoRowsAffected(await from(b.client).update({ [column]: value }).eq(column, own).select());
+		await expectUnchanged();
+		expect(await snapshot(sql, b)).toEqual(bBefore);
+	});
+
+	it('an anonymous caller reads nothing and writes nothing', async () => {
+		const anon = anonClient();
+		const [column, value] = c.owned(a);
+		const read = await from(anon).select('*').eq(column, value);
+		if (!read.error) expect(read.data).toEqual([]);
+		const all = await from(anon).select('*').limit(5);
+		if (!all.error) expect(all.data).toEqual([]);
+		const inserted = await from(anon).insert(c.insert(a, viewer)).select();
+		expect(inserted.error).not.toBeNull();
+		expectNoRowsAffected(await from(anon).update(c.update).eq(column, value).select());
+		expectNoRowsAffected(await from(anon).delete().eq(column, value).select());
+		await expectUnchanged();
+	});
+
+	it("a viewer of the owner's organization reads its rows but cannot write", async () => {
+		const [column, value] = c.owned(a);
+		const read = await from(viewer.client).select('*').eq(column, value);
+		expect(read.error).toBeNull();
+		expect(read.data?.length).toBeGreaterThan(0);
+		const inserted = await from(viewer.client).insert(c.insert(a, viewer)).select();
+		expect(inserted.error).not.toBeNull();
+		expectNoRowsAffected(await from(viewer.client).update(c.update).eq(column, value).select());
+		expectNoRowsAffected(await from(viewer.client).delete().eq(column, value).select());
+		await expectUnchanged();
+	});
+});
