@@ -1,0 +1,127 @@
+// Tenant isolation through Realtime Postgres Changes (supabase-js channels), on the two tables
+// the dashboard subscribes to. Another tenant, subscribed without a filter and with a filter on
+// the owner's bot, receives none of the owner's inserts and updates, while the owner's own
+// subscriber receives them. Barriers instead of waits: the owner's subscriber receiving proves
+// the owner's changes were dispatched, and the other tenant receiving its own later insert
+// proves its socket has passed every earlier change.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+	RealtimeChannel,
+	RealtimePostgresChangesPayload,
+	SupabaseClient
+} from '@supabase/supabase-js';
+import { adminSql, anonClient } from '../stack/testing.ts';
+import {
+	conversationEvents,
+	ingest,
+	mentions,
+	tenantWithTraffic,
+	type TenantData
+} from './fixtures.ts';
+
+type Payload = RealtimePostgresChangesPayload<Record<string, unknown>>;
+interface Subscriber {
+	label: string;
+	got: Payload[];
+}
+
+const sql = adminSql();
+const channels: { client: SupabaseClient; channel: RealtimeChannel }[] = [];
+let a: TenantData;
+let b: TenantData;
+
+beforeAll(async () => {
+	[a, b] = await Promise.all([tenantWithTraffic('Alpha', sql), tenantWithTraffic('Bravo', sql)]);
+});
+
+afterAll(async () => {
+	await Promise.allSettled(channels.map(({ client, channel }) => client.removeChannel(channel)));
+	for (const client of new Set(channels.map((c) => c.client))) client.realtime.disconnect();
+	await sql.end();
+});
+
+/** Subscribes and resolves once the server confirmed, or fails with the server's reason. */
+function subscribe(
+	client: SupabaseClient,
+	label: string,
+	table: 'messages' | 'conversations',
+	filter?: string
+): Promise<Subscriber> {
+	const subscriber: Subscriber = { label, got: [] };
+	const channel = client.channel(`${label}-${table}-${filter ?? 'all'}-${Math.random()}`).on(
+		'postgres_changes',
+		{ event: '*', schema: 'public', table, ...(filter ? { filter } : {}) },
+		(payload: Payload) => subscriber.got.push(payload)
+	);
+	channels.push({ client, channel });
+	return new Promise((resolve, reject) => {
+		channel.subscribe((status, err) => {
+			if (status === 'SUBSCRIBED') resolve(subscriber);
+			else if (status !== 'CLOSED') reject(err ?? new Error(`${label}: ${status}`));
+		});
+	});
+}
+
+async function until(check: () => boolean, what: string, ms = 20_000) {
+	const deadline = Date.now() + ms;
+	while (!check()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 25));
+	}
+}
+
+const rowOf = (p: Payload) => ({ ...(p.old ?? {}), ...(p.new ?? {}) }) as Record<string, unknown>;
+const isOf = (t: TenantData) => (p: Payload) =>
+	rowOf(p).bot_id === t.botId || mentions(p, t) || rowOf(p).id === t.conversationId;
+
+describe('Realtime postgres_changes across tenants', () => {
+	it("delivers the owner's inserts and updates to the owner and none to another tenant or anonymous", async () => {
+		const ownA = `bot_id=eq.${a.botId}`;
+		const [aMessages, aConversations, ...others] = await Promise.all([
+			subscribe(a.client, 'owner', 'messages', ownA),
+			subscribe(a.client, 'owner', 'conversations', ownA),
+			subscribe(b.client, 'other', 'messages'),
+			subscribe(b.client, 'other', 'messages', ownA),
+			subscribe(b.client, 'other', 'conversations'),
+			subscribe(b.client, 'other', 'conversations', ownA),
+			subscribe(anonClient(), 'anonymous', 'messages'),
+			subscribe(anonClient(), 'anonymous', 'conversations', ownA)
+		]);
+		const bOwnMessages = others[0];
+
+		const marker = `${a.marker}live`;
+		const sent = await ingest(
+			a.client,
+			a.apiKey,
+			conversationEvents(`live-${marker}`, marker, new Date(Date.now() - 60_000))
+		);
+		expect(sent.data?.accepted).toBe(4);
+		await until(
+			() => aMessages.got.length >= 2 && aConversations.got.some((p) => p.eventType === 'UPDATE'),
+			"the owner's subscriber to receive the owner's messages and the conversation's end"
+		);
+		expect(aMessages.got.every((p) => p.eventType === 'INSERT' && rowOf(p).bot_id === a.botId)).toBe(
+			true
+		);
+		expect(aMessages.got.map((p) => rowOf(p).content)).toContain(`it ships today ${marker}`);
+
+		// The other tenant's own later traffic arrives on its socket after everything before it.
+		const later = await ingest(
+			b.client,
+			b.apiKey,
+			conversationEvents(`live-${b.marker}`, b.marker, new Date(Date.now() - 60_000))
+		);
+		expect(later.data?.accepted).toBe(4);
+		await until(
+			() => bOwnMessages.got.filter((p) => rowOf(p).bot_id === b.botId).length >= 2,
+			"the other tenant's subscriber to receive its own later messages"
+		);
+
+		for (const subscriber of others) {
+			const leaked = subscriber.got.filter(isOf(a));
+			expect(leaked, `${subscriber.label} received the owner's changes`).toEqual([]);
+		}
+		// Anonymous subscribers see no tenant's rows at all.
+		for (const subscriber of others.slice(4)) expect(subscriber.got).toEqual([]);
+	});
+});
