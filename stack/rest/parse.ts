@@ -110,7 +110,7 @@ function readField(s: string, i: number, stop: RegExp, what: string): [Field, nu
 	let j = start;
 	if (!name)
 		throw parseError(
-			`failed to parse ${what} (${s})`,
+			`"failed to parse ${what}"`,
 			`unexpected "${s[j] ?? 'end of input'}" expecting field name`
 		);
 	const path: PathStep[] = [];
@@ -119,7 +119,7 @@ function readField(s: string, i: number, stop: RegExp, what: string): [Field, nu
 		j += op.length;
 		let k: string;
 		[k, j] = readName(s, j, stop);
-		if (!k) throw parseError(`failed to parse ${what} (${s})`, 'expecting a JSON key after ' + op);
+		if (!k) throw parseError(`"failed to parse ${what}"`, 'expecting a JSON key after ' + op);
 		path.push({ op, key: k });
 	}
 	return [{ name, path }, j];
@@ -182,7 +182,7 @@ export function parseSelect(input: string): SelectItem[] {
 			return { kind: 'embed', name, alias, hint, inner, select };
 		}
 		let field: Field;
-		[field, i] = readField(s, i, stop, 'select parameter');
+		[field, i] = readField(s, i, stop, `select parameter (${input})`);
 		if (alias === undefined && field.path.length > 0) alias = field.path.at(-1)!.key;
 		let cast: string | undefined;
 		if (s.startsWith('::', i)) {
@@ -232,7 +232,7 @@ function unquote(v: string): string {
 function parseList(raw: string, open: string, close: string, context: string): string[] {
 	if (!raw.startsWith(open) || !raw.endsWith(close)) {
 		throw parseError(
-			`failed to parse filter (${context})`,
+			`"failed to parse filter (${context})"`,
 			`expecting a list like ${open}a,b${close}`
 		);
 	}
@@ -253,7 +253,7 @@ export function parseFilter(field: Field, raw: string, inLogic = false): Filter 
 	if (!m || !operators.has(m[1])) {
 		const op = m?.[1] ?? rest.split('.')[0];
 		throw parseError(
-			`"failed to parse filter (${raw})" (line 1, column ${raw.length - rest.length + 1})`,
+			`"failed to parse filter (${raw})"`,
 			`unexpected "${op}" expecting a filter operator (eq, neq, gt, gte, lt, lte, like, ilike, in, is, cs, cd, ov, fts, ...)`
 		);
 	}
@@ -276,9 +276,9 @@ export function parseFilter(field: Field, raw: string, inLogic = false): Filter 
 
 /** A filter's left-hand side (`col`, `data->>key`). */
 export function parseFieldKey(key: string): Field {
-	const [field, end] = readField(key, 0, /[,()]/, 'filter');
+	const [field, end] = readField(key, 0, /[,()]/, `filter (${key})`);
 	if (end !== key.length)
-		throw parseError(`failed to parse filter (${key})`, 'unexpected characters in column name');
+		throw parseError(`"failed to parse filter (${key})"`, 'unexpected characters in column name');
 	return field;
 }
 
