@@ -345,8 +345,13 @@ async function main() {
 	await startServer();
 	const ref = rawReference();
 	await ref.stream.start();
+	const os = await import('node:os');
+	// the machine is shared: the load average says how much of it the figures had
 	const results: Record<string, unknown> = {
-		machine: { cores: (await import('node:os')).cpus().length },
+		machine: {
+			cores: os.cpus().length,
+			load_average_at_start: os.loadavg().map((x) => +x.toFixed(2))
+		},
 		quick
 	};
 	try {
@@ -412,6 +417,9 @@ async function main() {
 		await teardown().catch((e) => log(`teardown: ${e.message}`));
 		await sql.end();
 	}
+	(results.machine as Record<string, unknown>).load_average_at_end = (await import('node:os'))
+		.loadavg()
+		.map((x) => +x.toFixed(2));
 	console.log(JSON.stringify(results, null, 2));
 	process.exit(0);
 }

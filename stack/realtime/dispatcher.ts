@@ -43,6 +43,8 @@ const PAUSE_AT_QUEUED = 50_000;
 const MAX_INFLIGHT = 1;
 /** Longest pause between batches that lets the next one grow (see `cooldownUntil`). */
 const MAX_COOLDOWN_MS = 50;
+/** Checks quicker than this (few identities) cost too little to be worth delaying the next batch. */
+const MIN_COOLDOWN_RLS_MS = 20;
 /** How long changes committed before a restart wait for their subscribers to rejoin. */
 const REJOIN_GRACE_MS = 1500;
 const BACKLOG_MAX_HOLD_MS = 20_000;
@@ -237,7 +239,9 @@ export class Dispatcher {
 					for (const tx of batch) this.dispatchMs.push(done - tx.receivedAt);
 				this.replication.confirm(batch[batch.length - 1].endLsn, batch.length);
 				this.cooldownUntil =
-					this.lastRlsMs > 5 ? done + Math.min(this.lastRlsMs, MAX_COOLDOWN_MS) : 0;
+					this.lastRlsMs > MIN_COOLDOWN_RLS_MS
+						? done + Math.min(this.lastRlsMs, MAX_COOLDOWN_MS)
+						: 0;
 				this.lastRlsMs = 0;
 				this.inflight--;
 				this.schedule();
