@@ -123,7 +123,12 @@ export function conversationEvents(externalId: string, marker: string, at: Date)
 			model: `model_${marker}`,
 			intent: `intent_${marker}`
 		},
-		{ type: 'conversation_ended', conversation_id: externalId, timestamp: t(3), status: 'completed' }
+		{
+			type: 'conversation_ended',
+			conversation_id: externalId,
+			timestamp: t(3),
+			status: 'completed'
+		}
 	];
 }
 
@@ -144,7 +149,9 @@ export async function tenantWithTraffic(label: string, sql: Sql): Promise<Tenant
 		conversationEvents(conversationExternalId, marker, eventTime)
 	);
 	if (answer.error || answer.data?.accepted !== 4) {
-		throw new Error(`ingest for ${label} failed: ${answer.error?.message} ${JSON.stringify(answer.data)}`);
+		throw new Error(
+			`ingest for ${label} failed: ${answer.error?.message} ${JSON.stringify(answer.data)}`
+		);
 	}
 	const [conversation] = await sql<{ id: string }[]>`
 		select id from public.conversations where bot_id = ${bot.botId} and external_id = ${conversationExternalId}`;

@@ -53,7 +53,10 @@ describe('ingest with one tenant key', () => {
 			},
 			{
 				what: "the other bot's id beside the events",
-				body: { bot_id: b.botId, events: [conversationEvents('forged-2', 'forged', new Date(at))[0]] }
+				body: {
+					bot_id: b.botId,
+					events: [conversationEvents('forged-2', 'forged', new Date(at))[0]]
+				}
 			}
 		];
 		for (const { what, body } of attempts) {
@@ -76,7 +79,12 @@ describe('ingest with one tenant key', () => {
 				role: 'user',
 				content: 'same ids, other tenant'
 			},
-			{ type: 'conversation_ended', conversation_id: bConversation, timestamp: at, status: 'abandoned' }
+			{
+				type: 'conversation_ended',
+				conversation_id: bConversation,
+				timestamp: at,
+				status: 'abandoned'
+			}
 		];
 		const written = await ingest(a.client, a.apiKey, collide);
 		expect(written.error).toBeNull();
@@ -123,11 +131,14 @@ describe('export-csv across tenants', () => {
 			? text.startsWith('day,') && text.split('\n').some((line) => /^[\d-]+,[^,]+,[1-9]/.test(line))
 			: text.includes(t.marker);
 
-	it.each(kinds)("exports the owner's %s to the owner (so the calls below are meaningful)", async (kind) => {
-		const { text, status } = await exportCsv(a.client, { bot: a.botId, kind, ...window(a) });
-		expect(status).toBe(200);
-		expect(hasOwnerRows(kind, text, a), text).toBe(true);
-	});
+	it.each(kinds)(
+		"exports the owner's %s to the owner (so the calls below are meaningful)",
+		async (kind) => {
+			const { text, status } = await exportCsv(a.client, { bot: a.botId, kind, ...window(a) });
+			expect(status).toBe(200);
+			expect(hasOwnerRows(kind, text, a), text).toBe(true);
+		}
+	);
 
 	it.each(kinds)("exports none of the owner's %s to another tenant", async (kind) => {
 		const { text, status } = await exportCsv(b.client, { bot: a.botId, kind, ...window(a) });

@@ -48,11 +48,13 @@ function subscribe(
 	filter?: string
 ): Promise<Subscriber> {
 	const subscriber: Subscriber = { label, got: [] };
-	const channel = client.channel(`${label}-${table}-${filter ?? 'all'}-${Math.random()}`).on(
-		'postgres_changes',
-		{ event: '*', schema: 'public', table, ...(filter ? { filter } : {}) },
-		(payload: Payload) => subscriber.got.push(payload)
-	);
+	const channel = client
+		.channel(`${label}-${table}-${filter ?? 'all'}-${Math.random()}`)
+		.on(
+			'postgres_changes',
+			{ event: '*', schema: 'public', table, ...(filter ? { filter } : {}) },
+			(payload: Payload) => subscriber.got.push(payload)
+		);
 	channels.push({ client, channel });
 	return new Promise((resolve, reject) => {
 		channel.subscribe((status, err) => {
@@ -100,9 +102,9 @@ describe('Realtime postgres_changes across tenants', () => {
 			() => aMessages.got.length >= 2 && aConversations.got.some((p) => p.eventType === 'UPDATE'),
 			"the owner's subscriber to receive the owner's messages and the conversation's end"
 		);
-		expect(aMessages.got.every((p) => p.eventType === 'INSERT' && rowOf(p).bot_id === a.botId)).toBe(
-			true
-		);
+		expect(
+			aMessages.got.every((p) => p.eventType === 'INSERT' && rowOf(p).bot_id === a.botId)
+		).toBe(true);
 		expect(aMessages.got.map((p) => rowOf(p).content)).toContain(`it ships today ${marker}`);
 
 		// The other tenant's own later traffic arrives on its socket after everything before it.

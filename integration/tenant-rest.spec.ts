@@ -75,7 +75,11 @@ const tables: Record<string, TableCase> = {
 	},
 	conversations: {
 		owned: (t) => ['bot_id', t.botId],
-		insert: (owner) => ({ bot_id: owner.botId, external_id: `intruder-${randomUUID()}`, started_at: now() }),
+		insert: (owner) => ({
+			bot_id: owner.botId,
+			external_id: `intruder-${randomUUID()}`,
+			started_at: now()
+		}),
 		update: { status: 'abandoned', end_user_id: 'hijacked' }
 	},
 	messages: {
@@ -172,9 +176,10 @@ describe('REST coverage', () => {
 		const exposed = (await exposedRelations()).map((r) => r.name);
 		expect(exposed.length).toBeGreaterThan(0);
 		const uncovered = exposed.filter((name) => !(name in tables));
-		expect(uncovered, 'exposed relations without a case in integration/tenant-rest.spec.ts').toEqual(
-			[]
-		);
+		expect(
+			uncovered,
+			'exposed relations without a case in integration/tenant-rest.spec.ts'
+		).toEqual([]);
 	});
 
 	it('has row level security on every exposed table, and every exposed view runs as the caller', async () => {
@@ -233,7 +238,12 @@ describe.each(Object.keys(tables))('REST table %s', (name) => {
 		if (!parent) return expect(name).toBe('organizations'); // its own key is its tenant
 		const [column, value] = parent(a);
 		const [, own] = parent(b);
-		expectNoRowsAffected(await from(b.client).update({ [column]: value }).eq(column, own).select());
+		expectNoRowsAffected(
+			await from(b.client)
+				.update({ [column]: value })
+				.eq(column, own)
+				.select()
+		);
 		await expectUnchanged();
 		expect(await snapshot(sql, b)).toEqual(bBefore);
 	});

@@ -21,7 +21,11 @@ let a: TenantData;
 let b: TenantData;
 let viewer: Tenant;
 
-type Call = (client: SupabaseClient, owner: TenantData, actor: Tenant) => PromiseLike<{
+type Call = (
+	client: SupabaseClient,
+	owner: TenantData,
+	actor: Tenant
+) => PromiseLike<{
 	data: unknown;
 	error: unknown;
 }>;
@@ -51,7 +55,8 @@ const functions: Record<string, FunctionCase> = {
 	},
 	bot_breakdown: {
 		kind: 'read',
-		call: (c, t) => c.rpc('bot_breakdown', { p_bot_id: t.botId, ...range(t), p_dimension: 'intent' })
+		call: (c, t) =>
+			c.rpc('bot_breakdown', { p_bot_id: t.botId, ...range(t), p_dimension: 'intent' })
 	},
 	export_conversations: {
 		kind: 'read',
@@ -127,13 +132,19 @@ describe('RPC coverage', () => {
 			order by 1`;
 		expect(callable.length).toBeGreaterThan(0);
 		const uncovered = callable.map((f) => f.name).filter((name) => !(name in functions));
-		expect(uncovered, 'callable functions without a case in integration/tenant-rpc.spec.ts').toEqual(
-			[]
-		);
+		expect(
+			uncovered,
+			'callable functions without a case in integration/tenant-rpc.spec.ts'
+		).toEqual([]);
 	});
 
 	it('keeps the private schema out of reach of the API, whatever the function', async () => {
-		for (const fn of ['ingest_events', 'authenticate_bot_api_key', 'aggregate_raw', 'run_hourly_rollup']) {
+		for (const fn of [
+			'ingest_events',
+			'authenticate_bot_api_key',
+			'aggregate_raw',
+			'run_hourly_rollup'
+		]) {
 			const { data, error } = await b.client.schema('private').rpc(fn, {});
 			expect(error, `private.${fn} answered ${JSON.stringify(data)}`).not.toBeNull();
 		}
