@@ -35,9 +35,13 @@ const prefix = '/rest/v1';
 const settingsSql =
 	`select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ` +
 	`set_config('request.method', $3::text, true), set_config('request.path', $4::text, true), ` +
-	`set_config('request.headers', $5::text, true), set_config('search_path', $6::text, true), ` +
-	`set_config('statement_timeout', $7::text, true), set_config('transaction_read_only', $8::text, true), ` +
-	`set_config('request.cookies', $9::text, true)`;
+	`set_config('request.headers', $5::text, true), set_config('statement_timeout', $6::text, true), ` +
+	`set_config('transaction_read_only', $7::text, true), set_config('request.cookies', $8::text, true)`;
+/**
+ * For another exposed schema (Accept-Profile) the search_path changes too. Only then: setting
+ * it costs Postgres more than the rest of the request (cached plans are re-checked).
+ */
+const settingsWithPathSql = settingsSql + `, set_config('search_path', $9::text, true)`;
 
 /** `Cookie: a=1; b=2` as the JSON object PostgREST puts in request.cookies. */
 function cookies(header: string | undefined): string {
@@ -88,7 +92,12 @@ export function noDelaySocket() {
 export const noDelayOption = { socket: noDelaySocket } as postgres.Options<Record<string, never>>;
 
 export function createRestHandler(): HttpService {
-	const searchPath = config.api.extraSearchPath.join(', ');
+	const schemas = config.api.schemas;
+	// What a request on the first exposed schema runs with; set once per connection.
+	const defaultSearchPath = [
+		schemas[0],
+		...config.api.extraSearchPath.filter((s) => s !== schemas[0])
+	].join(', ');
 	const sql = postgres({
 		host: '127.0.0.1',
 		port: config.db.port,
@@ -99,7 +108,7 @@ export function createRestHandler(): HttpService {
 		max: 2,
 		idle_timeout: 60,
 		onnotice: () => {},
-		connection: { application_name: 'stack-rest', search_path: searchPath }
+		connection: { application_name: 'stack-rest', search_path: defaultSearchPath }
 	});
 	// Requests go through the wire client; postgres.js above only loads the schema cache and
 	// listens for reloads.
@@ -110,11 +119,10 @@ export function createRestHandler(): HttpService {
 			user: 'authenticator',
 			password: 'postgres',
 			database: config.db.name,
-			params: { application_name: 'stack-rest', search_path: searchPath }
+			params: { application_name: 'stack-rest', search_path: defaultSearchPath }
 		},
 		8
 	);
-	const schemas = config.api.schemas;
 
 	// Schema cache: reloaded on `notify pgrst, 'reload schema'`; overlapping notifications
 	// during a migration collapse into one reload that starts after the current one.
@@ -212,17 +220,21 @@ export function createRestHandler(): HttpService {
 			req.method ?? 'GET',
 			path,
 			JSON.stringify(req.headers),
-			[schema, ...config.api.extraSearchPath.filter((s) => s !== schema)].join(', '),
 			timeout,
 			ex.readOnly ? 'on' : 'off',
 			cookies(req.headers.cookie)
 		];
+		const searchPath = [schema, ...config.api.extraSearchPath.filter((s) => s !== schema)].join(
+			', '
+		);
+		const pathChanges = searchPath !== defaultSearchPath;
+		if (pathChanges) settings.push(searchPath);
 		// One batch, one Sync: an implicit transaction. An explicit one only when the outcome
 		// decides between commit and rollback.
 		const explicit = ex.decide !== undefined;
 		const statements: Statement[] = [
 			...(explicit ? [{ text: 'begin', params: [] }] : []),
-			{ text: settingsSql, params: settings },
+			{ text: pathChanges ? settingsWithPathSql : settingsSql, params: settings },
 			{ text: ex.sql, params: ex.params },
 			...(ex.explain
 				? [{ text: `explain (format json) ${ex.explain.sql}`, params: ex.explain.params }]

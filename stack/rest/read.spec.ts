@@ -410,6 +410,33 @@ describe('single, maybeSingle and CSV', () => {
 });
 
 describe('schema cache', () => {
+	it('serves another exposed schema through Accept-Profile', async () => {
+		const [{ existed }] = await admin.unsafe(
+			`select exists (select 1 from pg_namespace where nspname = 'graphql_public') as existed`
+		);
+		await ddl(`
+			create schema if not exists graphql_public;
+			grant usage on schema graphql_public to anon, authenticated, service_role;
+			create table graphql_public.rest_spec_read_profile (id int primary key);
+			grant select on graphql_public.rest_spec_read_profile to service_role;
+			insert into graphql_public.rest_spec_read_profile values (5);
+		`);
+		try {
+			const { data, error } = await db
+				.schema('graphql_public')
+				.from('rest_spec_read_profile')
+				.select('id');
+			expect(error).toBeNull();
+			expect(data).toEqual([{ id: 5 }]);
+		} finally {
+			await admin.unsafe(
+				existed
+					? `drop table graphql_public.rest_spec_read_profile`
+					: `drop schema graphql_public cascade`
+			);
+		}
+	});
+
 	it('sees tables and columns created after it started', async () => {
 		await ddl(`
 			create table public.rest_spec_read_late (id int primary key);
