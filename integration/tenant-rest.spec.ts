@@ -233,6 +233,24 @@ describe.each(Object.keys(tables))('REST table %s', (name) => {
 		await expectUnchanged();
 	});
 
+	it("another tenant cannot overwrite the owner's rows by upserting on their key", async () => {
+		const rows = aBefore[name] ?? [];
+		const changed = rows.map((row) => ({ ...(row as Row), ...c.update }));
+		for (const ignoreDuplicates of [false, true]) {
+			expectNoRowsAffected(await from(b.client).upsert(changed, { ignoreDuplicates }).select());
+		}
+		await expectUnchanged();
+	});
+
+	it("another tenant counts none of the owner's rows", async () => {
+		const [column, value] = c.owned(a);
+		const { count, error } = await from(b.client)
+			.select('*', { count: 'exact', head: true })
+			.eq(column, value);
+		expect(error).toBeNull();
+		expect(count).toBe(0);
+	});
+
 	it("another tenant cannot move its own rows into the owner's tenant", async () => {
 		const parent = c.parent === undefined ? c.owned : c.parent;
 		if (!parent) return expect(name).toBe('organizations'); // its own key is its tenant
