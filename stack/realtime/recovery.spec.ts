@@ -1,12 +1,14 @@
 // Durability: the realtime server killed mid-stream and restarted, and the database dropping
 // the replication connection. Clients rejoin by themselves and nothing committed is lost.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { config, projectRoot, stateDir } from '../config.ts';
+import { config, stateDir } from '../config.ts';
 import { adminSql } from '../testing.ts';
 import {
 	createFixtures,
+	dropSlot,
+	startStandalone,
 	dropFixtures,
 	realtimeClient,
 	subscribed,
@@ -19,36 +21,14 @@ const sql = adminSql();
 const port = Number(process.env.REALTIME_TEST_PORT ?? 57431);
 const slot = `realtime_spec_${process.pid}`;
 const clients: TestClient[] = [];
-let server: ChildProcess | null = null;
+let server: { kill(): void } | null = null;
 
-/** The standalone server on its own port and slot, so killing it leaves the gateway alone. */
 async function startServer() {
-	const child = spawn(
-		process.execPath,
-		[
-			'--import',
-			'tsx',
-			join(projectRoot, 'stack/realtime/standalone.ts'),
-			'--port',
-			String(port),
-			'--slot',
-			slot
-		],
-		{
-			cwd: projectRoot,
-			env: process.env,
-			stdio: ['ignore', 'pipe', 'inherit']
-		}
-	);
-	server = child;
-	await new Promise<void>((resolve, reject) => {
-		child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
-		child.once('exit', (code) => reject(new Error(`standalone realtime exited with ${code}`)));
-	});
+	server = await startStandalone(port, slot);
 }
 
 function kill() {
-	server?.kill('SIGKILL');
+	server?.kill();
 	server = null;
 }
 
@@ -60,16 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await Promise.allSettled(clients.map((c) => c.close()));
 	kill();
-	// a test slot left behind would pin WAL forever: wait for its walsender to go, then drop it
-	for (let i = 0; i < 50; i++) {
-		const [s] = await sql`select active from pg_replication_slots where slot_name = ${slot}`;
-		if (!s) break;
-		if (!s.active) {
-			await sql`select pg_drop_replication_slot(${slot})`;
-			break;
-		}
-		await new Promise((r) => setTimeout(r, 100));
-	}
+	await dropSlot(sql, slot);
 	await dropFixtures(sql);
 	// connections that lived through the database restart may never answer a graceful end
 	await sql.end({ timeout: 1 });

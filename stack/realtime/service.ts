@@ -1,7 +1,7 @@
 // The Realtime server: Phoenix channels over `ws` (noServer, so the gateway or the standalone
 // entry point hands it upgrades), broadcast, presence, and postgres_changes fed by the
 // replication stream and filtered per subscriber (filters in memory, RLS in batched queries).
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import postgres from 'postgres';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -498,33 +498,107 @@ export class RealtimeServer {
 				});
 			return;
 		}
-		const members = this.scopes.get(ch.scope);
-		if (members) {
-			let v1: string | null | undefined;
-			let v2: Buffer | null | undefined;
-			for (const m of members) {
-				if (m === ch && !ch.self) continue;
-				if (m.conn.vsn === '2.0.0') {
-					if (v2 === undefined) v2 = encodeUserBroadcast(ch.topic, b);
-					if (v2) this.send(m.conn, v2);
-				} else {
-					if (v1 === undefined) {
-						const payload = broadcastPayload(b);
-						v1 = payload
-							? encodeFrame('1.0.0', {
-									joinRef: null,
-									ref: null,
-									topic: ch.topic,
-									event: 'broadcast',
-									payload
-								})
-							: null;
-					}
-					if (v1) this.send(m.conn, v1);
+		this.relay(ch.scope, ch.topic, b, ch.self ? null : ch);
+		if (ch.ack) this.reply(ch.conn, f, 'ok', {});
+	}
+
+	/** Sends a broadcast to every member of a scope (but `except`), encoded once per serializer. */
+	private relay(scope: string, topic: string, b: UserBroadcast, except: Channel | null) {
+		const members = this.scopes.get(scope);
+		if (!members) return;
+		let v1: string | null | undefined;
+		let v2: Buffer | null | undefined;
+		for (const m of members) {
+			if (m === except) continue;
+			if (m.conn.vsn === '2.0.0') {
+				if (v2 === undefined) v2 = encodeUserBroadcast(topic, b);
+				if (v2) this.send(m.conn, v2);
+			} else {
+				if (v1 === undefined) {
+					const payload = broadcastPayload(b);
+					v1 = payload
+						? encodeFrame('1.0.0', { joinRef: null, ref: null, topic, event: 'broadcast', payload })
+						: null;
 				}
+				if (v1) this.send(m.conn, v1);
 			}
 		}
-		if (ch.ack) this.reply(ch.conn, f, 'ok', {});
+	}
+
+	/**
+	 * The HTTP side of Broadcast (`channel.httpSend()` and the REST fallback of `send()`):
+	 * POST .../api/broadcast with {messages: [...]}, or .../api/broadcast/<topic>/events/<event>
+	 * with the payload as body. Answers 202 as hosted Realtime does.
+	 */
+	async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const json = (status: number, body: unknown) => {
+			res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+		};
+		const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+		const m = /\/api\/broadcast(?:\/([^/]+)\/events\/([^/]+))?\/?$/.exec(path);
+		if (!m) return json(404, { message: 'Not found: use POST /realtime/v1/api/broadcast' });
+		if (req.method !== 'POST') return json(405, { message: 'Use POST to broadcast' });
+		const chunks: Buffer[] = [];
+		let size = 0;
+		for await (const c of req as AsyncIterable<Buffer>) {
+			size += c.length;
+			if (size > this.o.maxBroadcastBytes + 4096) {
+				return json(413, {
+					message: `Payload too large: the limit is ${this.o.maxBroadcastBytes} bytes`
+				});
+			}
+			chunks.push(c);
+		}
+		const body = Buffer.concat(chunks);
+		const isPrivate =
+			new URL(req.url ?? '/', 'http://localhost').searchParams.get('private') === 'true';
+		const unauthorized = () =>
+			json(403, { message: 'Private channels are not available on the local platform' });
+		if (m[1]) {
+			if (isPrivate) return unauthorized();
+			const topic = `realtime:${decodeURIComponent(m[1])}`;
+			const binary = (req.headers['content-type'] ?? '').startsWith('application/octet-stream');
+			if (!binary) {
+				try {
+					JSON.parse(body.toString('utf8'));
+				} catch {
+					return json(400, {
+						message: 'The body must be JSON (or application/octet-stream bytes)'
+					});
+				}
+			}
+			this.relay(
+				`public:${topic}`,
+				topic,
+				{ event: decodeURIComponent(m[2]), encoding: binary ? 0 : 1, body, meta: '' },
+				null
+			);
+			return json(202, {});
+		}
+		let messages: unknown;
+		try {
+			messages = (JSON.parse(body.toString('utf8')) as { messages?: unknown }).messages;
+		} catch {
+			return json(400, {
+				message: 'The body must be JSON: {"messages": [{"topic", "event", "payload"}]}'
+			});
+		}
+		if (!Array.isArray(messages)) {
+			return json(400, {
+				message: 'The body must be JSON: {"messages": [{"topic", "event", "payload"}]}'
+			});
+		}
+		for (const msg of messages as Record<string, unknown>[]) {
+			if (!msg || typeof msg.topic !== 'string' || typeof msg.event !== 'string') {
+				return json(400, { message: 'Each message needs a string topic and event' });
+			}
+			if (msg.private === true) return unauthorized();
+		}
+		for (const msg of messages as Record<string, unknown>[]) {
+			const topic = `realtime:${msg.topic as string}`;
+			this.relay(`public:${topic}`, topic, userBroadcastFromJson(msg), null);
+		}
+		return json(202, {});
 	}
 
 	private presenceIn(ch: Channel, f: Frame) {

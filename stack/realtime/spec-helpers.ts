@@ -1,9 +1,11 @@
 // Shared fixtures for the realtime specs: official clients with either serializer, tokens for
 // distinct users, and a small multi-tenant schema with RLS in publication supabase_realtime.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import { config } from '../config.ts';
+import { config, projectRoot } from '../config.ts';
 import { signLegacy } from '../jwt.ts';
 import type { adminSql } from '../testing.ts';
 
@@ -128,3 +130,38 @@ export async function member(sql: Sql, org: number) {
 
 let orgSeq = Math.floor(Math.random() * 1_000_000);
 export const newOrg = () => ++orgSeq;
+
+/** The standalone server on its own port and slot; `kill()` is SIGKILL, a crash. */
+export async function startStandalone(port: number, slot: string) {
+	const child = spawn(
+		process.execPath,
+		[
+			'--import',
+			'tsx',
+			join(projectRoot, 'stack/realtime/standalone.ts'),
+			'--port',
+			String(port),
+			'--slot',
+			slot
+		],
+		{ cwd: projectRoot, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] }
+	);
+	await new Promise<void>((resolve, reject) => {
+		child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+		child.once('exit', (code) => reject(new Error(`standalone realtime exited with ${code}`)));
+	});
+	return { kill: () => child.kill('SIGKILL') };
+}
+
+/** Drops a test slot once its walsender is gone: a slot left behind would pin WAL forever. */
+export async function dropSlot(sql: Sql, slot: string) {
+	for (let i = 0; i < 50; i++) {
+		const [s] = await sql`select active from pg_replication_slots where slot_name = ${slot}`;
+		if (!s) return;
+		if (!s.active) {
+			await sql`select pg_drop_replication_slot(${slot})`;
+			return;
+		}
+		await sleep(100);
+	}
+}

@@ -31,6 +31,13 @@ const http = createServer((req, res) => {
 		res.writeHead(200, { 'content-type': 'application/json' }).end(body);
 		return;
 	}
+	if ((req.url ?? '').includes('/api/broadcast')) {
+		realtime.handle(req, res).catch((e) => {
+			console.error(e);
+			if (!res.headersSent) res.writeHead(500).end();
+		});
+		return;
+	}
 	res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
 });
 http.on('upgrade', (req, socket, head) => realtime.handleUpgrade(req, socket, head));
