@@ -11,61 +11,21 @@ export function neutralise(text: string): string {
 	return formulaStart.test(text) ? `'${text}` : text;
 }
 
+const needsQuotes = /[",\r\n]/;
+
+/** Quotes a field when it holds a comma, quote, CR or LF, doubling its quotes. */
+export function csvQuote(text: string): string {
+	return needsQuotes.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
 /** One CSV field; strings are neutralised, other values written as they are. */
 export function csvField(value: unknown): string {
 	if (value === null || value === undefined) return '';
-	let text: string;
-	if (typeof value === 'string') text = neutralise(value);
-	else if (value instanceof Date) text = value.toISOString();
-	else text = String(value);
-	return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+	if (typeof value === 'string') return csvQuote(neutralise(value));
+	if (value instanceof Date) return value.toISOString();
+	return csvQuote(String(value));
 }
 
 export function csvRow(values: readonly unknown[]): string {
 	return values.map(csvField).join(',') + '\r\n';
-}
-
-/**
- * SQL that neutralises a text expression the same way `neutralise` does, for rows that
- * Postgres formats itself (COPY ... TO STDOUT).
- */
-export function sqlNeutralise(expr: string): string {
-	return `case when left(${expr}, 1) in ('=', '+', '-', '@', E'\\t', E'\\r', E'\\n') then '''' || ${expr} else ${expr} end`;
-}
-
-const LF = 0x0a;
-const QUOTE = 0x22;
-
-/**
- * Rewrites Postgres' CSV (LF record ends) to CRLF record ends. Line feeds inside quoted
- * fields are data and stay as they are; the quote state carries across chunks.
- */
-export class CrlfRecords {
-	#quoted = false;
-
-	// Postgres quotes every field holding a CR, so an unquoted LF always ends a record.
-	convert(chunk: Uint8Array): Uint8Array {
-		let ends = 0;
-		let quoted = this.#quoted;
-		for (let i = 0; i < chunk.length; i++) {
-			const b = chunk[i];
-			if (b === QUOTE) quoted = !quoted;
-			else if (b === LF && !quoted) ends++;
-		}
-		if (ends === 0) {
-			this.#quoted = quoted;
-			return chunk;
-		}
-		const out = new Uint8Array(chunk.length + ends);
-		let j = 0;
-		quoted = this.#quoted;
-		for (let i = 0; i < chunk.length; i++) {
-			const b = chunk[i];
-			if (b === QUOTE) quoted = !quoted;
-			else if (b === LF && !quoted) out[j++] = 0x0d;
-			out[j++] = b;
-		}
-		this.#quoted = quoted;
-		return out;
-	}
 }

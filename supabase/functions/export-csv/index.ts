@@ -1,14 +1,15 @@
 // GET /functions/v1/export-csv: the dashboard's filters as query parameters, a CSV file back.
-// Rows come from the same SQL functions that feed the dashboard, run as the caller (role
-// authenticated + their JWT claims, as PostgREST does), so RLS decides what is exported.
-// Postgres formats the rows itself (COPY ... TO STDOUT) and they are streamed on with
-// backpressure, so memory stays flat whatever the row count.
+// Rows come from the read API's export functions (the ones behind the dashboard's cards and
+// charts, so the numbers agree), run as the caller (role authenticated + their JWT claims, as
+// PostgREST does), so RLS decides what is exported. Pages are read by keyset inside one
+// repeatable-read snapshot, one page per pull of the response stream, so memory stays flat
+// and a slow client slows the reads instead of filling memory.
 import { z } from 'zod';
 import { requireUser } from '../_shared/auth.ts';
 import { dedicatedDb } from '../_shared/clients.ts';
 import { corsHeaders, preflight } from '../_shared/cors.ts';
 import { errorResponse, HttpError } from '../_shared/errors.ts';
-import { CrlfRecords, sqlNeutralise, utf8Bom } from '../_shared/csv.ts';
+import { csvQuote, csvRow, neutralise, utf8Bom } from '../_shared/csv.ts';
 import { parseOr400 } from '../_shared/validation.ts';
 
 const day = 86_400_000;
@@ -43,71 +44,104 @@ const filters = z
 	});
 
 type Filters = z.infer<typeof filters>;
-// COPY takes no bind parameters. Values that validation reduced to a fixed shape (uuid, ISO
-// instant, enum) are written into the SQL as literals, so the planner sees real constants and
-// picks a streaming plan. The one free-text value (search) travels as a setting of the export's
-// own connection, set with a bound parameter, so user text never becomes SQL.
-const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
-const search = `current_setting('botflow.export_search')`;
-const safe = sqlNeutralise;
 
-function where(f: Filters, alias: { time: string; conv: string; msg?: string }): string {
-	const parts = [
-		`${alias.time.split('.')[0]}.bot_id = ${literal(f.bot)}::uuid`,
-		`${alias.time} >= ${literal(f.from.toISOString())}::timestamptz`,
-		`${alias.time} < ${literal(f.to.toISOString())}::timestamptz`
-	];
-	if (f.status) parts.push(`${alias.conv}.status = ${literal(f.status)}`);
-	if (f.channel) parts.push(`${alias.conv}.channel = ${literal(f.channel)}`);
-	if (f.search) {
-		parts.push(
-			alias.msg
-				? `${alias.msg}.search_vector @@ websearch_to_tsquery('simple', ${search})`
-				: `exists (select 1 from public.messages x where x.conversation_id = c.id and x.bot_id = c.bot_id
-					and x.search_vector @@ websearch_to_tsquery('simple', ${search}))`
-		);
+/** Rows per page: big enough to amortise a round trip, small enough to stay a few MB. */
+const pageRows = 5000;
+
+/** text: written by a bot or its users, so neutralised; plain: numbers, times, enums. */
+type Column = [header: string, kind: 'text' | 'plain'];
+
+type Kind = {
+	columns: Column[];
+	/**
+	 * SQL for one page. Timestamps travel as text both ways: postgres.js would turn a
+	 * timestamptz parameter into a JS Date and drop the microseconds the keyset needs.
+	 */
+	page: string;
+	params: (f: Filters, after: Keyset | null) => (string | number | null)[];
+	/** Whole result in one query (small kinds). */
+	single?: boolean;
+};
+type Keyset = { at: string; id: string };
+
+const ts = (expr: string) => `${expr}::text`;
+
+const kinds: Record<Filters['kind'], Kind> = {
+	conversations: {
+		columns: [
+			['conversation_id', 'text'], ['channel', 'plain'], ['end_user_id', 'text'], ['status', 'plain'],
+			['started_at', 'plain'], ['last_message_at', 'plain'], ['ended_at', 'plain'],
+			['handed_off_at', 'plain'], ['duration_seconds', 'plain'], ['messages', 'plain'],
+			['first_response_ms', 'plain'], ['response_p50_ms', 'plain'], ['response_p95_ms', 'plain'],
+			['success_rate', 'plain'], ['tokens_in', 'plain'], ['tokens_out', 'plain'], ['cost_usd', 'plain']
+		],
+		// The range starts at the last row's time, so every page is an index range, not a rescan.
+		page: `select e.external_id, e.channel, e.end_user_id, e.status, ${ts('e.started_at')},
+				${ts('e.last_message_at')}, ${ts('e.ended_at')}, ${ts('e.handed_off_at')}, e.duration_seconds,
+				e.messages, e.first_response_ms, e.response_p50_ms, e.response_p95_ms, e.success_rate,
+				e.tokens_in, e.tokens_out, e.cost_usd, ${ts('e.started_at')}, e.id::text
+			from public.export_conversations($1::uuid, $2::text::timestamptz, $3::text::timestamptz, $4, $5,
+				$6, $7::text::timestamptz, $8::uuid, $9) e
+			order by e.started_at, e.id`,
+		params: (f, after) => [
+			f.bot, after?.at ?? f.from.toISOString(), f.to.toISOString(), f.status ?? null,
+			f.channel ?? null, f.search ?? null, after?.at ?? null, after?.id ?? null, pageRows
+		]
+	},
+	messages: {
+		columns: [
+			['conversation_id', 'text'], ['message_id', 'text'], ['role', 'plain'], ['content', 'text'],
+			['sent_at', 'plain'], ['response_time_ms', 'plain'], ['success', 'plain'], ['error_code', 'text'],
+			['intent', 'text'], ['model', 'text'], ['tokens_in', 'plain'], ['tokens_out', 'plain'],
+			['cost_usd', 'plain'], ['channel', 'plain'], ['conversation_status', 'plain']
+		],
+		page: `select e.conversation_external_id, e.external_id, e.role, e.content, ${ts('e.sent_at')},
+				e.response_time_ms, e.success, e.error_code, e.intent, e.model, e.tokens_in, e.tokens_out,
+				e.cost_usd, c.channel, c.status, ${ts('e.sent_at')}, e.id::text
+			from public.export_messages($1::uuid, $2::text::timestamptz, $3::text::timestamptz, null, $4,
+				$5::text::timestamptz, $6::bigint, $7) e
+			join public.conversations c on c.id = e.conversation_id
+			where ($8::text is null or c.status = $8) and ($9::text is null or c.channel = $9)
+			-- The join may reorder rows; the keyset needs the page's true last row at the end.
+			order by e.sent_at, e.id`,
+		params: (f, after) => [
+			f.bot, after?.at ?? f.from.toISOString(), f.to.toISOString(), f.search ?? null,
+			after?.at ?? null, after?.id ?? null, pageRows, f.status ?? null, f.channel ?? null
+		]
+	},
+	daily: {
+		columns: [
+			['day', 'plain'], ['day_start', 'plain'], ['messages', 'plain'], ['conversations', 'plain'],
+			['resolved_conversations', 'plain'], ['handed_off_conversations', 'plain'], ['tokens_in', 'plain'],
+			['tokens_out', 'plain'], ['cost_usd', 'plain'], ['replies', 'plain'], ['failed_replies', 'plain'],
+			['success_rate', 'plain'], ['avg_response_ms', 'plain'], ['p50_response_ms', 'plain'],
+			['p95_response_ms', 'plain'], ['p99_response_ms', 'plain']
+		],
+		page: `select e.day::text, ${ts('e.day_start')}, e.messages, e.conversations, e.resolved_conversations,
+				e.handed_off_conversations, e.tokens_in, e.tokens_out, e.cost_usd, e.replies, e.failed_replies,
+				e.success_rate, e.avg_response_ms, e.p50_response_ms, e.p95_response_ms, e.p99_response_ms
+			from public.export_daily_metrics($1::uuid, $2::timestamptz, $3::timestamptz) e`,
+		params: (f) => [f.bot, f.from.toISOString(), f.to.toISOString()],
+		single: true
 	}
-	return parts.join(' and ');
-}
-
-/** What each kind exports. Text cells a bot or end user wrote are neutralised. */
-const queries: Record<Filters['kind'], (f: Filters) => string> = {
-	conversations: (f) => `
-		select ${safe('c.external_id')} as conversation_id, c.channel, ${safe('c.end_user_id')} as end_user_id,
-			c.status, c.started_at, c.last_message_at, c.ended_at, c.handed_off_at,
-			m.messages, m.user_messages, m.bot_messages, m.failed_replies, m.avg_response_time_ms,
-			m.tokens_in, m.tokens_out, m.cost_usd
-		from public.conversations c
-		cross join lateral (
-			select count(*) as messages,
-				count(*) filter (where x.role = 'user') as user_messages,
-				count(*) filter (where x.role = 'bot') as bot_messages,
-				count(*) filter (where x.success = false) as failed_replies,
-				round(avg(x.response_time_ms)) as avg_response_time_ms,
-				coalesce(sum(x.tokens_in), 0) as tokens_in, coalesce(sum(x.tokens_out), 0) as tokens_out,
-				coalesce(sum(x.cost_usd), 0) as cost_usd
-			from public.messages x where x.conversation_id = c.id and x.bot_id = c.bot_id
-		) m
-		where ${where(f, { time: 'c.started_at', conv: 'c' })}
-		order by c.started_at, c.id`,
-	messages: (f) => `
-		select ${safe('c.external_id')} as conversation_id, ${safe('m.external_id')} as message_id, m.role,
-			${safe('m.content')} as content, m.sent_at, m.response_time_ms, m.success,
-			${safe('m.error_code')} as error_code, ${safe('m.intent')} as intent, ${safe('m.model')} as model,
-			m.tokens_in, m.tokens_out, m.cost_usd, c.channel, c.status as conversation_status
-		from public.messages m
-		join public.conversations c on c.id = m.conversation_id and c.bot_id = m.bot_id
-		where ${where(f, { time: 'm.sent_at', conv: 'c', msg: 'm' })}
-		order by m.sent_at, m.id`,
-	daily: (f) => `
-		select d.*
-		from public.bot_performance_metrics d
-		where ${where(f, { time: 'd.day_start', conv: 'd' })}
-		order by d.day`
 };
 
-function copySql(f: Filters): string {
-	return `copy (${queries[f.kind](f)}) to stdout (format csv, header true)`;
+const encoder = new TextEncoder();
+
+/** One page of rows as CSV; numbers and times pass as they are, text is neutralised. */
+function pageCsv(rows: unknown[][], columns: Column[]): string {
+	let out = '';
+	for (const row of rows) {
+		let line = '';
+		for (let i = 0; i < columns.length; i++) {
+			const value = row[i];
+			if (i > 0) line += ',';
+			if (value === null || value === undefined) continue;
+			line += columns[i][1] === 'text' ? csvQuote(neutralise(String(value))) : csvQuote(String(value));
+		}
+		out += line + '\r\n';
+	}
+	return out;
 }
 
 function slug(text: string): string {
@@ -126,15 +160,13 @@ function fileName(botName: string, f: Filters): string {
 	return `${slug(botName)}-${f.kind}-${d(f.from)}_${d(f.to)}.csv`;
 }
 
-/** Batches the one-row chunks Postgres sends into ~64 KiB pieces for the response. */
-const pieceBytes = 64 * 1024;
-
 async function handle(req: Request): Promise<Response> {
 	if (req.method !== 'GET') {
 		throw new HttpError(405, 'method_not_allowed', 'Use GET with the filters as query parameters.');
 	}
 	const caller = await requireUser(req);
 	const f = parseOr400(filters, Object.fromEntries(new URL(req.url).searchParams));
+	const kind = kinds[f.kind];
 
 	// One connection per export: it lives as long as the download and is ended with it, so a
 	// slow or vanished client never holds a pooled connection.
@@ -150,52 +182,50 @@ async function handle(req: Request): Promise<Response> {
 	if (req.signal.aborted) throw new HttpError(499, 'client_closed', 'The client went away.');
 	req.signal.addEventListener('abort', () => void close(0));
 	try {
-		// Session-level settings are safe: nothing else ever runs on this connection.
-		await conn`select set_config('role', 'authenticated', false),
-			set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, false),
-			set_config('botflow.export_search', ${f.search ?? ''}, false),
-			-- A sorted plan reads and sorts every row before the first byte (and spills to disk at
-			-- a million rows); an index scan in export order streams from the first row.
-			set_config('enable_sort', 'off', false),
-			set_config('enable_bitmapscan', 'off', false)`;
+		// One snapshot for every page, so rows arriving meanwhile neither show up half nor twice.
+		await conn.unsafe('begin isolation level repeatable read read only');
+		await conn`select set_config('role', 'authenticated', true),
+			set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true),
+			-- A sorted plan reads and sorts the whole range before its first row; an index scan in
+			-- export order returns the first page at once.
+			set_config('enable_sort', 'off', true),
+			set_config('enable_bitmapscan', 'off', true)`;
 		// RLS hides other tenants' bots, so "not yours" and "does not exist" look the same.
 		const bots = await conn`select name from public.bots where id = ${f.bot}`;
 		if (bots.length === 0) {
 			throw new HttpError(404, 'bot_not_found', `No bot ${f.bot} among the bots you can see.`);
 		}
-		const rows = await conn.unsafe(copySql(f)).readable();
-		const chunks = rows[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
-		const crlf = new CrlfRecords();
+		const width = kind.columns.length;
+		const readPage = async (after: Keyset | null) => {
+			const rows = (await conn.unsafe(kind.page, kind.params(f, after)).values()) as unknown[][];
+			const last = rows.at(-1);
+			const next = kind.single || rows.length < pageRows || !last
+				? null
+				: { at: String(last[width]), id: String(last[width + 1]) };
+			return { csv: pageCsv(rows, kind.columns), next };
+		};
+		// The first page is read before answering, so a query error is still a proper status.
+		let page: { csv: string; next: Keyset | null } | null = await readPage(null);
 
 		const body = new ReadableStream<Uint8Array>(
 			{
 				start(controller) {
 					if (f.bom === 'true') controller.enqueue(utf8Bom);
+					controller.enqueue(encoder.encode(csvRow(kind.columns.map(([h]) => h))));
 				},
 				async pull(controller) {
 					try {
-						const parts: Uint8Array[] = [];
-						let size = 0;
-						let done = false;
-						while (size < pieceBytes) {
-							const next = await chunks.next();
-							if (next.done) {
-								done = true;
-								break;
-							}
-							parts.push(next.value);
-							size += next.value.byteLength;
-						}
-						if (closed) return;
-						if (size > 0) controller.enqueue(crlf.convert(concat(parts, size)));
-						if (done) {
-							// postgres.js pauses its socket when a push meets a full buffer and resumes it
-							// only from _read, which a finished stream no longer gets; without this nudge
-							// the closing ReadyForQuery can stay unread and end() would wait for it.
-							(rows as unknown as { _read(size: number): void })._read(0);
+						if (page === null) return;
+						const current: { csv: string; next: Keyset | null } = page;
+						if (current.csv) controller.enqueue(encoder.encode(current.csv));
+						if (current.next === null) {
+							page = null;
 							controller.close();
+							await conn.unsafe('commit');
 							await close(5);
+							return;
 						}
+						page = await readPage(current.next);
 					} catch (err) {
 						if (closed) return; // cancelled: the error is our own doing
 						console.error('export-csv: stream failed', err);
@@ -226,17 +256,6 @@ async function handle(req: Request): Promise<Response> {
 		if (gone) throw new HttpError(499, 'client_closed', 'The client went away.');
 		throw err;
 	}
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-	if (parts.length === 1) return parts[0];
-	const out = new Uint8Array(size);
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.byteLength;
-	}
-	return out;
 }
 
 Deno.serve(async (req) => {
