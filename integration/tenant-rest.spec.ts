@@ -190,6 +190,23 @@ describe('REST coverage', () => {
 	});
 });
 
+describe('REST schemas', () => {
+	// Operator views read across tenants; internals and platform tables hold every tenant's rows.
+	it.each([
+		['admin', 'organization_daily_usage'],
+		['admin', 'cron_job_health'],
+		['private', 'rollup_state'],
+		['private', 'ingest_rate_limits'],
+		['auth', 'users'],
+		['cron', 'job']
+	])('keeps %s.%s out of reach of signed-in and anonymous callers', async (schema, table) => {
+		for (const client of [b.client, anonClient()]) {
+			const { data, error } = await client.schema(schema).from(table).select('*').limit(5);
+			expect(error, `${schema}.${table} answered ${JSON.stringify(data)}`).not.toBeNull();
+		}
+	});
+});
+
 async function expectUnchanged() {
 	expect(await snapshot(sql, a)).toEqual(aBefore);
 }
