@@ -163,4 +163,20 @@ describe('recovery', () => {
 		);
 		expect(got).toEqual(['after db restart']);
 	}, 40_000);
+
+	it('keeps the gateway slot close to the head of the WAL, also with no changes to deliver', async () => {
+		const gatewaySlot = process.env.REALTIME_SLOT ?? 'botflow_realtime';
+		// WAL that carries nothing for subscribers (a table outside the publication)
+		await sql`insert into public.rt_members (user_id, org_id) select gen_random_uuid(), g from generate_series(1, 1000) g`;
+		const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
+		let lag = Infinity;
+		for (let i = 0; i < 50 && lag > 0; i++) {
+			const [s] = await sql`
+				select pg_wal_lsn_diff(${lsn}::pg_lsn, confirmed_flush_lsn)::float8 as lag
+				from pg_replication_slots where slot_name = ${gatewaySlot}`;
+			lag = s ? Math.max(0, s.lag) : Infinity;
+			if (lag > 0) await new Promise((r) => setTimeout(r, 100));
+		}
+		expect(lag).toBe(0);
+	});
 });
