@@ -12,9 +12,12 @@ import type {
 } from '@supabase/supabase-js';
 import { adminSql, anonClient } from '../stack/testing.ts';
 import {
+	addMember,
 	conversationEvents,
+	createBot,
 	ingest,
 	mentions,
+	signUpTenant,
 	tenantWithTraffic,
 	type TenantData
 } from './fixtures.ts';
@@ -174,6 +177,48 @@ describe('Realtime postgres_changes across tenants', () => {
 		);
 		await otherTenantBarrier(bMessages);
 		expect(bProbe.got, "a filter on end_user_id matched the owner's deleted row").toEqual([]);
+	});
+});
+
+describe('Realtime after a membership ends', () => {
+	it("stops delivering the organization's changes to a viewer removed while subscribed", async () => {
+		const viewer = await signUpTenant('Viewer');
+		const own = await createBot(viewer, 'Viewer bot');
+		await addMember(a, viewer, 'viewer');
+		const ownA = `bot_id=eq.${a.botId}`;
+		const [owner, watching, ownFeed] = await Promise.all([
+			subscribe(a.client, 'owner', 'messages', ownA),
+			subscribe(viewer.client, 'viewer', 'messages', ownA),
+			subscribe(viewer.client, 'viewer', 'messages', `bot_id=eq.${own.botId}`)
+		]);
+		await liveConversation(a, 'before');
+		await until(
+			() => watching.got.length >= 2,
+			"the viewer to receive the organization's messages"
+		);
+
+		const removed = await a.client
+			.from('organization_members')
+			.delete()
+			.eq('organization_id', a.organizationId)
+			.eq('user_id', viewer.userId)
+			.select();
+		expect(removed.data).toHaveLength(1);
+		const seen = { owner: owner.got.length, watching: watching.got.length };
+		await liveConversation(a, 'after');
+		await until(
+			() => owner.got.length >= seen.owner + 2,
+			"the owner's subscriber to receive the new messages"
+		);
+		// The viewer's own later message reaching the same socket proves it passed the owner's.
+		const sent = await ingest(
+			viewer.client,
+			own.apiKey,
+			conversationEvents('own-conv', 'own', new Date(Date.now() - 60_000))
+		);
+		expect(sent.data?.accepted).toBe(4);
+		await until(() => ownFeed.got.length >= 2, "the viewer's own messages");
+		expect(watching.got.slice(seen.watching)).toEqual([]);
 	});
 });
 

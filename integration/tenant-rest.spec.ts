@@ -190,6 +190,26 @@ describe('REST coverage', () => {
 	});
 });
 
+describe('REST under concurrency', () => {
+	// Requests share pooled database connections; each must run with its own caller's claims.
+	it("interleaved requests of two tenants each see only their own tenant's rows", async () => {
+		const rounds = Array.from({ length: 12 }, (_, i) => i);
+		const answers = await Promise.all(
+			rounds.flatMap(() =>
+				[a, b].map(async (t) => {
+					const { data, error } = await t.client.from('messages').select('bot_id, content');
+					return { t, data, error };
+				})
+			)
+		);
+		for (const { t, data, error } of answers) {
+			expect(error).toBeNull();
+			expect(data?.length).toBeGreaterThan(0);
+			expect(data?.every((m) => m.bot_id === t.botId)).toBe(true);
+		}
+	});
+});
+
 describe('REST schemas', () => {
 	// Operator views read across tenants; internals and platform tables hold every tenant's rows.
 	it.each([
