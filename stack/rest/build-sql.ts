@@ -57,6 +57,8 @@ export class Builder {
 	/** Per statement, so the same request shape always yields the same (prepared) SQL text. */
 	private aliasCounter = 0;
 	private nextAlias = () => `_t${++this.aliasCounter}`;
+	/** `exists (...)` per embed (by `parentAlias.label`), for `embed=is.null` filters. */
+	private embedExists = new Map<string, string>();
 
 	constructor(
 		readonly cache: SchemaCache,
@@ -123,6 +125,12 @@ export class Builder {
 	}
 
 	filter(rel: Relation, alias: string, f: Filter): string {
+		const related = this.embedExists.get(`${alias}.${f.field.name}`);
+		if (related && !rel.columns.has(f.field.name) && f.op === 'is' && f.field.path.length === 0) {
+			// `embed=is.null` / `not.is.null`: parents without (or with) a matching related row.
+			const present = f.value.toLowerCase() === 'null' ? f.negate : !f.negate;
+			return present ? related : `not ${related}`;
+		}
 		const { sql: expr, type } = this.field(rel, alias, f.field);
 		const p = (v: string) => `${this.params.text(v)}::${type}`;
 		const txt = (v: string) => this.params.text(v);
@@ -419,7 +427,9 @@ export class Builder {
 						? `(select row_to_json(${e}) from (${rows}) ${e}) as ${ident(label)}`
 						: `(select coalesce(json_agg(${e}), '[]') from (${rows}) ${e}) as ${ident(label)}`
 				);
-				if (item.inner) inner.push(`exists (select 1 from ${from}${where})`);
+				const exists = `exists (select 1 from ${from}${where})`;
+				this.embedExists.set(`${alias}.${label}`, exists);
+				if (item.inner) inner.push(exists);
 			}
 		}
 		return { list: out.length ? out.join(', ') : `${alias}.*`, inner };

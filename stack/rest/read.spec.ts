@@ -172,6 +172,20 @@ describe('select', () => {
 		]);
 	});
 
+	it('filters parents by whether an embed has rows with is(embed, null)', async () => {
+		const without = await db
+			.from('rest_spec_read_bots')
+			.select('id, messages:rest_spec_read_messages!bot_id(id)')
+			.is('messages', null);
+		expect(without.error).toBeNull();
+		expect(ids(without.data)).toEqual([3, 4]);
+		const withSome = await db
+			.from('rest_spec_read_bots')
+			.select('id, messages:rest_spec_read_messages!bot_id(id)')
+			.not('messages', 'is', null);
+		expect(ids(withSome.data)).toEqual([1, 2]);
+	});
+
 	it('says which relationships exist when an embed is ambiguous or missing', async () => {
 		const ambiguous = await db
 			.from('rest_spec_read_bots')
