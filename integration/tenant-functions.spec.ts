@@ -116,7 +116,11 @@ describe('ingest with one tenant key', () => {
 async function exportCsv(client: SupabaseClient, params: Record<string, string>) {
 	const query = new URLSearchParams({ bom: 'false', ...params });
 	const { data, error } = await client.functions.invoke(`export-csv?${query}`, { method: 'GET' });
-	return { text: typeof data === 'string' ? data : '', status: await statusOf(error) };
+	// On an error status the body (the JSON error) is only on the Response functions-js keeps.
+	const context = (error as { context?: unknown } | null)?.context;
+	const text =
+		typeof data === 'string' ? data : context instanceof Response ? await context.text() : '';
+	return { text, status: await statusOf(error) };
 }
 
 describe('export-csv across tenants', () => {
@@ -144,6 +148,16 @@ describe('export-csv across tenants', () => {
 		const { text, status } = await exportCsv(b.client, { bot: a.botId, kind, ...window(a) });
 		expect([403, 404]).toContain(status);
 		expect(hasOwnerRows(kind, text, a), text).toBe(false);
+	});
+
+	it("answers another tenant the same for the owner's bot as for a bot that does not exist", async () => {
+		const strip = (text: string) => text.replaceAll(a.botId, '<bot>').replaceAll(missing, '<bot>');
+		const missing = '00000000-0000-4000-8000-000000000000';
+		const theirs = await exportCsv(b.client, { bot: a.botId, ...window(a) });
+		const none = await exportCsv(b.client, { bot: missing, ...window(a) });
+		expect(theirs.text).not.toBe('');
+		expect(theirs.status).toBe(none.status);
+		expect(strip(theirs.text)).toBe(strip(none.text));
 	});
 
 	it("finds none of the owner's rows when another tenant searches its own bot for them", async () => {
