@@ -124,7 +124,10 @@ export class ReplicationStream {
 	async start(): Promise<void> {
 		this.closed = false;
 		await this.connect();
-		this.statusTimer = setInterval(() => this.sendStatus(false), 1000);
+		// Asking for a reply makes the walsender send a keepalive with its position: pgoutput
+		// skips transactions with nothing published, so without this the slot would not
+		// advance over WAL that carries no changes for us.
+		this.statusTimer = setInterval(() => this.sendStatus(true), 1000);
 		this.statusTimer.unref();
 	}
 
