@@ -65,9 +65,13 @@ async function createTenant() {
 		from generate_series(1, ${bots}) n`;
 }
 
-/** One chunk: conversations spread over the last 30 days, ten messages each, in one statement. */
-async function loadChunk(chunk: number) {
+/**
+ * One chunk: a contiguous slice of the 30 days (newest first), rows in time order as ingest
+ * appends them, ten messages per conversation, in one statement.
+ */
+async function loadChunk(chunk: number, chunks: number) {
 	const first = chunk * chunkConversations;
+	const sliceSeconds = (spanDays * 86400) / chunks;
 	await sql.begin(async (tx) => {
 		// Bulk load: skip per-row FK checks and dirty-hour marks; the backfill below rolls it all up.
 		await tx`set local session_replication_role = replica`;
@@ -84,8 +88,8 @@ async function loadChunk(chunk: number) {
 					case when s.status = 'handed_off' then s.t + interval '150 seconds' end
 				from generate_series(${first + 1}::bigint, ${first + chunkConversations}::bigint) i
 				cross join lateral (select
-					date_trunc('hour', now(), 'UTC') - make_interval(days => ${spanDays})
-						+ ((i * 2654435761) % 1000003)::float8 / 1000003 * make_interval(days => ${spanDays}) t,
+					now() - make_interval(secs => ${sliceSeconds * (chunk + 1)})
+						+ make_interval(secs => ${sliceSeconds} * (i - ${first} - 1)::float8 / ${chunkConversations}) t,
 					(array['completed', 'completed', 'completed', 'abandoned', 'handed_off'])[1 + i % 5] status) s
 				returning id, bot_id, external_id, started_at
 			)
@@ -100,7 +104,8 @@ async function loadChunk(chunk: number) {
 				k * 10, k * 3, 0.0001 * k
 			from conv c
 			cross join generate_series(1, ${messagesPerConversation}) k
-			where c.started_at + k * interval '15 seconds' < now()`;
+			where c.started_at + k * interval '15 seconds' < now()
+			order by c.started_at, k`;
 	});
 }
 
@@ -126,7 +131,7 @@ try {
 	const chunks = Math.ceil(targetMessages / (chunkConversations * messagesPerConversation));
 	let loaded = 0;
 	for (let chunk = 0; chunk < chunks; chunk++) {
-		await loadChunk(chunk);
+		await loadChunk(chunk, chunks);
 		loaded = chunk + 1;
 		if (ms(loadStart) / 1000 > loadSeconds) break;
 	}
@@ -139,7 +144,7 @@ try {
 		messages_loaded: Number(messages),
 		note:
 			loaded < chunks
-				? `load stopped at the ${loadSeconds} s budget on this machine: figures are for ${messages} messages, not ${targetMessages}`
+				? `load stopped at the ${loadSeconds} s budget on this machine: figures are for ${messages} messages (the most recent ${round((spanDays * loaded) / chunks)} days of ${spanDays}), not ${targetMessages}`
 				: 'full size',
 		bots,
 		days: spanDays,
@@ -158,7 +163,9 @@ try {
 	};
 
 	// ---------------------------------------------------------------- 1M fresh events
-	const hours = Math.max(1, Math.ceil((spanDays * 24 * rollupEvents) / Number(messages)));
+	// The loaded slices are the most recent ones: enough hours back to hold the asked events.
+	const coveredHours = (spanDays * 24 * loaded) / chunks;
+	const hours = Math.max(1, Math.ceil((coveredHours * rollupEvents) / Number(messages)));
 	await sql`delete from public.usage_analytics where hour_start >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours})`;
 	await sql`delete from public.usage_breakdowns where hour_start >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours})`;
 	await sql`delete from public.conversation_metrics where bot_id in (select id from public.bots where organization_id = ${orgId})
@@ -198,15 +205,19 @@ try {
 		await reader`set role authenticated`;
 		await reader`select set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: 'authenticated' })}, false)`;
 		const bot = botId(1);
+		// One fixed range, so the summary and the raw computation describe the same rows.
+		const to = new Date();
 		const [{ n: botMessages }] = await reader`
-			select count(*)::bigint as n from public.messages where bot_id = ${bot} and sent_at >= now() - interval '30 days'`;
+			select count(*)::bigint as n from public.messages
+			where bot_id = ${bot} and sent_at >= ${to}::timestamptz - interval '30 days' and sent_at < ${to}::timestamptz`;
 		for (let i = 0; i < 5; i++)
-			await reader`select * from public.bot_summary(${bot}, now() - interval '30 days', now())`;
+			await reader`select * from public.bot_summary(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz)`;
 		const times: number[] = [];
 		let summaryRow: Record<string, unknown> = {};
 		for (let i = 0; i < summaryRuns; i++) {
 			const run = await timed(
-				() => reader`select * from public.bot_summary(${bot}, now() - interval '30 days', now())`
+				() =>
+					reader`select * from public.bot_summary(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz)`
 			);
 			times.push(run.ms);
 			summaryRow = run.value[0];
@@ -222,8 +233,8 @@ try {
 						sum(m.cost_usd) as cost_usd, sum(m.tokens_in) as tokens_in,
 						count(*) filter (where m.role = 'bot' and m.success = false) as failed,
 						(select count(*) from public.conversations c where c.bot_id = ${bot} and c.started_at >= p.f and c.started_at < p.t) as conversations
-					from (values ('current', now() - interval '30 days', now()),
-						('previous', now() - interval '60 days', now() - interval '30 days')) p(period, f, t)
+					from (values ('current', ${to}::timestamptz - interval '30 days', ${to}::timestamptz),
+						('previous', ${to}::timestamptz - interval '60 days', ${to}::timestamptz - interval '30 days')) p(period, f, t)
 					left join public.messages m on m.bot_id = ${bot} and m.sent_at >= p.f and m.sent_at < p.t
 					group by p.period, p.f, p.t order by 1`
 			);

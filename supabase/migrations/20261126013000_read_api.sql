@@ -138,15 +138,20 @@ begin
 		d.conversations_handed_off::bigint, d.tokens_in, d.tokens_out, d.cost_usd, d.replies::bigint,
 		d.failed_replies::bigint, d.response_time_count::bigint, d.response_time_sum_ms, d.latency_histogram
 	from public.bot_performance_metrics d
-	where v_d0 is not null and d.bot_id = p_bot_id and d.day_start >= v_d0 and d.day_end <= v_dn
+	-- The date bounds let the primary key (bot_id, day) find the rows; the instants decide.
+	where v_d0 is not null and d.bot_id = p_bot_id
+		and d.day >= (v_d0 at time zone v_tz)::date - 1 and d.day <= (v_dn at time zone v_tz)::date
+		and d.day_start >= v_d0 and d.day_end <= v_dn
 	union all
 	select u.hour_start, 'hour', u.messages, u.user_messages, u.bot_messages, u.conversations_started,
 		u.conversations_resolved, u.conversations_abandoned, u.conversations_handed_off, u.tokens_in,
 		u.tokens_out, u.cost_usd, u.replies, u.failed_replies, u.response_time_count, u.response_time_sum_ms,
 		u.latency_histogram
-	from public.usage_analytics u
-	join unnest(v_hour_from, v_hour_to) h(from_at, to_at) on u.hour_start >= h.from_at and u.hour_start < h.to_at
-	where u.bot_id = p_bot_id
+	from unnest(v_hour_from, v_hour_to) h(from_at, to_at)
+	cross join lateral (
+		select * from public.usage_analytics u
+		where u.bot_id = p_bot_id and u.hour_start >= h.from_at and u.hour_start < h.to_at
+	) u
 	union all
 	select r.bucket_start, 'raw', r.messages, r.user_messages, r.bot_messages, r.conversations_started,
 		r.conversations_resolved, r.conversations_abandoned, r.conversations_handed_off, r.tokens_in,
