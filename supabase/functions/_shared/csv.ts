@@ -29,3 +29,73 @@ export function csvField(value: unknown): string {
 export function csvRow(values: readonly unknown[]): string {
 	return values.map(csvField).join(',') + '\r\n';
 }
+
+/**
+ * SQL that neutralises a text expression the same way `neutralise` does, for rows that
+ * Postgres formats itself (COPY ... TO STDOUT).
+ */
+export function sqlNeutralise(expr: string): string {
+	return `case when left(${expr}, 1) in ('=', '+', '-', '@', E'\\t', E'\\r', E'\\n') then '''' || ${expr} else ${expr} end`;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+
+/**
+ * Rewrites Postgres' CSV (LF record ends) to CRLF record ends and counts records. Line feeds
+ * inside quoted fields are data and stay; the quote state carries across chunks. Postgres
+ * quotes every field holding a CR or LF, so an unquoted LF always ends a record.
+ */
+export class CrlfRecords {
+	#quoted = false;
+	records = 0;
+
+	convert(chunk: Uint8Array): Uint8Array {
+		// Native indexOf does the scanning; positions found are cached so each byte is seen once.
+		const ends: number[] = [];
+		const n = chunk.length;
+		let quoted = this.#quoted;
+		let i = 0;
+		let nextQuote = -1;
+		let nextLf = -1;
+		while (i < n) {
+			if (nextQuote !== Infinity && nextQuote < i) {
+				const q = chunk.indexOf(QUOTE, i);
+				nextQuote = q < 0 ? Infinity : q;
+			}
+			if (quoted) {
+				if (nextQuote === Infinity) break;
+				quoted = false;
+				i = nextQuote + 1;
+				continue;
+			}
+			if (nextLf !== Infinity && nextLf < i) {
+				const l = chunk.indexOf(LF, i);
+				nextLf = l < 0 ? Infinity : l;
+			}
+			if (nextLf < nextQuote) {
+				ends.push(nextLf);
+				i = nextLf + 1;
+			} else if (nextQuote !== Infinity) {
+				quoted = true;
+				i = nextQuote + 1;
+			} else break;
+		}
+		this.#quoted = quoted;
+		this.records += ends.length;
+		if (ends.length === 0) return chunk;
+		const out = new Uint8Array(n + ends.length);
+		let from = 0;
+		let to = 0;
+		for (const end of ends) {
+			out.set(chunk.subarray(from, end), to);
+			to += end - from;
+			out[to++] = CR;
+			out[to++] = LF;
+			from = end + 1;
+		}
+		out.set(chunk.subarray(from), to);
+		return out;
+	}
+}

@@ -1,15 +1,16 @@
 // GET /functions/v1/export-csv: the dashboard's filters as query parameters, a CSV file back.
 // Rows come from the read API's export functions (the ones behind the dashboard's cards and
 // charts, so the numbers agree), run as the caller (role authenticated + their JWT claims, as
-// PostgREST does), so RLS decides what is exported. Pages are read by keyset inside one
-// repeatable-read snapshot, one page per pull of the response stream, so memory stays flat
-// and a slow client slows the reads instead of filling memory.
+// PostgREST does), so RLS decides what is exported. Postgres formats the CSV itself
+// (COPY ... TO STDOUT), one time window after another inside one repeatable-read snapshot,
+// and the bytes stream on with backpressure, so memory stays flat and a slow client slows
+// the reads instead of filling memory.
 import { z } from 'zod';
 import { requireUser } from '../_shared/auth.ts';
 import { dedicatedDb } from '../_shared/clients.ts';
 import { corsHeaders, preflight } from '../_shared/cors.ts';
 import { errorResponse, HttpError } from '../_shared/errors.ts';
-import { csvQuote, csvRow, neutralise, utf8Bom } from '../_shared/csv.ts';
+import { CrlfRecords, csvRow, sqlNeutralise, utf8Bom } from '../_shared/csv.ts';
 import { parseOr400 } from '../_shared/validation.ts';
 
 const day = 86_400_000;
@@ -45,104 +46,98 @@ const filters = z
 
 type Filters = z.infer<typeof filters>;
 
-/** Rows per page: big enough to amortise a round trip, small enough to stay a few MB. */
-const pageRows = 10_000;
+// The export functions are SQL functions with a fixed search_path, so Postgres runs each call
+// to completion before its first row. Reading the range in time windows keeps every call
+// small: the first bytes leave early and no call holds a million rows.
+const firstWindowMs = 15 * 60_000;
+const rowsPerWindow = 20_000;
 
-/** text: written by a bot or its users, so neutralised; plain: numbers, times, enums. */
-type Column = [header: string, kind: 'text' | 'plain'];
+// COPY takes no bind parameters. Values that validation reduced to a fixed shape (uuid, ISO
+// instant, enum) are written as literals; the one free-text value (search) travels as a
+// setting of the export's own connection, set with a bound parameter, so user text never
+// becomes SQL.
+const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
+const instant = (t: Date) => `${literal(t.toISOString())}::timestamptz`;
+const search = (f: Filters) => (f.search ? `current_setting('botflow.export_search')` : 'null');
+const optional = (value: string | undefined) => (value ? literal(value) : 'null');
+const safe = sqlNeutralise;
 
 type Kind = {
-	columns: Column[];
-	/**
-	 * SQL for one page. Timestamps travel as text both ways: postgres.js would turn a
-	 * timestamptz parameter into a JS Date and drop the microseconds the keyset needs.
-	 */
-	page: string;
-	params: (f: Filters, after: Keyset | null) => (string | number | null)[];
-	/** Whole result in one query (small kinds). */
-	single?: boolean;
+	header: string[];
+	/** The rows of [from, to) as a query; windowed kinds are read one window at a time. */
+	query: (f: Filters, from: Date, to: Date) => string;
+	windowed: boolean;
 };
-type Keyset = { at: string; id: string };
-
-const ts = (expr: string) => `${expr}::text`;
 
 const kinds: Record<Filters['kind'], Kind> = {
 	conversations: {
-		columns: [
-			['conversation_id', 'text'], ['channel', 'plain'], ['end_user_id', 'text'], ['status', 'plain'],
-			['started_at', 'plain'], ['last_message_at', 'plain'], ['ended_at', 'plain'],
-			['handed_off_at', 'plain'], ['duration_seconds', 'plain'], ['messages', 'plain'],
-			['first_response_ms', 'plain'], ['response_p50_ms', 'plain'], ['response_p95_ms', 'plain'],
-			['success_rate', 'plain'], ['tokens_in', 'plain'], ['tokens_out', 'plain'], ['cost_usd', 'plain']
+		header: [
+			'conversation_id', 'channel', 'end_user_id', 'status', 'started_at', 'last_message_at',
+			'ended_at', 'handed_off_at', 'duration_seconds', 'messages', 'first_response_ms',
+			'response_p50_ms', 'response_p95_ms', 'success_rate', 'tokens_in', 'tokens_out', 'cost_usd'
 		],
-		// The range starts at the last row's time, so every page is an index range, not a rescan.
-		page: `select e.external_id, e.channel, e.end_user_id, e.status, ${ts('e.started_at')},
-				${ts('e.last_message_at')}, ${ts('e.ended_at')}, ${ts('e.handed_off_at')}, e.duration_seconds,
-				e.messages, e.first_response_ms, e.response_p50_ms, e.response_p95_ms, e.success_rate,
-				e.tokens_in, e.tokens_out, e.cost_usd, ${ts('e.started_at')}, e.id::text
-			from public.export_conversations($1::uuid, $2::text::timestamptz, $3::text::timestamptz, $4, $5,
-				$6, $7::text::timestamptz, $8::uuid, $9) e
-			order by e.started_at, e.id`,
-		params: (f, after) => [
-			f.bot, after?.at ?? f.from.toISOString(), f.to.toISOString(), f.status ?? null,
-			f.channel ?? null, f.search ?? null, after?.at ?? null, after?.id ?? null, pageRows
-		]
+		query: (f, from, to) => `
+			select ${safe('e.external_id')}, e.channel, ${safe('e.end_user_id')}, e.status, e.started_at,
+				e.last_message_at, e.ended_at, e.handed_off_at, e.duration_seconds, e.messages,
+				e.first_response_ms, e.response_p50_ms, e.response_p95_ms, e.success_rate, e.tokens_in,
+				e.tokens_out, e.cost_usd
+			from public.export_conversations(${literal(f.bot)}::uuid, ${instant(from)}, ${instant(to)},
+				${optional(f.status)}, ${optional(f.channel)}, ${search(f)}) e`,
+		windowed: true
 	},
 	messages: {
-		columns: [
-			['conversation_id', 'text'], ['message_id', 'text'], ['role', 'plain'], ['content', 'text'],
-			['sent_at', 'plain'], ['response_time_ms', 'plain'], ['success', 'plain'], ['error_code', 'text'],
-			['intent', 'text'], ['model', 'text'], ['tokens_in', 'plain'], ['tokens_out', 'plain'],
-			['cost_usd', 'plain']
+		header: [
+			'conversation_id', 'message_id', 'role', 'content', 'sent_at', 'response_time_ms', 'success',
+			'error_code', 'intent', 'model', 'tokens_in', 'tokens_out', 'cost_usd'
 		],
-		// Status and channel belong to the conversation: a per-row key lookup, only when asked for.
-		page: `select e.conversation_external_id, e.external_id, e.role, e.content, ${ts('e.sent_at')},
-				e.response_time_ms, e.success, e.error_code, e.intent, e.model, e.tokens_in, e.tokens_out,
-				e.cost_usd, ${ts('e.sent_at')}, e.id::text
-			from public.export_messages($1::uuid, $2::text::timestamptz, $3::text::timestamptz, null, $4,
-				$5::text::timestamptz, $6::bigint, $7) e
-			where ($8::text is null and $9::text is null) or exists (
-				select 1 from public.conversations c where c.id = e.conversation_id
-					and ($8::text is null or c.status = $8) and ($9::text is null or c.channel = $9))`,
-		params: (f, after) => [
-			f.bot, after?.at ?? f.from.toISOString(), f.to.toISOString(), f.search ?? null,
-			after?.at ?? null, after?.id ?? null, pageRows, f.status ?? null, f.channel ?? null
-		]
+		// Status and channel belong to the conversation: a key lookup per row, only when asked for.
+		query: (f, from, to) => `
+			select ${safe('e.conversation_external_id')}, ${safe('e.external_id')}, e.role,
+				${safe('e.content')}, e.sent_at, e.response_time_ms, e.success, ${safe('e.error_code')},
+				${safe('e.intent')}, ${safe('e.model')}, e.tokens_in, e.tokens_out, e.cost_usd
+			from public.export_messages(${literal(f.bot)}::uuid, ${instant(from)}, ${instant(to)}, null,
+				${search(f)}) e
+			${f.status || f.channel ? `where exists (select 1 from public.conversations c where c.id = e.conversation_id
+				${f.status ? `and c.status = ${literal(f.status)}` : ''}
+				${f.channel ? `and c.channel = ${literal(f.channel)}` : ''})` : ''}`,
+		windowed: true
 	},
 	daily: {
-		columns: [
-			['day', 'plain'], ['day_start', 'plain'], ['messages', 'plain'], ['conversations', 'plain'],
-			['resolved_conversations', 'plain'], ['handed_off_conversations', 'plain'], ['tokens_in', 'plain'],
-			['tokens_out', 'plain'], ['cost_usd', 'plain'], ['replies', 'plain'], ['failed_replies', 'plain'],
-			['success_rate', 'plain'], ['avg_response_ms', 'plain'], ['p50_response_ms', 'plain'],
-			['p95_response_ms', 'plain'], ['p99_response_ms', 'plain']
+		header: [
+			'day', 'day_start', 'messages', 'conversations', 'resolved_conversations',
+			'handed_off_conversations', 'tokens_in', 'tokens_out', 'cost_usd', 'replies', 'failed_replies',
+			'success_rate', 'avg_response_ms', 'p50_response_ms', 'p95_response_ms', 'p99_response_ms'
 		],
-		page: `select e.day::text, ${ts('e.day_start')}, e.messages, e.conversations, e.resolved_conversations,
+		query: (f, from, to) => `
+			select e.day, e.day_start, e.messages, e.conversations, e.resolved_conversations,
 				e.handed_off_conversations, e.tokens_in, e.tokens_out, e.cost_usd, e.replies, e.failed_replies,
 				e.success_rate, e.avg_response_ms, e.p50_response_ms, e.p95_response_ms, e.p99_response_ms
-			from public.export_daily_metrics($1::uuid, $2::timestamptz, $3::timestamptz) e`,
-		params: (f) => [f.bot, f.from.toISOString(), f.to.toISOString()],
-		single: true
+			from public.export_daily_metrics(${literal(f.bot)}::uuid, ${instant(from)}, ${instant(to)}) e`,
+		windowed: false
 	}
 };
 
-const encoder = new TextEncoder();
+/** Batches the one-row chunks Postgres sends into ~64 KiB pieces for the response. */
+const pieceBytes = 64 * 1024;
 
-/** One page of rows as CSV; numbers and times pass as they are, text is neutralised. */
-function pageCsv(rows: unknown[][], columns: Column[]): string {
-	let out = '';
-	for (const row of rows) {
-		let line = '';
-		for (let i = 0; i < columns.length; i++) {
-			const value = row[i];
-			if (i > 0) line += ',';
-			if (value === null || value === undefined) continue;
-			line += columns[i][1] === 'text' ? csvQuote(neutralise(String(value))) : csvQuote(String(value));
-		}
-		out += line + '\r\n';
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+	if (parts.length === 1) return parts[0];
+	const out = new Uint8Array(size);
+	let offset = 0;
+	for (const part of parts) {
+		out.set(part, offset);
+		offset += part.byteLength;
 	}
 	return out;
 }
+
+/** The next window: sized from the last one's row count towards rowsPerWindow. */
+function nextWindowMs(lastMs: number, rows: number): number {
+	const factor = rows === 0 ? 4 : Math.min(4, Math.max(0.25, rowsPerWindow / rows));
+	return Math.max(1000, lastMs * factor);
+}
+
+const encoder = new TextEncoder();
 
 function slug(text: string): string {
 	return (
@@ -197,37 +192,62 @@ async function handle(req: Request): Promise<Response> {
 		if (bots.length === 0) {
 			throw new HttpError(404, 'bot_not_found', `No bot ${f.bot} among the bots you can see.`);
 		}
-		const width = kind.columns.length;
-		const readPage = async (after: Keyset | null) => {
-			const rows = (await conn.unsafe(kind.page, kind.params(f, after)).values()) as unknown[][];
-			const last = rows.at(-1);
-			const next = kind.single || rows.length < pageRows || !last
-				? null
-				: { at: String(last[width]), id: String(last[width + 1]) };
-			return { csv: pageCsv(rows, kind.columns), next };
+		if (f.search) await conn`select set_config('botflow.export_search', ${f.search}, true)`;
+
+		type Copy = { chunks: AsyncIterator<Uint8Array>; nudge: () => void; crlf: CrlfRecords };
+		const open = async (from: Date, to: Date): Promise<Copy> => {
+			const sql = `copy (${kind.query(f, from, to)}) to stdout (format csv)`;
+			const rows = await conn.unsafe(sql).readable();
+			return {
+				chunks: rows[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>,
+				// postgres.js pauses its socket when a push meets a full buffer and resumes it only
+				// from _read, which a finished stream no longer gets; without this nudge the
+				// closing ReadyForQuery can stay unread and the next query would wait forever.
+				nudge: () => (rows as unknown as { _read(size: number): void })._read(0),
+				crlf: new CrlfRecords()
+			};
 		};
-		// The first page is read before answering, so a query error is still a proper status.
-		let page: { csv: string; next: Keyset | null } | null = await readPage(null);
+		let windowMs = kind.windowed ? firstWindowMs : f.to.getTime() - f.from.getTime();
+		let windowFrom = f.from;
+		const windowTo = () => new Date(Math.min(f.to.getTime(), windowFrom.getTime() + windowMs));
+		// The first window opens before answering, so a query error still gets a proper status.
+		let copy: Copy | null = await open(windowFrom, windowTo());
 
 		const body = new ReadableStream<Uint8Array>(
 			{
 				start(controller) {
 					if (f.bom === 'true') controller.enqueue(utf8Bom);
-					controller.enqueue(encoder.encode(csvRow(kind.columns.map(([h]) => h))));
+					controller.enqueue(encoder.encode(csvRow(kind.header)));
 				},
 				async pull(controller) {
 					try {
-						if (page === null) return;
-						const current: { csv: string; next: Keyset | null } = page;
-						if (current.csv) controller.enqueue(encoder.encode(current.csv));
-						if (current.next === null) {
-							page = null;
+						const parts: Uint8Array[] = [];
+						let size = 0;
+						while (copy && size < pieceBytes) {
+							const next = await copy.chunks.next();
+							if (!next.done) {
+								const piece = copy.crlf.convert(next.value);
+								parts.push(piece);
+								size += piece.byteLength;
+								continue;
+							}
+							copy.nudge();
+							const end = windowTo();
+							if (end.getTime() >= f.to.getTime()) {
+								copy = null;
+								break;
+							}
+							windowMs = nextWindowMs(end.getTime() - windowFrom.getTime(), copy.crlf.records);
+							windowFrom = end;
+							copy = await open(windowFrom, windowTo());
+						}
+						if (closed) return;
+						if (size > 0) controller.enqueue(concat(parts, size));
+						if (!copy) {
 							controller.close();
 							await conn.unsafe('commit');
 							await close(5);
-							return;
 						}
-						page = await readPage(current.next);
 					} catch (err) {
 						if (closed) return; // cancelled: the error is our own doing
 						console.error('export-csv: stream failed', err);
