@@ -263,7 +263,8 @@ function rawReference() {
 		publication: 'supabase_realtime',
 		onTransaction: (tx) => {
 			latencies.push(Date.now() - tx.commitTime.getTime());
-			stream.confirm(tx.endLsn, 1);
+			setImmediate(() => stream.confirm(tx.endLsn, 1));
+			return true;
 		},
 		log
 	});

@@ -34,6 +34,8 @@ interface Prepared {
 	old: Record<string, unknown> | null;
 	/** channel -> ids of its bindings that match */
 	targets: Map<Channel, number[]>;
+	/** channel -> columns it asked for (`select`), null for all */
+	selects: Map<Channel, Set<string> | null>;
 	/** the row as committed, in Postgres text form, for the RLS check */
 	committed: Record<string, string | null> | null;
 }
@@ -175,14 +177,15 @@ export class Dispatcher {
 		if (set?.size === 0) this.byTable.delete(key);
 	}
 
-	private enqueue(tx: Transaction) {
+	private enqueue(tx: Transaction): boolean {
 		// after a reconnect the slot replays what we had received but not yet confirmed
-		if (tx.endLsn <= this.lastQueued) return;
+		if (tx.endLsn <= this.lastQueued) return false;
 		this.lastQueued = tx.endLsn;
 		this.queue.push(tx);
 		this.queuedChanges += tx.changes.length;
 		if (this.queuedChanges > PAUSE_AT_QUEUED) this.replication.pause();
 		this.schedule();
+		return true;
 	}
 
 	private schedule() {
@@ -337,6 +340,7 @@ export class Dispatcher {
 							: toRecord(change.oldTuple ?? change.newTuple, change.oldTuple ? identityKey : pk);
 				}
 				const targets = new Map<Channel, number[]>();
+				const selects = new Map<Channel, Set<string> | null>();
 				for (const b of cands) {
 					const ch = b.channel;
 					if (!ch.open || ch.claims.exp * 1000 <= now) continue;
@@ -346,6 +350,10 @@ export class Dispatcher {
 					if (ids) {
 						if (!ids.includes(b.id)) ids.push(b.id);
 					} else targets.set(ch, [b.id]);
+					// several bindings of one channel: the union of their columns
+					const had = selects.get(ch);
+					if (b.select === null || had === null) selects.set(ch, null);
+					else selects.set(ch, new Set([...(had ?? []), ...b.select]));
 				}
 				if (targets.size === 0) continue;
 				let committed: Record<string, string | null> | null = null;
@@ -355,7 +363,18 @@ export class Dispatcher {
 						if (change.newTuple![i] !== undefined)
 							committed[cols[i].name] = change.newTuple![i] as string | null;
 				}
-				prepared.push({ change, commitTs, schema, table, types, record, old, targets, committed });
+				prepared.push({
+					change,
+					commitTs,
+					schema,
+					table,
+					types,
+					record,
+					old,
+					targets,
+					selects,
+					committed
+				});
 			}
 		}
 		if (prepared.length > 0) {
@@ -425,27 +444,39 @@ export class Dispatcher {
 
 	private sendChange(p: Prepared, corked: Set<Connection>) {
 		const { change } = p;
-		const data: Record<string, unknown> = {
-			schema: p.schema,
-			table: p.table,
-			commit_timestamp: p.commitTs,
-			type: change.kind,
-			columns: change.relation.columns.map((c) => ({ name: c.name, type: p.types.get(c.name) })),
-			...(p.record ? { record: p.record } : {}),
-			...(change.kind !== 'INSERT' ? { old_record: p.old ?? {} } : {}),
-			errors: null
+		const dataJson = new Map<string, string>();
+		const dataFor = (select: Set<string> | null) => {
+			const key = select ? [...select].sort().join(',') : '*';
+			let json = dataJson.get(key);
+			if (json === undefined) {
+				const pick = (r: Record<string, unknown> | null) =>
+					r && select ? Object.fromEntries(Object.entries(r).filter(([k]) => select.has(k))) : r;
+				const cols = change.relation.columns.filter((c) => !select || select.has(c.name));
+				json = JSON.stringify({
+					schema: p.schema,
+					table: p.table,
+					commit_timestamp: p.commitTs,
+					type: change.kind,
+					columns: cols.map((c) => ({ name: c.name, type: p.types.get(c.name) })),
+					...(p.record ? { record: pick(p.record) } : {}),
+					...(change.kind !== 'INSERT' ? { old_record: pick(p.old ?? {}) } : {}),
+					errors: null
+				});
+				dataJson.set(key, json);
+			}
+			return { key, json };
 		};
-		const dataJson = JSON.stringify(data);
-		// Frames differ only by serializer, topic and ids: encode each combination once, to bytes,
-		// so fan-out does not re-encode the same text per socket.
+		// Frames differ only by serializer, topic, ids and columns: encode each combination once,
+		// to bytes, so fan-out does not re-encode the same text per socket.
 		const cache = new Map<string, Buffer>();
 		for (const [ch, ids] of p.targets) {
 			if (!ch.open) continue;
-			const key = `${ch.conn.vsn}|${ch.topic}|${ids.join(',')}`;
+			const data = dataFor(p.selects.get(ch) ?? null);
+			const key = `${ch.conn.vsn}|${ch.topic}|${ids.join(',')}|${data.key}`;
 			let frame = cache.get(key);
 			if (!frame) {
 				const topic = JSON.stringify(ch.topic);
-				const payload = `{"ids":${JSON.stringify(ids)},"data":${dataJson}}`;
+				const payload = `{"ids":${JSON.stringify(ids)},"data":${data.json}}`;
 				frame = Buffer.from(
 					ch.conn.vsn === '2.0.0'
 						? `[null,null,${topic},"postgres_changes",${payload}]`

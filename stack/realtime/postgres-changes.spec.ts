@@ -397,6 +397,29 @@ describe('access tokens', () => {
 	});
 });
 
+describe('column selection', () => {
+	it('sends only the columns a subscription selects', async () => {
+		const c = await client('2.0.0', await userToken(crypto.randomUUID()));
+		const got: Payload[] = [];
+		await subscribed(
+			c.supabase
+				.channel('select')
+				.on<Row>(
+					'postgres_changes',
+					{ event: 'INSERT', schema: 'public', table: 'rt_open', select: ['id', 'label'] },
+					(p) => got.push(p)
+				)
+		);
+		const [{ id }] =
+			await sql`insert into public.rt_open (label, n) values ('narrow', 7) returning id`;
+		await until(() => got.some((p) => (p.new as Row).id === Number(id)), 'the narrowed row');
+		expect(got.find((p) => (p.new as Row).id === Number(id))!.new).toEqual({
+			id: Number(id),
+			label: 'narrow'
+		});
+	});
+});
+
 describe('subscription errors', () => {
 	it('reports tables outside the publication and unparseable filters as hosted does', async () => {
 		const c = await client('1.0.0', await userToken(crypto.randomUUID()));

@@ -99,7 +99,8 @@ export interface ReplicationOptions {
 	publication: string;
 	/** Runs before each reconnect: recreates the slot if a database reset dropped it. */
 	beforeReconnect?: () => Promise<void>;
-	onTransaction(tx: Transaction): void;
+	/** Takes a committed transaction; false if it was already taken before a reconnect. */
+	onTransaction(tx: Transaction): boolean;
 	log(msg: string): void;
 }
 
@@ -244,8 +245,9 @@ export class ReplicationStream {
 				if (!tx) break;
 				tx.endLsn = end;
 				tx.receivedAt = performance.now();
+				// a replay of what was already taken (after a reconnect) is refused, not pending
 				this.pendingTx++;
-				this.opts.onTransaction(tx);
+				if (this.opts.onTransaction(tx) === false) this.pendingTx--;
 				break;
 			}
 			case 'R': {

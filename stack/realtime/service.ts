@@ -47,6 +47,8 @@ export interface Binding {
 	table: string | null;
 	filter: string | undefined;
 	conds: Condition[];
+	/** columns to send (`select`), null for all */
+	select: string[] | null;
 }
 
 export interface Connection {
@@ -351,7 +353,7 @@ export class RealtimeServer {
 			const schema = typeof p.schema === 'string' ? p.schema : 'public';
 			const table = typeof p.table === 'string' && p.table !== '*' ? p.table : null;
 			const filter = typeof p.filter === 'string' && p.filter ? p.filter : undefined;
-			const id = fnv(JSON.stringify([p.event, p.schema, p.table, p.filter]));
+			const id = fnv(JSON.stringify([p.event, p.schema, p.table, p.filter, p.select]));
 			replyList.push({
 				id,
 				event: p.event,
@@ -377,7 +379,10 @@ export class RealtimeServer {
 				);
 				continue;
 			}
-			ch.bindings.push({ id, channel: ch, event, schema, table, filter, conds });
+			const select = Array.isArray(p.select)
+				? p.select.filter((c): c is string => typeof c === 'string')
+				: null;
+			ch.bindings.push({ id, channel: ch, event, schema, table, filter, conds, select });
 		}
 		if (conn.closed) return;
 		// Register before replying: a row committed after the client sees SUBSCRIBED is dispatched
