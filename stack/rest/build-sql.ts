@@ -51,6 +51,8 @@ export interface Source {
 	relation: Relation;
 	/** `from` clause text that binds alias `_t0` (or the alias given). */
 	from: (alias: string) => string;
+	/** A common table expression the `from` reads (`name as (...)`). */
+	cte?: string;
 }
 
 export class Builder {
@@ -490,7 +492,8 @@ export function readSql(
 				? `(select count(*) from (${countSql} limit ${Math.trunc(plan.maxRows) + 1}) _c)`
 				: 'null::bigint';
 	const rows = `select ${list} from ${source.from('_t0')}${where}${b.orderBy(rel, '_t0', plan.level.order, plan.select)}${b.paging(plan.level)}`;
-	return { sql: envelope(total, rows, plan.body), countSql };
+	const sql = envelope(total, rows, plan.body);
+	return { sql: source.cte ? `with ${source.cte} ${sql}` : sql, countSql };
 }
 
 export function tableSource(rel: Relation): Source {
@@ -600,7 +603,8 @@ export function functionCall(
 export function functionSource(
 	fn: DbFunction,
 	call: { call: string; from: string },
-	cache: SchemaCache
+	cache: SchemaCache,
+	counted: boolean
 ): Source {
 	const columns = new Map<string, Column>();
 	for (const c of fn.returnColumns ?? []) columns.set(c.name, c);
@@ -613,17 +617,30 @@ export function functionSource(
 		columns,
 		primaryKey: []
 	};
+	const from = (alias: string) =>
+		call.from ? `${call.from} cross join lateral ${call.call} ${alias}` : `${call.call} ${alias}`;
+	if (!counted) return { relation, from };
+	// Called once even though the count reads the rows again (functions may have side effects).
 	return {
 		relation,
-		from: (alias) =>
-			call.from ? `${call.from} cross join lateral ${call.call} ${alias}` : `${call.call} ${alias}`
+		cte: `_f as materialized (select _fn.* from ${from('_fn')})`,
+		from: (alias) => `_f ${alias}`
 	};
 }
 
 /** A function returning a scalar (or a set of scalars, or void). */
-export function scalarCallSql(call: { call: string; from: string }, isVoid: boolean): string {
-	const inner = `select ${call.call} as v${call.from ? ` from ${call.from}` : ''}`;
-	return `select null::bigint as total, count(*)::int as page_total, ${
-		isVoid ? 'null::text' : `coalesce(json_agg(_t.v), '[]')::text`
-	} as body from (${inner}) _t`;
+export function scalarCallSql(
+	b: Builder,
+	call: { call: string; from: string },
+	isVoid: boolean,
+	page: { level: Level; count: boolean }
+): string {
+	// Materialized so a count reads the same rows instead of calling the function again.
+	const rows = `select ${call.call} as v${call.from ? ` from ${call.from}` : ''}`;
+	const total = page.count ? '(select count(*) from _f)' : 'null::bigint';
+	return (
+		`with _f as materialized (${rows}) select ${total} as total, count(*)::int as page_total, ` +
+		`${isVoid ? 'null::text' : `coalesce(json_agg(_t.v), '[]')::text`} as body ` +
+		`from (select v from _f${b.paging(page.level)}) _t`
+	);
 }

@@ -19,6 +19,7 @@ import {
 	Builder,
 	Params,
 	deleteSql,
+	emptyLevel,
 	functionCall,
 	functionSource,
 	insertSql,
@@ -290,7 +291,7 @@ export function createRestHandler(): HttpService {
 			// The estimate comes from the planner, over the same filters with their own parameters.
 			const eb = new Builder(cache, schema, new Params(), embeds);
 			const where = eb.where(source.relation, '_t0', top.conditions);
-			if (!source.from('_t0').includes('$'))
+			if (!source.cte && !source.from('_t0').includes('$'))
 				explain = { sql: `select 1 from ${source.from('_t0')}${where}`, params: eb.params.values };
 		}
 		return { sql, explain, offset: top.offset ?? 0 };
@@ -521,7 +522,7 @@ export function createRestHandler(): HttpService {
 				schema,
 				req,
 				url,
-				functionSource(fn, call, cache),
+				functionSource(fn, call, cache, countKind(prefer) !== null),
 				params,
 				skip,
 				prefer
@@ -537,8 +538,16 @@ export function createRestHandler(): HttpService {
 			respond(res, shape, row, planned);
 			return;
 		}
+		// A set of scalars pages and counts like rows (filters need a column, so none apply).
+		const level = fn.returnsSet ? levels(url, skip).top : emptyLevel();
+		if (fn.returnsSet) page(req, level);
+		const count = fn.returnsSet && countKind(prefer) !== null;
+		const sql = scalarCallSql(new Builder(cache, schema, params), call, fn.returnsVoid, {
+			level,
+			count
+		});
 		const { row } = await execute(auth, req, path, schema, {
-			sql: scalarCallSql(call, fn.returnsVoid),
+			sql,
 			params: params.values,
 			readOnly
 		});
@@ -546,7 +555,7 @@ export function createRestHandler(): HttpService {
 			res.writeHead(204, { 'content-range': '*/*' }).end();
 			return;
 		}
-		const shape = shapeFor(req, prefer, 200, true);
+		const shape = shapeFor(req, prefer, 200, true, level.offset ?? 0);
 		if (!fn.returnsSet) {
 			shape.unwrap = true;
 			shape.single = false;

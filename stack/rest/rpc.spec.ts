@@ -8,7 +8,7 @@ const db = serviceClient();
 
 beforeAll(async () => {
 	await ddl(`
-		drop table if exists public.rest_spec_rpc_bots cascade;
+		drop table if exists public.rest_spec_rpc_bots, public.rest_spec_rpc_calls cascade;
 		create table public.rest_spec_rpc_bots (id int primary key, name text not null, score int);
 		insert into public.rest_spec_rpc_bots values (1, 'alpha', 5), (2, 'beta', 8), (3, 'gamma', 2);
 		create or replace function public.rest_spec_rpc_add(a int, b int default 10) returns int
@@ -25,6 +25,11 @@ beforeAll(async () => {
 			language sql immutable as $$ select $1 || '{"echoed": true}' $$;
 		create or replace function public.rest_spec_rpc_rename(bot_id int, new_name text) returns void
 			language sql as $$ update public.rest_spec_rpc_bots set name = new_name where id = bot_id $$;
+		create table public.rest_spec_rpc_calls (n serial primary key);
+		create or replace function public.rest_spec_rpc_counted(n int) returns setof int language sql as $$
+			insert into public.rest_spec_rpc_calls default values;
+			select generate_series(1, n);
+		$$;
 		create or replace function public.rest_spec_rpc_fail(reason text) returns int language plpgsql as $$
 			begin raise exception 'cannot do that: %', reason using hint = 'Ask for something else'; end $$;
 	`);
@@ -33,6 +38,8 @@ beforeAll(async () => {
 afterAll(async () => {
 	await admin.unsafe(`
 		drop table if exists public.rest_spec_rpc_bots cascade;
+		drop function if exists public.rest_spec_rpc_counted;
+		drop table if exists public.rest_spec_rpc_calls;
 		drop function if exists public.rest_spec_rpc_add, public.rest_spec_rpc_sum, public.rest_spec_rpc_squares,
 			public.rest_spec_rpc_echo, public.rest_spec_rpc_fail, public.rest_spec_rpc_rename;
 	`);
@@ -74,6 +81,18 @@ describe('rpc', () => {
 			{ i: 4, square: 16 }
 		]);
 		expect(counted.count).toBe(3);
+	});
+
+	it('calls a function once even when the response also counts its rows', async () => {
+		const { data, count, error } = await db
+			.rpc('rest_spec_rpc_counted', { n: 5 }, { count: 'exact' })
+			.range(0, 1);
+		expect(error).toBeNull();
+		expect([data, count]).toEqual([[1, 2], 5]);
+		const [{ calls }] = await admin.unsafe(
+			`select count(*)::int as calls from public.rest_spec_rpc_calls`
+		);
+		expect(calls).toBe(1);
 	});
 
 	it('returns an object for a function returning one row, and single() works on sets', async () => {
