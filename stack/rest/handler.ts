@@ -63,7 +63,7 @@ interface Execution {
 	sql: string;
 	params: (string | number)[];
 	readOnly: boolean;
-	/** When set, commit only if it returns true (single-object writes, `tx=rollback`). */
+	/** When set, commit only if it returns true (single(), maxAffected(), `tx=rollback`). */
 	decide?: (r: Result) => boolean;
 	/** `count=planned`: a statement whose plan's row estimate is the count. */
 	explain?: { sql: string; params: (string | number)[] };
@@ -92,6 +92,9 @@ export function noDelaySocket() {
 /** postgres.js takes a socket factory (`socket`), which its typings leave out. */
 export const noDelayOption = { socket: noDelaySocket } as postgres.Options<Record<string, never>>;
 
+/** The role PostgREST logs in as; stack/db/bootstrap.sql creates it as `supabase start` does. */
+const authenticator = { user: 'authenticator', password: 'postgres' };
+
 export function createRestHandler(): HttpService {
 	const schemas = config.api.schemas;
 	// What a request on the first exposed schema runs with; set once per connection.
@@ -104,8 +107,8 @@ export function createRestHandler(): HttpService {
 		port: config.db.port,
 		...noDelayOption,
 		database: config.db.name,
-		username: 'authenticator',
-		password: 'postgres',
+		username: authenticator.user,
+		password: authenticator.password,
 		max: 2,
 		idle_timeout: 60,
 		onnotice: () => {},
@@ -117,8 +120,8 @@ export function createRestHandler(): HttpService {
 		{
 			host: '127.0.0.1',
 			port: config.db.port,
-			user: 'authenticator',
-			password: 'postgres',
+			user: authenticator.user,
+			password: authenticator.password,
 			database: config.db.name,
 			params: { application_name: 'stack-rest', search_path: defaultSearchPath }
 		},
