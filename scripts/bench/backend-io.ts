@@ -2,15 +2,18 @@
 // measured in the same run (the physical reference). Called by scripts/bench/backend.ts; run
 // alone with `npx tsx scripts/bench/backend-io.ts` against a running platform.
 // BENCH_INGEST_EVENTS (default 50,000) and BENCH_EXPORT_ROWS (default 1,000,000) scale it down
-// while developing; the export fixture is kept and reused by the next run of the same size.
+// while developing; BENCH_KEEP=1 keeps the bench bots, and the export fixture is then reused by
+// the next run of the same size.
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
-import { config } from '../../stack/config.ts';
+import { config, projectRoot } from '../../stack/config.ts';
 
 const batchSize = 500;
 const ingestConcurrency = 4;
@@ -210,6 +213,73 @@ async function drain(body: ReadableStream<Uint8Array>, onFirst: () => void) {
 	return { bytes, lines };
 }
 
+function peakRssMb(pid: number): number | null {
+	try {
+		const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+		return m ? Number(m[1]) / 1024 : null;
+	} catch {
+		return null;
+	}
+}
+
+/** Downloads one export, sampling the serving Deno process' memory while it runs. */
+async function measureExport(url: string, token: string, pid: number | null, rows: number) {
+	const rssBefore = rssMb(pid);
+	let peak = rssBefore ?? 0;
+	const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid) ?? 0)), 10);
+	const start = process.hrtime.bigint();
+	let ttfb = 0;
+	const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+	if (res.status !== 200) throw new Error(`export answered ${res.status}: ${await res.text()}`);
+	const fn = await drain(res.body!, () => (ttfb = seconds(start)));
+	const total = seconds(start);
+	clearInterval(sampler);
+	peak = Math.max(peak, rssMb(pid) ?? 0);
+	const exported = fn.lines - 1; // header
+	if (exported < rows) throw new Error(`export wrote ${exported} rows, expected ${rows}`);
+	return {
+		rows: exported,
+		bytes: fn.bytes,
+		seconds: round(total, 2),
+		rows_per_s: round(exported / total),
+		ttfb_ms: round(ttfb * 1000, 1),
+		rss_before_mb: rssBefore === null ? null : round(rssBefore, 1),
+		peak_rss_mb: pid === null ? null : round(peak, 1)
+	};
+}
+
+/** The export function in a Deno process of our own, so its memory is its alone to measure. */
+async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => void }> {
+	const port = 20000 + Math.floor(Math.random() * 20000);
+	const functionsDir = join(projectRoot, 'supabase', 'functions');
+	const child = spawn(
+		join(projectRoot, 'node_modules', '.bin', 'deno'),
+		['run', '--allow-all', '--no-prompt', '--config', join(functionsDir, 'deno.json'), join(functionsDir, 'export-csv', 'index.ts')],
+		{
+			cwd: functionsDir,
+			stdio: 'ignore',
+			env: {
+				PATH: process.env.PATH,
+				HOME: process.env.HOME,
+				DENO_NO_UPDATE_CHECK: '1',
+				DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+				SUPABASE_URL: config.api.url,
+				SUPABASE_ANON_KEY: config.keys.anon,
+				SUPABASE_SERVICE_ROLE_KEY: config.keys.serviceRole,
+				SUPABASE_DB_URL: config.db.url
+			}
+		}
+	);
+	const url = `http://127.0.0.1:${port}`;
+	for (let i = 0; i < 300; i++) {
+		const up = await fetch(url, { method: 'OPTIONS' }).then(() => true, () => false);
+		if (up) return { url, pid: child.pid!, stop: () => child.kill() };
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	child.kill();
+	throw new Error('the export function did not start within 30 s');
+}
+
 async function benchExport(sql: Sql, user: { token: string; organizationId: string }, rows: number) {
 	const botId = await exportFixture(sql, user.organizationId, rows);
 	const params = new URLSearchParams({
@@ -218,34 +288,33 @@ async function benchExport(sql: Sql, user: { token: string; organizationId: stri
 		from: new Date(Date.now() - 7 * 86_400_000).toISOString(),
 		to: new Date().toISOString()
 	});
-	const url = `${config.api.url}/functions/v1/export-csv?${params}`;
 	const headers = { Authorization: `Bearer ${user.token}` };
-	// Warm the function's process (a cold start is not what this measures).
-	const warm = await fetch(url.replace(botId, randomUUID()), { headers });
-	await warm.arrayBuffer();
 
-	const pid = functionPid('export-csv');
-	const rssBefore = rssMb(pid);
-	let peak = rssBefore ?? 0;
-	const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid) ?? 0)), 10);
-	const start = process.hrtime.bigint();
-	let ttfb = 0;
-	const res = await fetch(url, { headers });
-	if (res.status !== 200) throw new Error(`export answered ${res.status}: ${await res.text()}`);
-	const fn = await drain(res.body!, () => (ttfb = seconds(start)));
-	const fnSeconds = seconds(start);
-	clearInterval(sampler);
-	peak = Math.max(peak, rssMb(pid) ?? 0);
-	const exported = fn.lines - 1; // header
-	if (exported < rows) throw new Error(`export wrote ${exported} rows, expected ${rows}`);
+	// Through the gateway and the functions host, as the dashboard downloads it. One call first
+	// warms the function's process (a cold start is not what this measures).
+	const gatewayUrl = `${config.api.url}/functions/v1/export-csv`;
+	await (await fetch(`${gatewayUrl}?${params}`.replace(botId, randomUUID()), { headers })).arrayBuffer();
+	const viaGateway = await measureExport(`${gatewayUrl}?${params}`, user.token, functionPid('export-csv'), rows);
+
+	// The same function in a Deno process of its own: its throughput without the proxies, and
+	// its peak memory (VmHWM) for the whole run, start-up included.
+	const own = await startOwnDeno();
+	let direct;
+	try {
+		await (await fetch(`${own.url}?${params}`.replace(botId, randomUUID()), { headers })).arrayBuffer();
+		const idleHwm = peakRssMb(own.pid);
+		direct = { ...(await measureExport(`${own.url}?${params}`, user.token, own.pid, rows)), peak_rss_mb_hwm: peakRssMb(own.pid), idle_rss_mb_hwm: idleHwm };
+	} finally {
+		own.stop();
+	}
 
 	// The reference: COPY of the same rows and columns straight from Postgres, as superuser.
 	let copyTtfb = 0;
 	const copyStart = process.hrtime.bigint();
 	const readable = await sql.unsafe(`copy (
 		select c.external_id, m.external_id, m.role, m.content, m.sent_at, m.response_time_ms, m.success,
-			m.error_code, m.intent, m.model, m.tokens_in, m.tokens_out, m.cost_usd, c.channel, c.status
-		from public.messages m join public.conversations c on c.id = m.conversation_id and c.bot_id = m.bot_id
+			m.error_code, m.intent, m.model, m.tokens_in, m.tokens_out, m.cost_usd
+		from public.messages m join public.conversations c on c.id = m.conversation_id
 		where m.bot_id = '${botId}' order by m.sent_at, m.id) to stdout (format csv, header true)`).readable();
 	let copyBytes = 0;
 	await pipeline(readable, new Writable({
@@ -256,19 +325,33 @@ async function benchExport(sql: Sql, user: { token: string; organizationId: stri
 		}
 	}));
 	const copySeconds = seconds(copyStart);
+	const copyRowsPerS = viaGateway.rows / copySeconds;
+
+	// A second reference: COPY of the read API's export function, the floor of what the Edge
+	// Function (which reads through that function so cards and exports agree) can reach.
+	const fnStart = process.hrtime.bigint();
+	let fnTtfb = 0;
+	let fnBytes = 0;
+	const fnReadable = await sql.unsafe(`copy (select * from public.export_messages('${botId}'::uuid,
+		now() - interval '7 days', now())) to stdout (format csv, header true)`).readable();
+	await pipeline(fnReadable, new Writable({
+		write(chunk: Buffer, _enc, done) {
+			if (fnBytes === 0) fnTtfb = seconds(fnStart);
+			fnBytes += chunk.length;
+			done();
+		}
+	}));
+	const fnSeconds = seconds(fnStart);
 	return {
-		rows: exported,
-		bytes: fn.bytes,
-		function_seconds: round(fnSeconds, 2),
-		function_rows_per_s: round(exported / fnSeconds),
-		function_ttfb_ms: round(ttfb * 1000, 1),
-		deno_rss_before_mb: rssBefore === null ? null : round(rssBefore, 1),
-		deno_peak_rss_mb: pid === null ? null : round(peak, 1),
-		deno_rss_growth_mb: rssBefore === null ? null : round(peak - rssBefore, 1),
-		copy_seconds: round(copySeconds, 2),
-		copy_rows_per_s: round(exported / copySeconds),
-		copy_ttfb_ms: round(copyTtfb * 1000, 1),
-		ratio_vs_copy: round(copySeconds / fnSeconds, 3),
+		via_gateway: { ...viaGateway, ratio_vs_copy: round(viaGateway.rows_per_s / copyRowsPerS, 3) },
+		direct_deno: { ...direct, ratio_vs_copy: round(direct.rows_per_s / copyRowsPerS, 3) },
+		copy: { seconds: round(copySeconds, 2), rows_per_s: round(copyRowsPerS), ttfb_ms: round(copyTtfb * 1000, 1), bytes: copyBytes },
+		copy_of_read_api_function: {
+			seconds: round(fnSeconds, 2),
+			rows_per_s: round(viaGateway.rows / fnSeconds),
+			ttfb_ms: round(fnTtfb * 1000, 1),
+			gateway_ratio: round(viaGateway.rows_per_s / (viaGateway.rows / fnSeconds), 3)
+		},
 		targets: { ratio_vs_copy: 0.5, ttfb_ms: 200, peak_memory_mb: 64 }
 	};
 }
@@ -281,6 +364,9 @@ export async function benchIngestAndExport() {
 		const user = await fixture(sql, 'backend-io');
 		const ingest = await benchIngest(sql, user.organizationId, ingestEvents);
 		const exported = await benchExport(sql, user, exportRows);
+		if (process.env.BENCH_KEEP !== '1') {
+			await sql`delete from public.bots where organization_id = ${user.organizationId} and name like 'Benchmark %'`;
+		}
 		return { ingest, export: exported };
 	} finally {
 		await sql.end();
