@@ -161,7 +161,10 @@ describe('request log', () => {
 			password: 'x'
 		});
 		await fetch(`${config.api.url}/auth/v1/${marker}?apikey=${config.keys.anon}`);
-		const log = readFileSync(join(stateDir, 'api.log'), 'utf8');
+		// The gateway writes the line when the response has closed, just after the client has it.
+		const readLog = () => readFileSync(join(stateDir, 'api.log'), 'utf8');
+		await expect.poll(() => readLog().includes(marker), { timeout: 5000 }).toBe(true);
+		const log = readLog();
 		const line = log.split('\n').find((l) => l.includes(marker));
 		expect(line).toMatch(new RegExp(`GET /auth/v1/${marker} 404 \\d+\\.\\dms$`));
 		expect(log).toMatch(/POST \/auth\/v1\/token 400 \d+\.\dms/);
