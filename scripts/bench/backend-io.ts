@@ -42,12 +42,18 @@ async function fixture(sql: Sql, label: string) {
 	const userId = auth.data.user!.id;
 	const [org] = await sql`select organization_id as id from public.organization_members
 		where user_id = ${userId} and role = 'owner' order by created_at limit 1`;
-	return { client, token: auth.data.session!.access_token, userId, organizationId: org.id as string };
+	return {
+		client,
+		token: auth.data.session!.access_token,
+		userId,
+		organizationId: org.id as string
+	};
 }
 
 async function newBot(sql: Sql, organizationId: string, name: string) {
 	const key = `bf_live_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}`;
-	const [bot] = await sql`insert into public.bots (organization_id, name) values (${organizationId}, ${name}) returning id`;
+	const [bot] =
+		await sql`insert into public.bots (organization_id, name) values (${organizationId}, ${name}) returning id`;
 	const [k] = await sql`insert into public.bot_api_keys (bot_id, name, key_prefix, key_hash)
 		values (${bot.id}, 'bench', ${key.slice(0, 14)}, ${createHash('sha256').update(key).digest()})
 		returning id`;
@@ -57,7 +63,10 @@ async function newBot(sql: Sql, organizationId: string, name: string) {
 	return { id: bot.id as string, key };
 }
 
-const words = 'order refund shipping where is my "parcel" please, thanks kettle blue invoice help human'.split(' ');
+const words =
+	'order refund shipping where is my "parcel" please, thanks kettle blue invoice help human'.split(
+		' '
+	);
 function sentence(i: number): string {
 	let s = '';
 	for (let w = 0; w < 12; w++) s += (w ? ' ' : '') + words[(i * 7 + w * 3) % words.length];
@@ -73,7 +82,15 @@ function events(count: number, runId: string) {
 		role: i % 2 ? 'bot' : 'user',
 		content: sentence(i),
 		timestamp: new Date(base + i).toISOString(),
-		...(i % 2 ? { response_time_ms: 300 + (i % 900), tokens_in: 50, tokens_out: 20, cost_usd: 0.0004, model: 'gpt-4o-mini' } : {})
+		...(i % 2
+			? {
+					response_time_ms: 300 + (i % 900),
+					tokens_in: 50,
+					tokens_out: 20,
+					cost_usd: 0.0004,
+					model: 'gpt-4o-mini'
+				}
+			: {})
 	}));
 }
 
@@ -82,7 +99,8 @@ async function benchIngest(sql: Sql, organizationId: string, total: number) {
 	const bot = await newBot(sql, organizationId, `Benchmark ingest ${runId}`);
 	const all = events(total, runId);
 	const batches: string[] = [];
-	for (let i = 0; i < all.length; i += batchSize) batches.push(JSON.stringify({ events: all.slice(i, i + batchSize) }));
+	for (let i = 0; i < all.length; i += batchSize)
+		batches.push(JSON.stringify({ events: all.slice(i, i + batchSize) }));
 
 	let next = 0;
 	let accepted = 0;
@@ -97,7 +115,8 @@ async function benchIngest(sql: Sql, organizationId: string, total: number) {
 					body
 				});
 				const answer = await res.json();
-				if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(answer)}`);
+				if (res.status !== 200)
+					throw new Error(`ingest answered ${res.status}: ${JSON.stringify(answer)}`);
 				accepted += answer.accepted;
 			}
 		})
@@ -117,15 +136,27 @@ async function benchIngest(sql: Sql, organizationId: string, total: number) {
 	const convId = new Map(ids.map((r) => [r.external_id as string, r.id as string]));
 	const csv = (v: unknown) => (v === undefined ? '' : `"${String(v).replaceAll('"', '""')}"`);
 	const copyStart = process.hrtime.bigint();
-	const writable = await sql`copy public.messages (bot_id, conversation_id, external_id, role, content,
+	const writable =
+		await sql`copy public.messages (bot_id, conversation_id, external_id, role, content,
 		sent_at, response_time_ms, tokens_in, tokens_out, cost_usd, model) from stdin (format csv)`.writable();
 	await pipeline(
 		(async function* () {
 			let chunk = '';
 			for (const r of rows as Record<string, unknown>[]) {
-				chunk += [copyBot.id, convId.get(r.conversation_id as string), r.message_id, r.role, csv(r.content),
-					r.timestamp, r.response_time_ms ?? '', r.tokens_in ?? 0, r.tokens_out ?? 0, r.cost_usd ?? 0,
-					csv(r.model)].join(',') + '\n';
+				chunk +=
+					[
+						copyBot.id,
+						convId.get(r.conversation_id as string),
+						r.message_id,
+						r.role,
+						csv(r.content),
+						r.timestamp,
+						r.response_time_ms ?? '',
+						r.tokens_in ?? 0,
+						r.tokens_out ?? 0,
+						r.cost_usd ?? 0,
+						csv(r.model)
+					].join(',') + '\n';
 				if (chunk.length > 65536) {
 					yield chunk;
 					chunk = '';
@@ -154,11 +185,13 @@ async function benchIngest(sql: Sql, organizationId: string, total: number) {
 /** Makes (or finds from an earlier run) a bot with `rows` messages for the export. */
 async function exportFixture(sql: Sql, organizationId: string, rows: number) {
 	const name = `Benchmark export ${rows}`;
-	const [existing] = await sql`select b.id, (select count(*) from public.messages m where m.bot_id = b.id)::int as n
+	const [existing] =
+		await sql`select b.id, (select count(*) from public.messages m where m.bot_id = b.id)::int as n
 		from public.bots b where b.organization_id = ${organizationId} and b.name = ${name}`;
 	if (existing?.n === rows) return existing.id as string;
 	if (existing) await sql`delete from public.bots where id = ${existing.id}`;
-	const [bot] = await sql`insert into public.bots (organization_id, name) values (${organizationId}, ${name}) returning id`;
+	const [bot] =
+		await sql`insert into public.bots (organization_id, name) values (${organizationId}, ${name}) returning id`;
 	const perConversation = 20;
 	await sql`insert into public.conversations (bot_id, external_id, channel, started_at, status)
 		select ${bot.id}, 'c' || g, case when g % 3 = 0 then 'whatsapp' else 'web' end,
@@ -254,7 +287,14 @@ async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => v
 	const functionsDir = join(projectRoot, 'supabase', 'functions');
 	const child = spawn(
 		join(projectRoot, 'node_modules', '.bin', 'deno'),
-		['run', '--allow-all', '--no-prompt', '--config', join(functionsDir, 'deno.json'), join(functionsDir, 'export-csv', 'index.ts')],
+		[
+			'run',
+			'--allow-all',
+			'--no-prompt',
+			'--config',
+			join(functionsDir, 'deno.json'),
+			join(functionsDir, 'export-csv', 'index.ts')
+		],
 		{
 			cwd: functionsDir,
 			stdio: 'ignore',
@@ -272,7 +312,10 @@ async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => v
 	);
 	const url = `http://127.0.0.1:${port}`;
 	for (let i = 0; i < 300; i++) {
-		const up = await fetch(url, { method: 'OPTIONS' }).then(() => true, () => false);
+		const up = await fetch(url, { method: 'OPTIONS' }).then(
+			() => true,
+			() => false
+		);
 		if (up) return { url, pid: child.pid!, stop: () => child.kill() };
 		await new Promise((r) => setTimeout(r, 100));
 	}
@@ -280,7 +323,11 @@ async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => v
 	throw new Error('the export function did not start within 30 s');
 }
 
-async function benchExport(sql: Sql, user: { token: string; organizationId: string }, rows: number) {
+async function benchExport(
+	sql: Sql,
+	user: { token: string; organizationId: string },
+	rows: number
+) {
 	const botId = await exportFixture(sql, user.organizationId, rows);
 	const params = new URLSearchParams({
 		bot: botId,
@@ -293,17 +340,30 @@ async function benchExport(sql: Sql, user: { token: string; organizationId: stri
 	// Through the gateway and the functions host, as the dashboard downloads it. One call first
 	// warms the function's process (a cold start is not what this measures).
 	const gatewayUrl = `${config.api.url}/functions/v1/export-csv`;
-	await (await fetch(`${gatewayUrl}?${params}`.replace(botId, randomUUID()), { headers })).arrayBuffer();
-	const viaGateway = await measureExport(`${gatewayUrl}?${params}`, user.token, functionPid('export-csv'), rows);
+	await (
+		await fetch(`${gatewayUrl}?${params}`.replace(botId, randomUUID()), { headers })
+	).arrayBuffer();
+	const viaGateway = await measureExport(
+		`${gatewayUrl}?${params}`,
+		user.token,
+		functionPid('export-csv'),
+		rows
+	);
 
 	// The same function in a Deno process of its own: its throughput without the proxies, and
 	// its peak memory (VmHWM) for the whole run, start-up included.
 	const own = await startOwnDeno();
 	let direct;
 	try {
-		await (await fetch(`${own.url}?${params}`.replace(botId, randomUUID()), { headers })).arrayBuffer();
+		await (
+			await fetch(`${own.url}?${params}`.replace(botId, randomUUID()), { headers })
+		).arrayBuffer();
 		const idleHwm = peakRssMb(own.pid);
-		direct = { ...(await measureExport(`${own.url}?${params}`, user.token, own.pid, rows)), peak_rss_mb_hwm: peakRssMb(own.pid), idle_rss_mb_hwm: idleHwm };
+		direct = {
+			...(await measureExport(`${own.url}?${params}`, user.token, own.pid, rows)),
+			peak_rss_mb_hwm: peakRssMb(own.pid),
+			idle_rss_mb_hwm: idleHwm
+		};
 	} finally {
 		own.stop();
 	}
@@ -311,19 +371,26 @@ async function benchExport(sql: Sql, user: { token: string; organizationId: stri
 	// The reference: COPY of the same rows and columns straight from Postgres, as superuser.
 	let copyTtfb = 0;
 	const copyStart = process.hrtime.bigint();
-	const readable = await sql.unsafe(`copy (
+	const readable = await sql
+		.unsafe(
+			`copy (
 		select c.external_id, m.external_id, m.role, m.content, m.sent_at, m.response_time_ms, m.success,
 			m.error_code, m.intent, m.model, m.tokens_in, m.tokens_out, m.cost_usd
 		from public.messages m join public.conversations c on c.id = m.conversation_id
-		where m.bot_id = '${botId}' order by m.sent_at, m.id) to stdout (format csv, header true)`).readable();
+		where m.bot_id = '${botId}' order by m.sent_at, m.id) to stdout (format csv, header true)`
+		)
+		.readable();
 	let copyBytes = 0;
-	await pipeline(readable, new Writable({
-		write(chunk: Buffer, _enc, done) {
-			if (copyBytes === 0) copyTtfb = seconds(copyStart);
-			copyBytes += chunk.length;
-			done();
-		}
-	}));
+	await pipeline(
+		readable,
+		new Writable({
+			write(chunk: Buffer, _enc, done) {
+				if (copyBytes === 0) copyTtfb = seconds(copyStart);
+				copyBytes += chunk.length;
+				done();
+			}
+		})
+	);
 	const copySeconds = seconds(copyStart);
 	const copyRowsPerS = viaGateway.rows / copySeconds;
 
@@ -332,20 +399,32 @@ async function benchExport(sql: Sql, user: { token: string; organizationId: stri
 	const fnStart = process.hrtime.bigint();
 	let fnTtfb = 0;
 	let fnBytes = 0;
-	const fnReadable = await sql.unsafe(`copy (select * from public.export_messages('${botId}'::uuid,
-		now() - interval '7 days', now())) to stdout (format csv, header true)`).readable();
-	await pipeline(fnReadable, new Writable({
-		write(chunk: Buffer, _enc, done) {
-			if (fnBytes === 0) fnTtfb = seconds(fnStart);
-			fnBytes += chunk.length;
-			done();
-		}
-	}));
+	const fnReadable = await sql
+		.unsafe(
+			`copy (select * from public.export_messages('${botId}'::uuid,
+		now() - interval '7 days', now())) to stdout (format csv, header true)`
+		)
+		.readable();
+	await pipeline(
+		fnReadable,
+		new Writable({
+			write(chunk: Buffer, _enc, done) {
+				if (fnBytes === 0) fnTtfb = seconds(fnStart);
+				fnBytes += chunk.length;
+				done();
+			}
+		})
+	);
 	const fnSeconds = seconds(fnStart);
 	return {
 		via_gateway: { ...viaGateway, ratio_vs_copy: round(viaGateway.rows_per_s / copyRowsPerS, 3) },
 		direct_deno: { ...direct, ratio_vs_copy: round(direct.rows_per_s / copyRowsPerS, 3) },
-		copy: { seconds: round(copySeconds, 2), rows_per_s: round(copyRowsPerS), ttfb_ms: round(copyTtfb * 1000, 1), bytes: copyBytes },
+		copy: {
+			seconds: round(copySeconds, 2),
+			rows_per_s: round(copyRowsPerS),
+			ttfb_ms: round(copyTtfb * 1000, 1),
+			bytes: copyBytes
+		},
 		copy_of_read_api_function: {
 			seconds: round(fnSeconds, 2),
 			rows_per_s: round(viaGateway.rows / fnSeconds),

@@ -30,5 +30,8 @@ export function errorResponse(err: unknown, context: string): Response {
 		);
 	}
 	console.error(`${context}:`, err);
-	return json({ error: { code: 'internal_error', message: 'Internal error; try again later.' } }, 500);
+	return json(
+		{ error: { code: 'internal_error', message: 'Internal error; try again later.' } },
+		500
+	);
 }

@@ -11,7 +11,8 @@ export const env = {
 	serviceKey:
 		Deno.env.get('SUPABASE_SERVICE_ROLE_KEY') ??
 		'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU',
-	dbUrl: Deno.env.get('SUPABASE_DB_URL') ?? 'postgresql://postgres:postgres@127.0.0.1:54322/postgres'
+	dbUrl:
+		Deno.env.get('SUPABASE_DB_URL') ?? 'postgresql://postgres:postgres@127.0.0.1:54322/postgres'
 };
 
 export const functionUrl = (name: string) => `${env.url}/functions/v1/${name}`;
@@ -67,7 +68,11 @@ export async function createBot(tenant: Tenant, name = 'Support bot'): Promise<B
 }
 
 /** POSTs a batch the way a bot's HTTP client would. */
-export function ingest(key: string | null, body: unknown, init: RequestInit = {}): Promise<Response> {
+export function ingest(
+	key: string | null,
+	body: unknown,
+	init: RequestInit = {}
+): Promise<Response> {
 	const headers = new Headers(init.headers);
 	if (key !== null) headers.set('Authorization', `Bearer ${key}`);
 	headers.set('Content-Type', 'application/json');

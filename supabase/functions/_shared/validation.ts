@@ -15,14 +15,17 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function parseOr400<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
 	const result = schema.safeParse(input);
 	if (result.success) return result.data;
-	const issues = result.error.issues.slice(0, 20).map((issue) => {
-		// Unknown keys are reported on the parent object; point at the key itself instead.
-		const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-		return keys.map((key) => ({
-			path: formatPath(key === undefined ? issue.path : [...issue.path, key]),
-			message: issue.code === 'unrecognized_keys' ? 'unknown field; remove it' : issue.message
-		}));
-	}).flat();
+	const issues = result.error.issues
+		.slice(0, 20)
+		.map((issue) => {
+			// Unknown keys are reported on the parent object; point at the key itself instead.
+			const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+			return keys.map((key) => ({
+				path: formatPath(key === undefined ? issue.path : [...issue.path, key]),
+				message: issue.code === 'unrecognized_keys' ? 'unknown field; remove it' : issue.message
+			}));
+		})
+		.flat();
 	const first = issues[0];
 	throw new HttpError(400, 'invalid_request', `${first.path}: ${first.message}`, { issues });
 }

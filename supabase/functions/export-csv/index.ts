@@ -23,21 +23,28 @@ const filters = z
 		from: isoInstant.optional(),
 		to: isoInstant.optional(),
 		status: z.enum(['active', 'completed', 'abandoned', 'handed_off']).optional(),
-		channel: z.enum(['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api']).optional(),
+		channel: z
+			.enum(['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api'])
+			.optional(),
 		search: z.string().min(1).max(200).optional(),
 		bom: z.enum(['true', 'false']).default('true')
 	})
 	.transform((f, ctx) => {
 		const to = f.to ? new Date(f.to) : new Date();
 		const from = f.from ? new Date(f.from) : new Date(to.getTime() - 30 * day);
-		if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
+		if (from >= to)
+			ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
 		if (to.getTime() - from.getTime() > 400 * day) {
 			ctx.addIssue({ code: 'custom', path: ['to'], message: 'a range spans at most 400 days' });
 		}
 		if (f.kind === 'daily') {
 			for (const key of ['status', 'channel', 'search'] as const) {
 				if (f[key] !== undefined) {
-					ctx.addIssue({ code: 'custom', path: [key], message: `${key} does not apply to kind=daily; remove it` });
+					ctx.addIssue({
+						code: 'custom',
+						path: [key],
+						message: `${key} does not apply to kind=daily; remove it`
+					});
 				}
 			}
 		}
@@ -72,9 +79,23 @@ type Kind = {
 const kinds: Record<Filters['kind'], Kind> = {
 	conversations: {
 		header: [
-			'conversation_id', 'channel', 'end_user_id', 'status', 'started_at', 'last_message_at',
-			'ended_at', 'handed_off_at', 'duration_seconds', 'messages', 'first_response_ms',
-			'response_p50_ms', 'response_p95_ms', 'success_rate', 'tokens_in', 'tokens_out', 'cost_usd'
+			'conversation_id',
+			'channel',
+			'end_user_id',
+			'status',
+			'started_at',
+			'last_message_at',
+			'ended_at',
+			'handed_off_at',
+			'duration_seconds',
+			'messages',
+			'first_response_ms',
+			'response_p50_ms',
+			'response_p95_ms',
+			'success_rate',
+			'tokens_in',
+			'tokens_out',
+			'cost_usd'
 		],
 		query: (f, from, to) => `
 			select ${safe('e.external_id')}, e.channel, ${safe('e.end_user_id')}, e.status, e.started_at,
@@ -87,8 +108,19 @@ const kinds: Record<Filters['kind'], Kind> = {
 	},
 	messages: {
 		header: [
-			'conversation_id', 'message_id', 'role', 'content', 'sent_at', 'response_time_ms', 'success',
-			'error_code', 'intent', 'model', 'tokens_in', 'tokens_out', 'cost_usd'
+			'conversation_id',
+			'message_id',
+			'role',
+			'content',
+			'sent_at',
+			'response_time_ms',
+			'success',
+			'error_code',
+			'intent',
+			'model',
+			'tokens_in',
+			'tokens_out',
+			'cost_usd'
 		],
 		// Status and channel belong to the conversation: a key lookup per row, only when asked for.
 		query: (f, from, to) => `
@@ -97,16 +129,33 @@ const kinds: Record<Filters['kind'], Kind> = {
 				${safe('e.intent')}, ${safe('e.model')}, e.tokens_in, e.tokens_out, e.cost_usd
 			from public.export_messages(${literal(f.bot)}::uuid, ${instant(from)}, ${instant(to)}, null,
 				${search(f)}) e
-			${f.status || f.channel ? `where exists (select 1 from public.conversations c where c.id = e.conversation_id
+			${
+				f.status || f.channel
+					? `where exists (select 1 from public.conversations c where c.id = e.conversation_id
 				${f.status ? `and c.status = ${literal(f.status)}` : ''}
-				${f.channel ? `and c.channel = ${literal(f.channel)}` : ''})` : ''}`,
+				${f.channel ? `and c.channel = ${literal(f.channel)}` : ''})`
+					: ''
+			}`,
 		windowed: true
 	},
 	daily: {
 		header: [
-			'day', 'day_start', 'messages', 'conversations', 'resolved_conversations',
-			'handed_off_conversations', 'tokens_in', 'tokens_out', 'cost_usd', 'replies', 'failed_replies',
-			'success_rate', 'avg_response_ms', 'p50_response_ms', 'p95_response_ms', 'p99_response_ms'
+			'day',
+			'day_start',
+			'messages',
+			'conversations',
+			'resolved_conversations',
+			'handed_off_conversations',
+			'tokens_in',
+			'tokens_out',
+			'cost_usd',
+			'replies',
+			'failed_replies',
+			'success_rate',
+			'avg_response_ms',
+			'p50_response_ms',
+			'p95_response_ms',
+			'p99_response_ms'
 		],
 		query: (f, from, to) => `
 			select e.day, e.day_start, e.messages, e.conversations, e.resolved_conversations,

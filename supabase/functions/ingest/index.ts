@@ -15,7 +15,16 @@ const futureSkewMs = 5 * 60 * 1000;
 const maxAgeMs = 30 * 24 * 60 * 60 * 1000;
 
 const externalId = z.string().trim().min(1).max(200);
-const channel = z.enum(['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api']);
+const channel = z.enum([
+	'web',
+	'whatsapp',
+	'messenger',
+	'telegram',
+	'slack',
+	'sms',
+	'voice',
+	'api'
+]);
 const timestamp = z.iso.datetime({ offset: true });
 const base = { conversation_id: externalId, timestamp };
 
@@ -103,7 +112,11 @@ async function handle(req: Request): Promise<Response> {
 	}
 	const key = bearer(req);
 	if (!key) {
-		throw new HttpError(401, 'missing_api_key', 'Send the bot API key as "Authorization: Bearer <key>".');
+		throw new HttpError(
+			401,
+			'missing_api_key',
+			'Send the bot API key as "Authorization: Bearer <key>".'
+		);
 	}
 	const body = parseJson(await readTextLimited(req, maxBytes));
 	// Count before validating, so an oversized batch costs no schema work.
@@ -127,9 +140,9 @@ async function handle(req: Request): Promise<Response> {
 		else valid.push({ ...e, i: index });
 	});
 
-	const [row] = await db()`select private.ingest_events(${await sha256Hex(key)}, ${
-		db().json(valid as never)
-	}) as answer`;
+	const [row] = await db()`select private.ingest_events(${await sha256Hex(key)}, ${db().json(
+		valid as never
+	)}) as answer`;
 	const answer = row.answer as SqlAnswer;
 	if ('error' in answer) {
 		if (answer.error === 'rate_limited') {
@@ -142,7 +155,11 @@ async function handle(req: Request): Promise<Response> {
 				{ 'Retry-After': String(seconds) }
 			);
 		}
-		throw new HttpError(401, 'invalid_api_key', 'The API key is unknown or revoked; create a new key in the bot settings.');
+		throw new HttpError(
+			401,
+			'invalid_api_key',
+			'The API key is unknown or revoked; create a new key in the bot settings.'
+		);
 	}
 	for (const r of answer.results) results[r.i] = { index: r.i, status: r.s };
 

@@ -21,7 +21,8 @@ Deno.test('Postgres CSV gets CRLF record ends; line feeds inside quotes stay dat
 Deno.test('formula-looking text is neutralised, then quoted per RFC 4180', () => {
 	assert.equal(neutralise('=1+1'), "'=1+1");
 	assert.equal(neutralise('plain'), 'plain');
-	for (const lead of ['=', '+', '-', '@', '\t', '\r', '\n']) assert.ok(neutralise(`${lead}x`).startsWith("'"));
+	for (const lead of ['=', '+', '-', '@', '\t', '\r', '\n'])
+		assert.ok(neutralise(`${lead}x`).startsWith("'"));
 	assert.equal(csvField('a,"b"'), '"a,""b"""');
 	assert.equal(csvField('=HYPERLINK("x")'), '"\'=HYPERLINK(""x"")"');
 	assert.equal(csvField(null), '');

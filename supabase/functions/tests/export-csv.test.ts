@@ -15,7 +15,12 @@ import {
 	uid
 } from '../_shared/testing.ts';
 
-type Export = { status: number; headers: Headers; text: string; json?: { error: { code: string; message: string; issues?: { path: string }[] } } };
+type Export = {
+	status: number;
+	headers: Headers;
+	text: string;
+	json?: { error: { code: string; message: string; issues?: { path: string }[] } };
+};
 
 /** Calls the function as the dashboard does, with the client's own session. */
 async function exportCsv(client: SupabaseClient, params: Record<string, string>): Promise<Export> {
@@ -65,19 +70,50 @@ const tricky = [
 	'Ünïcödé ✓ 日本語'
 ];
 await sendAll(botA.key, [
-	{ type: 'conversation_started', conversation_id: convA.web, timestamp: minutesAgo(120), channel: 'web' },
+	{
+		type: 'conversation_started',
+		conversation_id: convA.web,
+		timestamp: minutesAgo(120),
+		channel: 'web'
+	},
 	...tricky.map((content, i) => message(convA.web, { content, timestamp: minutesAgo(119 - i) })),
 	{ type: 'conversation_ended', conversation_id: convA.web, timestamp: minutesAgo(100) },
-	{ type: 'conversation_started', conversation_id: convA.whatsapp, timestamp: minutesAgo(90), channel: 'whatsapp' },
-	message(convA.whatsapp, { content: 'refund for my blue kettle please', timestamp: minutesAgo(89) }),
-	message(convA.whatsapp, { role: 'bot', content: 'Refund started.', timestamp: minutesAgo(88), response_time_ms: 700, tokens_in: 10, tokens_out: 5, cost_usd: 0.5 }),
-	{ type: 'conversation_started', conversation_id: convA.handed, timestamp: minutesAgo(60), channel: 'web' },
+	{
+		type: 'conversation_started',
+		conversation_id: convA.whatsapp,
+		timestamp: minutesAgo(90),
+		channel: 'whatsapp'
+	},
+	message(convA.whatsapp, {
+		content: 'refund for my blue kettle please',
+		timestamp: minutesAgo(89)
+	}),
+	message(convA.whatsapp, {
+		role: 'bot',
+		content: 'Refund started.',
+		timestamp: minutesAgo(88),
+		response_time_ms: 700,
+		tokens_in: 10,
+		tokens_out: 5,
+		cost_usd: 0.5
+	}),
+	{
+		type: 'conversation_started',
+		conversation_id: convA.handed,
+		timestamp: minutesAgo(60),
+		channel: 'web'
+	},
 	message(convA.handed, { content: 'I want a human', timestamp: minutesAgo(59) }),
 	{ type: 'conversation_handed_off', conversation_id: convA.handed, timestamp: minutesAgo(58) }
 ]);
-await sendAll(botB.key, [message(uid('b'), { content: 'tenant B secret', timestamp: minutesAgo(30) })]);
+await sendAll(botB.key, [
+	message(uid('b'), { content: 'tenant B secret', timestamp: minutesAgo(30) })
+]);
 
-const range = { from: new Date(Date.now() - 3 * 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() };
+const range = {
+	from: new Date(Date.now() - 3 * 3600_000).toISOString(),
+	to: new Date(Date.now() + 60_000).toISOString()
+};
 
 /** Runs the hourly rollup (pg_cron's job) now, retrying while a scheduled run holds its lock. */
 async function rollUp() {
@@ -101,7 +137,9 @@ test('conversations export: CSV with a header, one row per conversation, named a
 		`attachment; filename="acme-support-eu-conversations-${day(range.from)}_${day(range.to)}.csv"`
 	);
 	assert.equal(header[0], 'conversation_id');
-	const byId = new Map(rows.map((r) => [r[0], Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
+	const byId = new Map(
+		rows.map((r) => [r[0], Object.fromEntries(header.map((h, i) => [h, r[i]]))])
+	);
 	assert.deepEqual([...byId.keys()].sort(), Object.values(convA).sort());
 	assert.equal(byId.get(convA.web)!.status, 'completed');
 	assert.equal(byId.get(convA.web)!.messages, String(tricky.length));
@@ -111,7 +149,12 @@ test('conversations export: CSV with a header, one row per conversation, named a
 });
 
 test('messages export neutralises formulas and quotes per RFC 4180, keeping the text intact', async () => {
-	const res = await exportCsv(ownerA.client, { bot: botA.id, kind: 'messages', ...range, channel: 'web' });
+	const res = await exportCsv(ownerA.client, {
+		bot: botA.id,
+		kind: 'messages',
+		...range,
+		channel: 'web'
+	});
 	assert.equal(res.status, 200);
 	// Every record ends with CRLF; a bare LF only appears inside a quoted field.
 	assert.ok(res.text.endsWith('\r\n'));
@@ -120,9 +163,13 @@ test('messages export neutralises formulas and quotes per RFC 4180, keeping the 
 	const content = rows[0].indexOf('content');
 	const exported = rows.slice(1).map((r) => r[content]);
 	const expected = tricky.map((t) => (/^[=+\-@\t\r\n]/.test(t) ? `'${t}` : t));
-	for (const text of expected) assert.ok(exported.includes(text), `missing ${JSON.stringify(text)}`);
+	for (const text of expected)
+		assert.ok(exported.includes(text), `missing ${JSON.stringify(text)}`);
 	for (const cell of rows.slice(1).flat()) {
-		assert.ok(!/^[=+\-@\t\r\n]/.test(cell) || /^-?\d/.test(cell), `unsafe cell ${JSON.stringify(cell)}`);
+		assert.ok(
+			!/^[=+\-@\t\r\n]/.test(cell) || /^-?\d/.test(cell),
+			`unsafe cell ${JSON.stringify(cell)}`
+		);
 	}
 });
 
@@ -133,9 +180,16 @@ test('filters narrow the export: status, channel, search and range', async () =>
 	assert.deepEqual(await ids({ channel: 'whatsapp' }), [convA.whatsapp]);
 	assert.deepEqual(await ids({ search: 'kettle' }), [convA.whatsapp]);
 	assert.deepEqual(await ids({ channel: 'web', status: 'completed' }), [convA.web]);
-	assert.deepEqual(await ids({ from: new Date(Date.now() - 75 * 60_000).toISOString() }), [convA.handed]);
+	assert.deepEqual(await ids({ from: new Date(Date.now() - 75 * 60_000).toISOString() }), [
+		convA.handed
+	]);
 	assert.deepEqual(await ids({ status: 'abandoned' }), []);
-	const messages = await ok(ownerA.client, { bot: botA.id, kind: 'messages', ...range, search: 'refund' });
+	const messages = await ok(ownerA.client, {
+		bot: botA.id,
+		kind: 'messages',
+		...range,
+		search: 'refund'
+	});
 	// Both the user's request and the bot's reply mention it.
 	assert.equal(messages.rows.length, 2);
 });
@@ -145,7 +199,10 @@ test('a member of another organization cannot export the bot: 404, as if it did 
 	assert.equal(res.status, 404);
 	assert.equal(res.json!.error.code, 'bot_not_found');
 	const own = await ok(ownerB.client, { bot: botB.id, kind: 'messages', ...range });
-	assert.deepEqual(own.rows.map((r) => r[3]), ['tenant B secret']);
+	assert.deepEqual(
+		own.rows.map((r) => r[3]),
+		['tenant B secret']
+	);
 });
 
 test('a viewer of the organization may export', async () => {
@@ -223,7 +280,10 @@ test('a large export spans pages with every row exactly once, in time order', as
 	assert.equal(rows.length, 12001);
 	assert.equal(new Set(rows.map((r) => r[id])).size, 12001);
 	for (let i = 1; i < rows.length; i++) {
-		assert.ok(Date.parse(rows[i - 1][sentAt]) <= Date.parse(rows[i][sentAt]), `row ${i} out of order`);
+		assert.ok(
+			Date.parse(rows[i - 1][sentAt]) <= Date.parse(rows[i][sentAt]),
+			`row ${i} out of order`
+		);
 	}
 });
 

@@ -30,27 +30,58 @@ const bot = await createBot(owner, 'Ingest bot');
 test('a batch of messages and lifecycle events is recorded with per-event results', async () => {
 	const conv = uid('conv');
 	const events = [
-		{ type: 'conversation_started', conversation_id: conv, timestamp: minutesAgo(30), channel: 'whatsapp', end_user_id: 'u-1' },
+		{
+			type: 'conversation_started',
+			conversation_id: conv,
+			timestamp: minutesAgo(30),
+			channel: 'whatsapp',
+			end_user_id: 'u-1'
+		},
 		message(conv, { role: 'user', content: 'Hi, where is order 42?', timestamp: minutesAgo(29) }),
 		message(conv, {
-			role: 'bot', content: 'It ships today.', timestamp: minutesAgo(28), response_time_ms: 850,
-			success: true, intent: 'order_status', tokens_in: 120, tokens_out: 30, cost_usd: 0.0021, model: 'gpt-4o-mini'
+			role: 'bot',
+			content: 'It ships today.',
+			timestamp: minutesAgo(28),
+			response_time_ms: 850,
+			success: true,
+			intent: 'order_status',
+			tokens_in: 120,
+			tokens_out: 30,
+			cost_usd: 0.0021,
+			model: 'gpt-4o-mini'
 		}),
-		message(conv, { role: 'bot', content: '', timestamp: minutesAgo(27), error_code: 'llm_timeout' }),
-		{ type: 'conversation_handed_off', conversation_id: conv, timestamp: minutesAgo(26), reason: 'asked for a human' },
+		message(conv, {
+			role: 'bot',
+			content: '',
+			timestamp: minutesAgo(27),
+			error_code: 'llm_timeout'
+		}),
+		{
+			type: 'conversation_handed_off',
+			conversation_id: conv,
+			timestamp: minutesAgo(26),
+			reason: 'asked for a human'
+		},
 		{ type: 'conversation_ended', conversation_id: conv, timestamp: minutesAgo(20) }
 	];
 	const { status, body } = await send(bot.key, { events });
 	assert.equal(status, 200, JSON.stringify(body));
-	assert.deepEqual(body.results.map((r) => r.status), Array(6).fill('accepted'));
+	assert.deepEqual(
+		body.results.map((r) => r.status),
+		Array(6).fill('accepted')
+	);
 	assert.equal(body.accepted, 6);
 
-	const [c] = await sql`select * from public.conversations where bot_id = ${bot.id} and external_id = ${conv}`;
+	const [c] =
+		await sql`select * from public.conversations where bot_id = ${bot.id} and external_id = ${conv}`;
 	assert.equal(c.channel, 'whatsapp');
 	assert.equal(c.end_user_id, 'u-1');
 	assert.equal(c.status, 'handed_off');
 	assert.ok(c.ended_at && c.handed_off_at);
-	assert.equal(c.last_message_at.toISOString(), new Date(events[3].timestamp as string).toISOString());
+	assert.equal(
+		c.last_message_at.toISOString(),
+		new Date(events[3].timestamp as string).toISOString()
+	);
 	const messages = await sql`select role, success, error_code, tokens_in, cost_usd, model
 		from public.messages where conversation_id = ${c.id} order by sent_at`;
 	assert.equal(messages.length, 3);
@@ -65,10 +96,18 @@ test('a message for an unknown conversation opens it; a later start event fills 
 	let res = await send(bot.key, { events: [message(conv, { timestamp: minutesAgo(5) })] });
 	assert.equal(res.body.accepted, 1);
 	res = await send(bot.key, {
-		events: [{ type: 'conversation_started', conversation_id: conv, timestamp: minutesAgo(6), channel: 'telegram' }]
+		events: [
+			{
+				type: 'conversation_started',
+				conversation_id: conv,
+				timestamp: minutesAgo(6),
+				channel: 'telegram'
+			}
+		]
 	});
 	assert.equal(res.body.results[0].status, 'accepted');
-	const [c] = await sql`select channel, status from public.conversations where bot_id = ${bot.id} and external_id = ${conv}`;
+	const [c] =
+		await sql`select channel, status from public.conversations where bot_id = ${bot.id} and external_id = ${conv}`;
 	assert.deepEqual({ ...c }, { channel: 'telegram', status: 'active' });
 });
 
@@ -84,14 +123,24 @@ test('a retried batch is reported as duplicates and writes nothing', async () =>
 	const conv = uid('conv');
 	const events = [
 		{ type: 'conversation_started', conversation_id: conv, timestamp: minutesAgo(15) },
-		message(conv), message(conv), message(conv),
-		{ type: 'conversation_ended', conversation_id: conv, timestamp: minutesAgo(1), status: 'abandoned' }
+		message(conv),
+		message(conv),
+		message(conv),
+		{
+			type: 'conversation_ended',
+			conversation_id: conv,
+			timestamp: minutesAgo(1),
+			status: 'abandoned'
+		}
 	];
 	const first = await send(bot.key, { events });
 	assert.equal(first.body.accepted, 5);
 	const retry = await send(bot.key, { events });
 	assert.equal(retry.status, 200);
-	assert.deepEqual(retry.body.results.map((r) => r.status), Array(5).fill('duplicate'));
+	assert.deepEqual(
+		retry.body.results.map((r) => r.status),
+		Array(5).fill('duplicate')
+	);
 	const [{ n }] = await sql`select count(*)::int as n from public.messages m
 		join public.conversations c on c.id = m.conversation_id where c.bot_id = ${bot.id} and c.external_id = ${conv}`;
 	assert.equal(n, 3);
@@ -101,12 +150,17 @@ test('the same message id twice in one batch is stored once', async () => {
 	const conv = uid('conv');
 	const m = message(conv);
 	const { body } = await send(bot.key, { events: [m, { ...m, content: 'changed' }] });
-	assert.deepEqual(body.results.map((r) => r.status), ['accepted', 'duplicate']);
+	assert.deepEqual(
+		body.results.map((r) => r.status),
+		['accepted', 'duplicate']
+	);
 });
 
 test('concurrent identical batches never duplicate a row', async () => {
 	const convs = Array.from({ length: 10 }, () => uid('conv'));
-	const events = Array.from({ length: 300 }, (_, i) => message(convs[i % 10], { content: `m${i}` }));
+	const events = Array.from({ length: 300 }, (_, i) =>
+		message(convs[i % 10], { content: `m${i}` })
+	);
 	const answers = await Promise.all(Array.from({ length: 6 }, () => send(bot.key, { events })));
 	for (const a of answers) assert.equal(a.status, 200, JSON.stringify(a.body));
 	// Every event is accepted by exactly one of the requests and a duplicate in the others.
@@ -132,7 +186,10 @@ test('timestamps far in the future or past are rejected per event, the rest acce
 	];
 	const { status, body } = await send(bot.key, { events });
 	assert.equal(status, 200);
-	assert.deepEqual(body.results.map((r) => r.status), ['rejected', 'accepted', 'rejected', 'accepted']);
+	assert.deepEqual(
+		body.results.map((r) => r.status),
+		['rejected', 'accepted', 'rejected', 'accepted']
+	);
 	assert.match(body.results[0].reason!, /future/);
 	assert.match(body.results[2].reason!, /past/);
 	assert.equal(body.rejected, 2);
@@ -174,7 +231,9 @@ test('more than 1,000 events is refused with 413', async () => {
 	});
 	assert.equal(status, 413);
 	assert.equal(body.error!.code, 'too_many_events');
-	const ok = await send(bot.key, { events: Array.from({ length: 1000 }, () => message(conv, { content: 'x' })) });
+	const ok = await send(bot.key, {
+		events: Array.from({ length: 1000 }, () => message(conv, { content: 'x' }))
+	});
 	assert.equal(ok.status, 200);
 	assert.equal(ok.body.accepted, 1000);
 });
@@ -197,7 +256,9 @@ test('a body over 1 MiB is refused with 413, also when streamed without a length
 		const endless = new ReadableStream<Uint8Array>({
 			async pull(controller) {
 				if (sent > 64 * 1024 * 1024) return controller.close();
-				const chunk = new TextEncoder().encode(sent === 0 ? '{"events":[' + ' '.repeat(65_524) : ' '.repeat(65_536));
+				const chunk = new TextEncoder().encode(
+					sent === 0 ? '{"events":[' + ' '.repeat(65_524) : ' '.repeat(65_536)
+				);
 				sent += chunk.length;
 				controller.enqueue(chunk);
 				await new Promise((r) => setTimeout(r, 2));
@@ -219,14 +280,19 @@ test('a body over 1 MiB is refused with 413, also when streamed without a length
 
 test('invalid input is refused with 400 naming the exact field path', async () => {
 	const conv = uid('conv');
-	const wrongRole = await send(bot.key, { events: [message(conv), message(conv, { role: 'robot' })] });
+	const wrongRole = await send(bot.key, {
+		events: [message(conv), message(conv, { role: 'robot' })]
+	});
 	assert.equal(wrongRole.status, 400);
 	assert.equal(wrongRole.body.error!.issues![0].path, 'events[1].role');
 	assert.match(wrongRole.body.error!.message, /^events\[1\]\.role: /);
 
 	const unknown = await send(bot.key, { events: [message(conv, { sentiment: 'happy' })] });
 	assert.equal(unknown.status, 400);
-	assert.deepEqual(unknown.body.error!.issues!.map((i) => i.path), ['events[0].sentiment']);
+	assert.deepEqual(
+		unknown.body.error!.issues!.map((i) => i.path),
+		['events[0].sentiment']
+	);
 
 	const extraTop = await send(bot.key, { events: [message(conv)], debug: true });
 	assert.equal(extraTop.status, 400);
@@ -235,7 +301,9 @@ test('invalid input is refused with 400 naming the exact field path', async () =
 	const badTime = await send(bot.key, { events: [message(conv, { timestamp: 'yesterday' })] });
 	assert.equal(badTime.body.error!.issues![0].path, 'events[0].timestamp');
 
-	const badType = await send(bot.key, { events: [{ type: 'conversation_paused', conversation_id: conv, timestamp: minutesAgo(1) }] });
+	const badType = await send(bot.key, {
+		events: [{ type: 'conversation_paused', conversation_id: conv, timestamp: minutesAgo(1) }]
+	});
 	assert.equal(badType.status, 400);
 	assert.equal(badType.body.error!.issues![0].path, 'events[0].type');
 
@@ -249,7 +317,8 @@ test('invalid input is refused with 400 naming the exact field path', async () =
 	const empty = await send(bot.key, { events: [] });
 	assert.equal(empty.status, 400);
 	assert.equal(empty.body.error!.issues![0].path, 'events');
-	const rows = await sql`select 1 from public.conversations where bot_id = ${bot.id} and external_id = ${conv}`;
+	const rows =
+		await sql`select 1 from public.conversations where bot_id = ${bot.id} and external_id = ${conv}`;
 	assert.equal(rows.length, 0, 'a refused batch writes nothing');
 });
 
@@ -265,7 +334,10 @@ test('a key over its rate gets 429 with Retry-After, then recovers', async () =>
 	assert.equal(refused.status, 429);
 	assert.equal(refused.body.error!.code, 'rate_limited');
 	const retryAfter = Number(refused.headers.get('Retry-After'));
-	assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 2, `Retry-After: ${retryAfter}`);
+	assert.ok(
+		Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 2,
+		`Retry-After: ${retryAfter}`
+	);
 	await new Promise((r) => setTimeout(r, retryAfter * 1000));
 	assert.equal((await send(limited.key, batch())).status, 200);
 });
