@@ -21,11 +21,12 @@ const { values: args } = parseArgs({
 	options: {
 		quick: { type: 'boolean', default: false },
 		profile: { type: 'string' },
-		port: { type: 'string', default: '57491' }
+		port: { type: 'string', default: '0' }
 	}
 });
 const quick = args.quick!;
-const port = Number(args.port);
+/** 0 picks a free port at the first start; restarts keep it */
+let port = Number(args.port);
 const slot = 'realtime_bench';
 const rawSlot = 'realtime_bench_raw';
 const table = 'rt_bench_events';
@@ -104,8 +105,11 @@ async function startServer() {
 		}
 	);
 	server = child;
-	await new Promise<void>((resolve, reject) => {
-		child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+	port = await new Promise<number>((resolve, reject) => {
+		child.stdout!.on('data', (d: Buffer) => {
+			const m = /listening on (\d+)/.exec(d.toString());
+			if (m) resolve(Number(m[1]));
+		});
 		child.once('exit', (code) => reject(new Error(`realtime server exited with ${code}`)));
 	});
 }
@@ -129,7 +133,8 @@ interface Subscriber {
 	close(): void;
 }
 
-const wsUrl = `ws://127.0.0.1:${port}/realtime/v1/websocket?apikey=${config.keys.anon}&vsn=2.0.0`;
+const wsUrl = () =>
+	`ws://127.0.0.1:${port}/realtime/v1/websocket?apikey=${config.keys.anon}&vsn=2.0.0`;
 const tokenFor = (user: string) =>
 	signLegacy({
 		role: 'authenticated',
@@ -145,7 +150,7 @@ function record(sub: Subscriber, data: { commit_timestamp: string }) {
 
 /** A lightweight Phoenix client: one socket, one channel, postgres_changes on the bench table. */
 async function rawSubscriber(user: string, org: number): Promise<Subscriber> {
-	const ws = new WebSocket(wsUrl, { perMessageDeflate: false, skipUTF8Validation: true });
+	const ws = new WebSocket(wsUrl(), { perMessageDeflate: false, skipUTF8Validation: true });
 	const sub: Subscriber = { org, received: 0, latencies: [], close: () => ws.terminate() };
 	await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
 	const joined = new Promise<void>((resolve, reject) => {
@@ -310,7 +315,7 @@ async function idleMemory(n: number) {
 	for (let i = 0; i < n; i += 500) {
 		await Promise.all(
 			Array.from({ length: Math.min(500, n - i) }, async (_, j) => {
-				const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+				const ws = new WebSocket(wsUrl(), { perMessageDeflate: false });
 				sockets.push(ws);
 				await new Promise(
 					(resolve, reject) => (ws.once('open', resolve), ws.once('error', reject))

@@ -14,14 +14,15 @@ import {
 } from './spec-helpers.ts';
 
 const sql = adminSql();
-const port = Number(process.env.REALTIME_HTTP_TEST_PORT ?? 57433);
 const slot = `realtime_http_spec_${process.pid}`;
-const url = `http://127.0.0.1:${port}`;
+let url = '';
 const clients: TestClient[] = [];
 let server: { kill(): void } | null = null;
 
 beforeAll(async () => {
-	server = await startStandalone(port, slot);
+	const started = await startStandalone(0, slot);
+	url = started.url;
+	server = started;
 });
 
 afterAll(async () => {

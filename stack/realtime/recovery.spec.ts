@@ -18,13 +18,16 @@ import {
 } from './spec-helpers.ts';
 
 const sql = adminSql();
-const port = Number(process.env.REALTIME_TEST_PORT ?? 57431);
+/** chosen by the first start, reused by restarts so clients reconnect to the same address */
+let port = 0;
 const slot = `realtime_spec_${process.pid}`;
 const clients: TestClient[] = [];
 let server: { kill(): void } | null = null;
 
 async function startServer() {
-	server = await startStandalone(port, slot);
+	const started = await startStandalone(port, slot);
+	port = started.port;
+	server = started;
 }
 
 function kill() {

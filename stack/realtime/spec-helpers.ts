@@ -131,7 +131,10 @@ export async function member(sql: Sql, org: number) {
 let orgSeq = Math.floor(Math.random() * 1_000_000);
 export const newOrg = () => ++orgSeq;
 
-/** The standalone server on its own port and slot; `kill()` is SIGKILL, a crash. */
+/**
+ * The standalone server on its own slot and port (0: any free one, so parallel runs of other
+ * instances never collide); `kill()` is SIGKILL, a crash.
+ */
 export async function startStandalone(port: number, slot: string) {
 	const child = spawn(
 		process.execPath,
@@ -146,11 +149,14 @@ export async function startStandalone(port: number, slot: string) {
 		],
 		{ cwd: projectRoot, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] }
 	);
-	await new Promise<void>((resolve, reject) => {
-		child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+	const actual = await new Promise<number>((resolve, reject) => {
+		child.stdout!.on('data', (d: Buffer) => {
+			const m = /listening on (\d+)/.exec(d.toString());
+			if (m) resolve(Number(m[1]));
+		});
 		child.once('exit', (code) => reject(new Error(`standalone realtime exited with ${code}`)));
 	});
-	return { kill: () => child.kill('SIGKILL') };
+	return { port: actual, url: `http://127.0.0.1:${actual}`, kill: () => child.kill('SIGKILL') };
 }
 
 /** Drops a test slot once its walsender is gone: a slot left behind would pin WAL forever. */

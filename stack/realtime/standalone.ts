@@ -1,5 +1,5 @@
 // The Realtime server on its own port, outside the gateway: lets tests kill and restart it
-// mid-stream. Usage: npx tsx stack/realtime/standalone.ts --port 57400 [--slot name]
+// mid-stream. Usage: npx tsx stack/realtime/standalone.ts [--port N, 0 = any free] [--slot name]
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { config } from '../config.ts';
@@ -12,8 +12,10 @@ const { values } = parseArgs({
 	}
 });
 const port = Number(values.port);
-if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-	console.error(`--port ${values.port} is not a valid port: use an integer from 1 to 65535`);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+	console.error(
+		`--port ${values.port} is not a valid port: use an integer from 0 (any free port) to 65535`
+	);
 	process.exit(2);
 }
 
@@ -44,7 +46,9 @@ http.on('upgrade', (req, socket, head) => realtime.handleUpgrade(req, socket, he
 
 await realtime.start();
 http.listen(port, '127.0.0.1', () =>
-	console.log(`realtime listening on ${port} (slot ${values.slot})`)
+	console.log(
+		`realtime listening on ${(http.address() as import('node:net').AddressInfo).port} (slot ${values.slot})`
+	)
 );
 
 async function shutdown() {
