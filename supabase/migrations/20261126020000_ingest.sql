@@ -52,7 +52,8 @@ create type private.ingest_event as (
 	cost_usd numeric,
 	channel text,
 	end_user_id text,
-	status text
+	status text,
+	reason text
 );
 comment on type private.ingest_event is 'One ingest event after validation by the Edge Function.';
 
@@ -192,12 +193,14 @@ begin
 
 	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
 	handoffs as (
-		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp"
+		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp", e.reason
 		from ev e where e.type = 'conversation_handed_off' order by e.conversation_id, e.i
 	),
 	handed as (
 		update public.conversations c
-		set handed_off_at = h."timestamp", status = 'handed_off', updated_at = now()
+		set handed_off_at = h."timestamp", status = 'handed_off', updated_at = now(),
+			metadata = case when h.reason is null then c.metadata
+				else c.metadata || jsonb_build_object('handoff_reason', h.reason) end
 		from handoffs h
 		where c.bot_id = v_bot_id and c.external_id = h.conversation_id and c.handed_off_at is null
 		returning c.external_id

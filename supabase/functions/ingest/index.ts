@@ -14,7 +14,10 @@ const futureSkewMs = 5 * 60 * 1000;
 /** Older events would land in already-pruned raw partitions; rollups cover that period. */
 const maxAgeMs = 30 * 24 * 60 * 60 * 1000;
 
-const externalId = z.string().trim().min(1).max(200);
+/** Text Postgres can store: it refuses the NUL character, which would fail the whole batch. */
+const text = () =>
+	z.string().refine((v) => !v.includes('\u0000'), 'contains a NUL character (\\u0000); remove it');
+const externalId = text().trim().min(1).max(200);
 const channel = z.enum([
 	'web',
 	'whatsapp',
@@ -34,17 +37,17 @@ const messageEvent = z
 		...base,
 		message_id: externalId,
 		role: z.enum(['user', 'bot', 'agent', 'system']),
-		content: z.string().max(32_768),
+		content: text().max(32_768),
 		response_time_ms: z.number().int().min(0).max(86_400_000).optional(),
 		success: z.boolean().optional(),
-		error_code: z.string().min(1).max(100).optional(),
-		intent: z.string().min(1).max(100).optional(),
+		error_code: text().min(1).max(100).optional(),
+		intent: text().min(1).max(100).optional(),
 		tokens_in: z.number().int().min(0).max(2_147_483_647).optional(),
 		tokens_out: z.number().int().min(0).max(2_147_483_647).optional(),
 		cost_usd: z.number().min(0).max(99_999_999).optional(),
-		model: z.string().min(1).max(100).optional(),
+		model: text().min(1).max(100).optional(),
 		channel: channel.optional(),
-		end_user_id: z.string().max(200).optional()
+		end_user_id: text().max(200).optional()
 	})
 	.refine((e) => !(e.success === true && e.error_code !== undefined), {
 		path: ['success'],
@@ -57,7 +60,7 @@ const conversationStarted = z.strictObject({
 	type: z.literal('conversation_started'),
 	...base,
 	channel: channel.optional(),
-	end_user_id: z.string().max(200).optional()
+	end_user_id: text().max(200).optional()
 });
 
 const conversationEnded = z.strictObject({
@@ -69,7 +72,7 @@ const conversationEnded = z.strictObject({
 const conversationHandedOff = z.strictObject({
 	type: z.literal('conversation_handed_off'),
 	...base,
-	reason: z.string().max(2_000).optional()
+	reason: text().max(2_000).optional()
 });
 
 const event = z.discriminatedUnion('type', [

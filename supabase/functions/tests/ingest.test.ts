@@ -77,6 +77,7 @@ test('a batch of messages and lifecycle events is recorded with per-event result
 	assert.equal(c.channel, 'whatsapp');
 	assert.equal(c.end_user_id, 'u-1');
 	assert.equal(c.status, 'handed_off');
+	assert.equal(c.metadata.handoff_reason, 'asked for a human');
 	assert.ok(c.ended_at && c.handed_off_at);
 	assert.equal(
 		c.last_message_at.toISOString(),
@@ -309,6 +310,10 @@ test('invalid input is refused with 400 naming the exact field path', async () =
 
 	const negative = await send(bot.key, { events: [message(conv, { tokens_out: -3 })] });
 	assert.equal(negative.body.error!.issues![0].path, 'events[0].tokens_out');
+
+	const nul = await send(bot.key, { events: [message(conv, { content: 'a\u0000b' })] });
+	assert.equal(nul.status, 400);
+	assert.equal(nul.body.error!.issues![0].path, 'events[0].content');
 
 	const notJson = await send(bot.key, '{"events": [');
 	assert.equal(notJson.status, 400);
