@@ -166,19 +166,8 @@ const kinds: Record<Filters['kind'], Kind> = {
 	}
 };
 
-/** Batches the one-row chunks Postgres sends into ~64 KiB pieces for the response. */
+/** How much one pull of the response stream reads ahead (a few buffered COPY messages). */
 const pieceBytes = 64 * 1024;
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-	if (parts.length === 1) return parts[0];
-	const out = new Uint8Array(size);
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.byteLength;
-	}
-	return out;
-}
 
 type NodeReadable = {
 	read(): Uint8Array | null;
@@ -304,13 +293,14 @@ async function handle(req: Request): Promise<Response> {
 				},
 				async pull(controller) {
 					try {
-						const parts: Uint8Array[] = [];
 						let size = 0;
 						while (copy && size < pieceBytes) {
 							const next = await copy.next();
 							if (next) {
 								const piece = copy.crlf.convert(next);
-								parts.push(piece);
+								if (closed) return;
+								// Enqueued as they come: gluing pieces together would only copy them again.
+								controller.enqueue(piece);
 								size += piece.byteLength;
 								continue;
 							}
@@ -325,7 +315,6 @@ async function handle(req: Request): Promise<Response> {
 							copy = await open(windowFrom, windowTo());
 						}
 						if (closed) return;
-						if (size > 0) controller.enqueue(concat(parts, size));
 						if (!copy) {
 							controller.close();
 							await conn.unsafe('commit');
