@@ -283,7 +283,6 @@ async function measureExport(url: string, token: string, pid: number | null, row
 
 /** The export function in a Deno process of our own, so its memory is its alone to measure. */
 async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => void }> {
-	const port = 20000 + Math.floor(Math.random() * 20000);
 	const functionsDir = join(projectRoot, 'supabase', 'functions');
 	const child = spawn(
 		join(projectRoot, 'node_modules', '.bin', 'deno'),
@@ -297,12 +296,14 @@ async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => v
 		],
 		{
 			cwd: functionsDir,
-			stdio: 'ignore',
+			stdio: ['ignore', 'pipe', 'pipe'],
 			env: {
 				PATH: process.env.PATH,
 				HOME: process.env.HOME,
 				DENO_NO_UPDATE_CHECK: '1',
-				DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+				NO_COLOR: '1',
+				// Port 0: the system picks a free one, which Deno prints when it listens.
+				DENO_SERVE_ADDRESS: 'tcp:127.0.0.1:0',
 				SUPABASE_URL: config.api.url,
 				SUPABASE_ANON_KEY: config.keys.anon,
 				SUPABASE_SERVICE_ROLE_KEY: config.keys.serviceRole,
@@ -310,17 +311,28 @@ async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => v
 			}
 		}
 	);
-	const url = `http://127.0.0.1:${port}`;
-	for (let i = 0; i < 300; i++) {
-		const up = await fetch(url, { method: 'OPTIONS' }).then(
-			() => true,
-			() => false
+	let output = '';
+	const url = await new Promise<string>((resolve, reject) => {
+		const timer = setTimeout(
+			() => reject(new Error(`export function did not start: ${output}`)),
+			60_000
 		);
-		if (up) return { url, pid: child.pid!, stop: () => child.kill() };
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	child.kill();
-	throw new Error('the export function did not start within 30 s');
+		const onData = (chunk: Buffer) => {
+			output += chunk.toString();
+			const m = /Listening on (http:\/\/[^\s/]+)/.exec(output);
+			if (m) {
+				clearTimeout(timer);
+				resolve(m[1]);
+			}
+		};
+		child.stdout!.on('data', onData);
+		child.stderr!.on('data', onData);
+		child.once('exit', (code) => reject(new Error(`export function exited (${code}): ${output}`)));
+	}).catch((err) => {
+		child.kill();
+		throw err;
+	});
+	return { url, pid: child.pid!, stop: () => child.kill() };
 }
 
 async function benchExport(
