@@ -43,6 +43,9 @@ interface Prepared {
 const MAX_BATCH_CHANGES = 5000;
 const PAUSE_AT_QUEUED = 50_000;
 const MAX_INFLIGHT = 1;
+/** A batch whose dispatch fails (database away) is retried this often before being dropped. */
+const MAX_ATTEMPTS = 60;
+const RETRY_MS = 500;
 /** Longest pause between batches that lets the next one grow (see `cooldownUntil`). */
 const MAX_COOLDOWN_MS = 50;
 /** Checks quicker than this (few identities) cost too little to be worth delaying the next batch. */
@@ -66,6 +69,8 @@ export class Dispatcher {
 	 */
 	private cooldownUntil = 0;
 	private lastRlsMs = 0;
+	/** failed dispatch attempts of the batch at the head of the queue */
+	private attempt = 0;
 	private inflight = 0;
 	private sendChain: Promise<void> = Promise.resolve();
 	private lastQueued = 0n;
@@ -227,11 +232,28 @@ export class Dispatcher {
 			if (this.queuedChanges < PAUSE_AT_QUEUED / 2) this.replication.resume();
 			this.inflight++;
 			const ready = this.prepare(batch).catch((e) => {
-				this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
-				return [] as Prepared[];
+				if (this.attempt >= MAX_ATTEMPTS) {
+					this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
+					return [] as Prepared[];
+				}
+				return null;
 			});
 			this.sendChain = this.sendChain.then(async () => {
 				const prepared = await ready;
+				if (prepared === null) {
+					// not confirmed: back to the front of the queue, tried again shortly
+					this.attempt++;
+					this.server.o.log(
+						`dispatch failed (attempt ${this.attempt}); retrying in ${RETRY_MS} ms`
+					);
+					this.queue.unshift(...batch);
+					this.queuedChanges += n;
+					this.cooldownUntil = performance.now() + RETRY_MS;
+					this.inflight--;
+					this.schedule();
+					return;
+				}
+				this.attempt = 0;
 				try {
 					this.sendBatch(prepared);
 				} catch (e) {
@@ -426,8 +448,11 @@ export class Dispatcher {
 						identities
 					});
 				} catch (e) {
+					// Retried by the caller (the database may be restarting); only a check that keeps
+					// failing ends with the rows withheld, never shown to the wrong subscriber.
+					if (this.attempt < MAX_ATTEMPTS) throw e;
 					this.server.o.log(
-						`RLS check on ${list[0].schema}.${list[0].table} failed, withholding the batch: ${(e as Error).message}`
+						`RLS check on ${list[0].schema}.${list[0].table} kept failing, withholding the batch: ${(e as Error).message}`
 					);
 					visible = identities.map(() => new Set());
 				}

@@ -7,6 +7,8 @@ import { config, stateDir } from '../config.ts';
 import { adminSql } from '../testing.ts';
 import {
 	createFixtures,
+	member,
+	newOrg,
 	dropSlot,
 	startStandalone,
 	dropFixtures,
@@ -166,6 +168,37 @@ describe('recovery', () => {
 		);
 		expect(got).toEqual(['after db restart']);
 	}, 40_000);
+
+	it('delivers RLS-checked rows after the database dropped the connections they are checked on', async () => {
+		const org = newOrg();
+		const c = await realtimeClient(
+			'2.0.0',
+			await userToken(await member(sql, org)),
+			`http://127.0.0.1:${port}`
+		);
+		clients.push(c);
+		const got: string[] = [];
+		await subscribed(
+			c.supabase
+				.channel('rls-retry')
+				.on<{ label: string; org_id: number }>(
+					'postgres_changes',
+					{ event: 'INSERT', schema: 'public', table: 'rt_items', filter: `org_id=eq.${org}` },
+					(p) => got.push(p.new.label)
+				)
+		);
+		await sql`insert into public.rt_items (org_id, label) values (${org}, 'warm')`;
+		await until(() => got.includes('warm'), 'the first row');
+		// the pool connections the RLS checks run on go away between two changes
+		await sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'botflow_realtime_rls'`;
+		await sql`insert into public.rt_items (org_id, label) values (${org}, 'after the drop')`;
+		await until(
+			() => got.includes('after the drop'),
+			'the row checked on a fresh connection',
+			15_000
+		);
+		expect(got).toEqual(['warm', 'after the drop']);
+	});
 
 	it('keeps the gateway slot close to the head of the WAL, also with no changes to deliver', async () => {
 		const gatewaySlot = process.env.REALTIME_SLOT ?? 'botflow_realtime';

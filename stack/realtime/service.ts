@@ -427,8 +427,15 @@ export class RealtimeServer {
 		const key = `${schema}.${table}`;
 		const c = this.publishedCache;
 		if (c && Date.now() - c.at < 2000 && c.tables.has(key)) return true;
-		const rows = await this
-			.sql`select schemaname || '.' || tablename as t from pg_publication_tables where pubname = ${this.o.publication}`;
+		let rows;
+		try {
+			rows = await this
+				.sql`select schemaname || '.' || tablename as t from pg_publication_tables where pubname = ${this.o.publication}`;
+		} catch (e) {
+			// database briefly away (restart): accept the subscription; the slot decides later
+			this.o.log(`publication lookup failed (${(e as Error).message}); accepting ${key}`);
+			return true;
+		}
 		this.publishedCache = { at: Date.now(), tables: new Set(rows.map((r) => r.t as string)) };
 		return this.publishedCache.tables.has(key);
 	}
