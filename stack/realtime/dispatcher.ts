@@ -236,6 +236,7 @@ export class Dispatcher {
 					this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
 					return [] as Prepared[];
 				}
+				this.server.o.log(`dispatch of ${n} changes failed (${(e as Error).message}); will retry`);
 				return null;
 			});
 			this.sendChain = this.sendChain.then(async () => {
@@ -243,9 +244,6 @@ export class Dispatcher {
 				if (prepared === null) {
 					// not confirmed: back to the front of the queue, tried again shortly
 					this.attempt++;
-					this.server.o.log(
-						`dispatch failed (attempt ${this.attempt}); retrying in ${RETRY_MS} ms`
-					);
 					this.queue.unshift(...batch);
 					this.queuedChanges += n;
 					this.cooldownUntil = performance.now() + RETRY_MS;
