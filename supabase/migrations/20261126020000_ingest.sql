@@ -74,6 +74,8 @@ declare
 	v_accepted integer[] := '{}';
 	v_part integer[];
 	v_created text[];
+	v_events private.ingest_event[];
+	v_types text[];
 begin
 	select k.id, k.bot_id, k.last_used_at, b.channel
 	into v_key_id, v_bot_id, v_last_used, v_channel
@@ -92,8 +94,12 @@ begin
 		return jsonb_build_object('error', 'rate_limited', 'retry_after', (1 - v_available) / v_per_second);
 	end if;
 
+	-- Parsed once; each statement below reads the array, and skips when its type is absent.
+	v_events := array(select jsonb_populate_recordset(null::private.ingest_event, p_events));
+	select coalesce(array_agg(distinct e.type), '{}') into v_types from unnest(v_events) e;
+
 	-- Every conversation the batch mentions exists afterwards; a start event supplies its details.
-	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	with ev as (select * from unnest(v_events)),
 	mentioned as (
 		select e.conversation_id,
 			min(e."timestamp") as first_seen,
@@ -117,7 +123,8 @@ begin
 	select coalesce(array_agg(external_id), '{}') into v_created from created;
 
 	-- A start event for a conversation first seen through its messages adds what it knows.
-	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	if 'conversation_started' = any (v_types) then
+	with ev as (select * from unnest(v_events)),
 	started as (
 		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp", e.channel, e.end_user_id
 		from ev e where e.type = 'conversation_started' order by e.conversation_id, e.i
@@ -140,9 +147,11 @@ begin
 	from started s
 	where s.conversation_id = any (v_created) or s.conversation_id in (select external_id from learned);
 	v_accepted := v_accepted || v_part;
+	end if;
 
 	-- Messages: the unique (bot_id, external_id) key makes every re-send a no-op.
-	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	if 'message' = any (v_types) then
+	with ev as (select * from unnest(v_events)),
 	firsts as (
 		select distinct on (e.message_id) e.*
 		from ev e where e.type = 'message' order by e.message_id, e.i
@@ -171,9 +180,11 @@ begin
 	select coalesce(array_agg(f.i), '{}') into v_part
 	from firsts f where f.message_id in (select external_id from inserted);
 	v_accepted := v_accepted || v_part;
+	end if;
 
 	-- Ending: the first end event wins; a handed-off conversation keeps that status.
-	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	if 'conversation_ended' = any (v_types) then
+	with ev as (select * from unnest(v_events)),
 	ends as (
 		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp", e.status
 		from ev e where e.type = 'conversation_ended' order by e.conversation_id, e.i
@@ -190,8 +201,10 @@ begin
 	select coalesce(array_agg(x.i), '{}') into v_part
 	from ends x where x.conversation_id in (select external_id from ended);
 	v_accepted := v_accepted || v_part;
+	end if;
 
-	with ev as (select * from jsonb_populate_recordset(null::private.ingest_event, p_events)),
+	if 'conversation_handed_off' = any (v_types) then
+	with ev as (select * from unnest(v_events)),
 	handoffs as (
 		select distinct on (e.conversation_id) e.i, e.conversation_id, e."timestamp", e.reason
 		from ev e where e.type = 'conversation_handed_off' order by e.conversation_id, e.i
@@ -208,6 +221,7 @@ begin
 	select coalesce(array_agg(h.i), '{}') into v_part
 	from handoffs h where h.conversation_id in (select external_id from handed);
 	v_accepted := v_accepted || v_part;
+	end if;
 
 	-- Bookkeeping last, so the key and bucket rows stay locked only for the commit.
 	insert into private.ingest_rate_limits (api_key_id) values (v_key_id) on conflict do nothing;
@@ -224,7 +238,7 @@ begin
 	return jsonb_build_object('bot_id', v_bot_id, 'results', coalesce((
 		select jsonb_agg(jsonb_build_object('i', e.i,
 			's', case when e.i = any (v_accepted) then 'accepted' else 'duplicate' end) order by e.i)
-		from jsonb_populate_recordset(null::private.ingest_event, p_events) e
+		from unnest(v_events) e
 	), '[]'::jsonb));
 end
 $$;
