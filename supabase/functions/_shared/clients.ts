@@ -28,8 +28,14 @@ export function db(): postgres.Sql {
  * A connection of its own for one long streaming query. Ending it is the reliable way to stop
  * that query when the client goes away: Postgres rolls back and frees everything at once.
  */
-export function dedicatedDb(): postgres.Sql {
-	return postgres(env('SUPABASE_DB_URL'), { max: 1, prepare: false, onnotice: () => {} });
+export function dedicatedDb(applicationName: string): postgres.Sql {
+	return postgres(env('SUPABASE_DB_URL'), {
+		max: 1,
+		prepare: false,
+		onnotice: () => {},
+		// Named, so pg_stat_activity shows whose connection it is.
+		connection: { application_name: applicationName }
+	});
 }
 
 /** A client acting as the caller: their JWT goes along, so RLS applies to everything it does. */

@@ -237,7 +237,7 @@ async function handle(req: Request): Promise<Response> {
 
 	// One connection per export: it lives as long as the download and is ended with it, so a
 	// slow or vanished client never holds a pooled connection.
-	const conn = dedicatedDb();
+	const conn = dedicatedDb('export-csv');
 	let closed = false;
 	const close = (timeout: number) => {
 		if (closed) return Promise.resolve();

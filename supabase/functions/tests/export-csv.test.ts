@@ -287,6 +287,31 @@ test('a large export spans pages with every row exactly once, in time order', as
 	}
 });
 
+test('a download abandoned halfway leaves no database connection behind', async () => {
+	const { data } = await ownerA.client.auth.getSession();
+	const params = new URLSearchParams({
+		// The bot with 12,001 messages from the paging test above.
+		bot: (await sql`select id from public.bots where name = 'Busy bot' limit 1`)[0].id,
+		kind: 'messages',
+		from: new Date(Date.now() - 3 * 3600_000).toISOString()
+	});
+	const res = await fetch(`${functionUrl('export-csv')}?${params}`, {
+		headers: { Authorization: `Bearer ${data.session!.access_token}` }
+	});
+	assert.equal(res.status, 200);
+	const reader = res.body!.getReader();
+	await reader.read();
+	await reader.cancel();
+	// The function notices the client is gone and ends its connection; give it a moment.
+	let open = -1;
+	for (let i = 0; i < 100 && open !== 0; i++) {
+		[{ open }] = await sql`select count(*)::int as open from pg_stat_activity
+			where application_name = 'export-csv'`;
+		if (open !== 0) await new Promise((r) => setTimeout(r, 100));
+	}
+	assert.equal(open, 0);
+});
+
 test('close the fixture connection', async () => {
 	await sql.end();
 });
