@@ -26,7 +26,12 @@ const filters = z
 		channel: z
 			.enum(['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api'])
 			.optional(),
-		search: z.string().min(1).max(200).optional(),
+		search: z
+			.string()
+			.min(1)
+			.max(200)
+			.refine((v) => !v.includes('\u0000'), 'contains a NUL character; remove it')
+			.optional(),
 		bom: z.enum(['true', 'false']).default('true')
 	})
 	.transform((f, ctx) => {
@@ -258,7 +263,9 @@ async function handle(req: Request): Promise<Response> {
 			set_config('enable_sort', 'off', true),
 			set_config('enable_bitmapscan', 'off', true),
 			-- Those switches work by inflating costs, which would make every page pay for JIT.
-			set_config('jit', 'off', true)`;
+			set_config('jit', 'off', true),
+			-- Times in the file read the same whoever runs the export.
+			set_config('TimeZone', 'UTC', true)`;
 		// RLS hides other tenants' bots, so "not yours" and "does not exist" look the same.
 		const bots = await conn`select name from public.bots where id = ${f.bot}`;
 		if (bots.length === 0) {

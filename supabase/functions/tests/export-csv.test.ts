@@ -260,8 +260,11 @@ test('daily export: one row per local day, adding up to the messages in the rang
 	assert.equal(total, tricky.length + 3);
 });
 
+let busyBotId = '';
+
 test('a large export spans pages with every row exactly once, in time order', async () => {
 	const big = await createBot(ownerA, 'Busy bot');
+	busyBotId = big.id;
 	const [conv] = await sql`insert into public.conversations (bot_id, external_id, started_at)
 		values (${big.id}, 'busy', now() - interval '2 hours') returning id`;
 	// 12,001 rows over three pages of 5,000; many share a timestamp, so the keyset's id tie-break
@@ -291,7 +294,7 @@ test('a download abandoned halfway leaves no database connection behind', async 
 	const { data } = await ownerA.client.auth.getSession();
 	const params = new URLSearchParams({
 		// The bot with 12,001 messages from the paging test above.
-		bot: (await sql`select id from public.bots where name = 'Busy bot' limit 1`)[0].id,
+		bot: busyBotId,
 		kind: 'messages',
 		from: new Date(Date.now() - 3 * 3600_000).toISOString()
 	});
