@@ -3,13 +3,773 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
 	public: {
 		Tables: {
-			[_ in never]: never;
+			bot_api_keys: {
+				Row: {
+					bot_id: string;
+					created_at: string;
+					created_by: string | null;
+					id: string;
+					key_hash: string;
+					key_prefix: string;
+					last_used_at: string | null;
+					name: string;
+					revoked_at: string | null;
+				};
+				Insert: {
+					bot_id: string;
+					created_at?: string;
+					created_by?: string | null;
+					id?: string;
+					key_hash: string;
+					key_prefix: string;
+					last_used_at?: string | null;
+					name: string;
+					revoked_at?: string | null;
+				};
+				Update: {
+					bot_id?: string;
+					created_at?: string;
+					created_by?: string | null;
+					id?: string;
+					key_hash?: string;
+					key_prefix?: string;
+					last_used_at?: string | null;
+					name?: string;
+					revoked_at?: string | null;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'bot_api_keys_bot_id_fkey';
+						columns: ['bot_id'];
+						referencedRelation: 'bots';
+						referencedColumns: ['id'];
+					}
+				];
+			};
+			bot_performance_metrics: {
+				Row: {
+					bot_id: string;
+					bot_messages: number;
+					conversations_abandoned: number;
+					conversations_active: number;
+					conversations_handed_off: number;
+					conversations_resolved: number;
+					conversations_started: number;
+					cost_usd: number;
+					day: string;
+					day_end: string;
+					day_start: string;
+					failed_replies: number;
+					latency_histogram: number[];
+					messages: number;
+					replies: number;
+					response_time_count: number;
+					response_time_sum_ms: number;
+					rolled_up_at: string;
+					tokens_in: number;
+					tokens_out: number;
+					unique_end_users: number;
+					user_messages: number;
+				};
+				Insert: {
+					bot_id: string;
+					bot_messages?: number;
+					conversations_abandoned?: number;
+					conversations_active?: number;
+					conversations_handed_off?: number;
+					conversations_resolved?: number;
+					conversations_started?: number;
+					cost_usd?: number;
+					day: string;
+					day_end: string;
+					day_start: string;
+					failed_replies?: number;
+					latency_histogram?: number[];
+					messages?: number;
+					replies?: number;
+					response_time_count?: number;
+					response_time_sum_ms?: number;
+					rolled_up_at?: string;
+					tokens_in?: number;
+					tokens_out?: number;
+					unique_end_users?: number;
+					user_messages?: number;
+				};
+				Update: {
+					bot_id?: string;
+					bot_messages?: number;
+					conversations_abandoned?: number;
+					conversations_active?: number;
+					conversations_handed_off?: number;
+					conversations_resolved?: number;
+					conversations_started?: number;
+					cost_usd?: number;
+					day?: string;
+					day_end?: string;
+					day_start?: string;
+					failed_replies?: number;
+					latency_histogram?: number[];
+					messages?: number;
+					replies?: number;
+					response_time_count?: number;
+					response_time_sum_ms?: number;
+					rolled_up_at?: string;
+					tokens_in?: number;
+					tokens_out?: number;
+					unique_end_users?: number;
+					user_messages?: number;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'bot_performance_metrics_bot_id_fkey';
+						columns: ['bot_id'];
+						referencedRelation: 'bots';
+						referencedColumns: ['id'];
+					}
+				];
+			};
+			bots: {
+				Row: {
+					channel: string;
+					created_at: string;
+					id: string;
+					name: string;
+					organization_id: string;
+					timezone: string;
+				};
+				Insert: {
+					channel?: string;
+					created_at?: string;
+					id?: string;
+					name: string;
+					organization_id: string;
+					timezone?: string;
+				};
+				Update: {
+					channel?: string;
+					created_at?: string;
+					id?: string;
+					name?: string;
+					organization_id?: string;
+					timezone?: string;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'bots_organization_id_fkey';
+						columns: ['organization_id'];
+						referencedRelation: 'organizations';
+						referencedColumns: ['id'];
+					}
+				];
+			};
+			conversation_metrics: {
+				Row: {
+					bot_id: string;
+					bot_messages: number;
+					channel: string;
+					conversation_id: string;
+					cost_usd: number;
+					duration_seconds: number | null;
+					failed_replies: number;
+					first_response_ms: number | null;
+					handed_off: boolean;
+					messages: number;
+					replies: number;
+					resolved: boolean;
+					response_p50_ms: number | null;
+					response_p95_ms: number | null;
+					rolled_up_at: string;
+					started_at: string;
+					status: string;
+					success_rate: number | null;
+					tokens_in: number;
+					tokens_out: number;
+					user_messages: number;
+				};
+				Insert: {
+					bot_id: string;
+					bot_messages?: number;
+					channel: string;
+					conversation_id: string;
+					cost_usd?: number;
+					duration_seconds?: number | null;
+					failed_replies?: number;
+					first_response_ms?: number | null;
+					handed_off?: boolean;
+					messages?: number;
+					replies?: number;
+					resolved?: boolean;
+					response_p50_ms?: number | null;
+					response_p95_ms?: number | null;
+					rolled_up_at?: string;
+					started_at: string;
+					status: string;
+					success_rate?: number | null;
+					tokens_in?: number;
+					tokens_out?: number;
+					user_messages?: number;
+				};
+				Update: {
+					bot_id?: string;
+					bot_messages?: number;
+					channel?: string;
+					conversation_id?: string;
+					cost_usd?: number;
+					duration_seconds?: number | null;
+					failed_replies?: number;
+					first_response_ms?: number | null;
+					handed_off?: boolean;
+					messages?: number;
+					replies?: number;
+					resolved?: boolean;
+					response_p50_ms?: number | null;
+					response_p95_ms?: number | null;
+					rolled_up_at?: string;
+					started_at?: string;
+					status?: string;
+					success_rate?: number | null;
+					tokens_in?: number;
+					tokens_out?: number;
+					user_messages?: number;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'conversation_metrics_bot_id_fkey';
+						columns: ['bot_id'];
+						referencedRelation: 'bots';
+						referencedColumns: ['id'];
+					}
+				];
+			};
+			conversations: {
+				Row: {
+					bot_id: string;
+					channel: string;
+					created_at: string;
+					end_user_id: string | null;
+					ended_at: string | null;
+					external_id: string;
+					handed_off_at: string | null;
+					id: string;
+					last_message_at: string | null;
+					metadata: NonNullable<Json>;
+					started_at: string;
+					status: string;
+					updated_at: string;
+				};
+				Insert: {
+					bot_id: string;
+					channel?: string;
+					created_at?: string;
+					end_user_id?: string | null;
+					ended_at?: string | null;
+					external_id: string;
+					handed_off_at?: string | null;
+					id?: string;
+					last_message_at?: string | null;
+					metadata?: NonNullable<Json>;
+					started_at: string;
+					status?: string;
+					updated_at?: string;
+				};
+				Update: {
+					bot_id?: string;
+					channel?: string;
+					created_at?: string;
+					end_user_id?: string | null;
+					ended_at?: string | null;
+					external_id?: string;
+					handed_off_at?: string | null;
+					id?: string;
+					last_message_at?: string | null;
+					metadata?: NonNullable<Json>;
+					started_at?: string;
+					status?: string;
+					updated_at?: string;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'conversations_bot_id_fkey';
+						columns: ['bot_id'];
+						referencedRelation: 'bots';
+						referencedColumns: ['id'];
+					}
+				];
+			};
+			messages: {
+				Row: {
+					bot_id: string;
+					content: string;
+					conversation_id: string;
+					cost_usd: number;
+					error_code: string | null;
+					external_id: string;
+					id: number;
+					ingested_at: string;
+					intent: string | null;
+					model: string | null;
+					response_time_ms: number | null;
+					role: string;
+					search_vector: unknown;
+					sent_at: string;
+					success: boolean | null;
+					tokens_in: number;
+					tokens_out: number;
+				};
+				Insert: {
+					bot_id: string;
+					content?: string;
+					conversation_id: string;
+					cost_usd?: number;
+					error_code?: string | null;
+					external_id: string;
+					id?: never;
+					ingested_at?: string;
+					intent?: string | null;
+					model?: string | null;
+					response_time_ms?: number | null;
+					role: string;
+					search_vector?: never;
+					sent_at: string;
+					success?: boolean | null;
+					tokens_in?: number;
+					tokens_out?: number;
+				};
+				Update: {
+					bot_id?: string;
+					content?: string;
+					conversation_id?: string;
+					cost_usd?: number;
+					error_code?: string | null;
+					external_id?: string;
+					id?: never;
+					ingested_at?: string;
+					intent?: string | null;
+					model?: string | null;
+					response_time_ms?: number | null;
+					role?: string;
+					search_vector?: never;
+					sent_at?: string;
+					success?: boolean | null;
+					tokens_in?: number;
+					tokens_out?: number;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'messages_conversation_id_bot_id_fkey';
+						columns: ['conversation_id', 'bot_id'];
+						referencedRelation: 'conversations';
+						referencedColumns: ['id', 'bot_id'];
+					}
+				];
+			};
+			organization_members: {
+				Row: {
+					created_at: string;
+					organization_id: string;
+					role: string;
+					user_id: string;
+				};
+				Insert: {
+					created_at?: string;
+					organization_id: string;
+					role?: string;
+					user_id: string;
+				};
+				Update: {
+					created_at?: string;
+					organization_id?: string;
+					role?: string;
+					user_id?: string;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'organization_members_organization_id_fkey';
+						columns: ['organization_id'];
+						referencedRelation: 'organizations';
+						referencedColumns: ['id'];
+					}
+				];
+			};
+			organizations: {
+				Row: {
+					created_at: string;
+					created_by: string | null;
+					id: string;
+					is_personal: boolean;
+					name: string;
+					retention_days: number;
+				};
+				Insert: {
+					created_at?: string;
+					created_by?: string | null;
+					id?: string;
+					is_personal?: boolean;
+					name: string;
+					retention_days?: number;
+				};
+				Update: {
+					created_at?: string;
+					created_by?: string | null;
+					id?: string;
+					is_personal?: boolean;
+					name?: string;
+					retention_days?: number;
+				};
+				Relationships: [];
+			};
+			usage_analytics: {
+				Row: {
+					active_end_users: number;
+					bot_id: string;
+					bot_messages: number;
+					conversations_abandoned: number;
+					conversations_active: number;
+					conversations_handed_off: number;
+					conversations_resolved: number;
+					conversations_started: number;
+					cost_usd: number;
+					failed_replies: number;
+					hour_start: string;
+					latency_histogram: number[];
+					messages: number;
+					replies: number;
+					response_time_count: number;
+					response_time_sum_ms: number;
+					rolled_up_at: string;
+					tokens_in: number;
+					tokens_out: number;
+					user_messages: number;
+				};
+				Insert: {
+					active_end_users?: number;
+					bot_id: string;
+					bot_messages?: number;
+					conversations_abandoned?: number;
+					conversations_active?: number;
+					conversations_handed_off?: number;
+					conversations_resolved?: number;
+					conversations_started?: number;
+					cost_usd?: number;
+					failed_replies?: number;
+					hour_start: string;
+					latency_histogram?: number[];
+					messages?: number;
+					replies?: number;
+					response_time_count?: number;
+					response_time_sum_ms?: number;
+					rolled_up_at?: string;
+					tokens_in?: number;
+					tokens_out?: number;
+					user_messages?: number;
+				};
+				Update: {
+					active_end_users?: number;
+					bot_id?: string;
+					bot_messages?: number;
+					conversations_abandoned?: number;
+					conversations_active?: number;
+					conversations_handed_off?: number;
+					conversations_resolved?: number;
+					conversations_started?: number;
+					cost_usd?: number;
+					failed_replies?: number;
+					hour_start?: string;
+					latency_histogram?: number[];
+					messages?: number;
+					replies?: number;
+					response_time_count?: number;
+					response_time_sum_ms?: number;
+					rolled_up_at?: string;
+					tokens_in?: number;
+					tokens_out?: number;
+					user_messages?: number;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'usage_analytics_bot_id_fkey';
+						columns: ['bot_id'];
+						referencedRelation: 'bots';
+						referencedColumns: ['id'];
+					}
+				];
+			};
+			usage_breakdowns: {
+				Row: {
+					bot_id: string;
+					cost_usd: number;
+					dimension: string;
+					failed_replies: number;
+					hour_start: string;
+					latency_histogram: number[];
+					messages: number;
+					replies: number;
+					response_time_count: number;
+					response_time_sum_ms: number;
+					rolled_up_at: string;
+					tokens_in: number;
+					tokens_out: number;
+					value: string;
+				};
+				Insert: {
+					bot_id: string;
+					cost_usd?: number;
+					dimension: string;
+					failed_replies?: number;
+					hour_start: string;
+					latency_histogram?: number[];
+					messages?: number;
+					replies?: number;
+					response_time_count?: number;
+					response_time_sum_ms?: number;
+					rolled_up_at?: string;
+					tokens_in?: number;
+					tokens_out?: number;
+					value: string;
+				};
+				Update: {
+					bot_id?: string;
+					cost_usd?: number;
+					dimension?: string;
+					failed_replies?: number;
+					hour_start?: string;
+					latency_histogram?: number[];
+					messages?: number;
+					replies?: number;
+					response_time_count?: number;
+					response_time_sum_ms?: number;
+					rolled_up_at?: string;
+					tokens_in?: number;
+					tokens_out?: number;
+					value?: string;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'usage_breakdowns_bot_id_fkey';
+						columns: ['bot_id'];
+						referencedRelation: 'bots';
+						referencedColumns: ['id'];
+					}
+				];
+			};
 		};
 		Views: {
 			[_ in never]: never;
 		};
 		Functions: {
-			[_ in never]: never;
+			add_organization_member: {
+				Args: { p_email: string; p_organization_id: string; p_role?: string };
+				Returns: {
+					created_at: string;
+					organization_id: string;
+					role: string;
+					user_id: string;
+				};
+				SetofOptions: {
+					from: '*';
+					to: 'organization_members';
+					isOneToOne: true;
+					isSetofReturn: false;
+				};
+			};
+			bot_breakdown: {
+				Args: {
+					p_bot_id: string;
+					p_dimension: string;
+					p_from: string;
+					p_to: string;
+				};
+				Returns: {
+					avg_response_ms: number;
+					cost_usd: number;
+					failed_replies: number;
+					messages: number;
+					p95_response_ms: number;
+					replies: number;
+					success_rate: number;
+					tokens_in: number;
+					tokens_out: number;
+					value: string;
+				}[];
+			};
+			bot_summary: {
+				Args: { p_bot_id: string; p_from: string; p_to: string };
+				Returns: {
+					active_conversations: number;
+					avg_response_ms: number;
+					conversations: number;
+					cost_per_resolved_usd: number;
+					cost_usd: number;
+					handed_off_conversations: number;
+					handoff_rate: number;
+					messages: number;
+					messages_per_hour: number;
+					p50_response_ms: number;
+					p95_response_ms: number;
+					p99_response_ms: number;
+					period: string;
+					period_end: string;
+					period_start: string;
+					resolved_conversations: number;
+					success_rate: number;
+					tokens_in: number;
+					tokens_out: number;
+				}[];
+			};
+			bot_usage_series: {
+				Args: {
+					p_bot_id: string;
+					p_bucket?: string;
+					p_from: string;
+					p_to: string;
+				};
+				Returns: {
+					avg_response_ms: number;
+					bucket: string;
+					bucket_start: string;
+					conversations: number;
+					cost_usd: number;
+					failed_replies: number;
+					handed_off_conversations: number;
+					messages: number;
+					p50_response_ms: number;
+					p95_response_ms: number;
+					p99_response_ms: number;
+					replies: number;
+					resolved_conversations: number;
+					success_rate: number;
+					tokens_in: number;
+					tokens_out: number;
+				}[];
+			};
+			create_bot_api_key: {
+				Args: { p_bot_id: string; p_name: string };
+				Returns: {
+					id: string;
+					key: string;
+					key_prefix: string;
+				}[];
+			};
+			export_conversations: {
+				Args: {
+					p_after_id?: string;
+					p_after_started_at?: string;
+					p_bot_id: string;
+					p_channel?: string;
+					p_from: string;
+					p_limit?: number;
+					p_query?: string;
+					p_status?: string;
+					p_to: string;
+				};
+				Returns: {
+					channel: string;
+					cost_usd: number;
+					duration_seconds: number;
+					end_user_id: string;
+					ended_at: string;
+					external_id: string;
+					first_response_ms: number;
+					handed_off_at: string;
+					id: string;
+					last_message_at: string;
+					messages: number;
+					response_p50_ms: number;
+					response_p95_ms: number;
+					started_at: string;
+					status: string;
+					success_rate: number;
+					tokens_in: number;
+					tokens_out: number;
+				}[];
+			};
+			export_daily_metrics: {
+				Args: { p_bot_id: string; p_from: string; p_to: string };
+				Returns: {
+					avg_response_ms: number;
+					conversations: number;
+					cost_usd: number;
+					day: string;
+					day_start: string;
+					failed_replies: number;
+					handed_off_conversations: number;
+					messages: number;
+					p50_response_ms: number;
+					p95_response_ms: number;
+					p99_response_ms: number;
+					replies: number;
+					resolved_conversations: number;
+					success_rate: number;
+					tokens_in: number;
+					tokens_out: number;
+				}[];
+			};
+			export_messages: {
+				Args: {
+					p_after_id?: number;
+					p_after_sent_at?: string;
+					p_bot_id: string;
+					p_conversation_id?: string;
+					p_from: string;
+					p_limit?: number;
+					p_query?: string;
+					p_to: string;
+				};
+				Returns: {
+					content: string;
+					conversation_external_id: string;
+					conversation_id: string;
+					cost_usd: number;
+					error_code: string;
+					external_id: string;
+					id: number;
+					intent: string;
+					model: string;
+					response_time_ms: number;
+					role: string;
+					sent_at: string;
+					success: boolean;
+					tokens_in: number;
+					tokens_out: number;
+				}[];
+			};
+			search_conversations: {
+				Args: {
+					p_bot_id: string;
+					p_channel?: string;
+					p_from: string;
+					p_limit?: number;
+					p_max_duration_seconds?: number;
+					p_max_response_ms?: number;
+					p_min_duration_seconds?: number;
+					p_min_response_ms?: number;
+					p_offset?: number;
+					p_query?: string;
+					p_status?: string;
+					p_to: string;
+				};
+				Returns: {
+					channel: string;
+					cost_usd: number;
+					duration_seconds: number;
+					end_user_id: string;
+					ended_at: string;
+					external_id: string;
+					first_response_ms: number;
+					handed_off_at: string;
+					id: string;
+					last_message_at: string;
+					messages: number;
+					response_p50_ms: number;
+					response_p95_ms: number;
+					started_at: string;
+					status: string;
+					success_rate: number;
+					tokens_in: number;
+					tokens_out: number;
+					total_count: number;
+				}[];
+			};
 		};
 		Enums: {
 			[_ in never]: never;

@@ -129,6 +129,18 @@ $$;
 comment on function private.member_organization_ids() is
 	'Organizations the current user belongs to, in any role.';
 
+create or replace function private.is_unclaimed_organization(org_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+	select not exists (select 1 from public.organization_members where organization_id = org_id)
+$$;
+comment on function private.is_unclaimed_organization(uuid) is
+	'True while an organization has no members yet: the instant between its insert and the owner trigger.';
+
 create or replace function private.managed_organization_ids()
 returns setof uuid
 language sql
@@ -182,10 +194,10 @@ comment on function private.managed_bot_ids() is 'Bots the current user may chan
 
 revoke execute on function private.is_valid_timezone(text), private.member_organization_ids(),
 	private.managed_organization_ids(), private.owned_organization_ids(), private.readable_bot_ids(),
-	private.managed_bot_ids() from public, anon;
+	private.managed_bot_ids(), private.is_unclaimed_organization(uuid) from public, anon;
 grant execute on function private.is_valid_timezone(text), private.member_organization_ids(),
 	private.managed_organization_ids(), private.owned_organization_ids(), private.readable_bot_ids(),
-	private.managed_bot_ids() to authenticated, service_role;
+	private.managed_bot_ids(), private.is_unclaimed_organization(uuid) to authenticated, service_role;
 
 -- =====================================================================================
 -- Row level security
@@ -196,12 +208,13 @@ alter table public.bots enable row level security;
 alter table public.bot_api_keys enable row level security;
 
 -- `= any (array(select ...))` runs the helper once per statement and can use indexes.
--- The creator clause lets `insert ... returning` see the row before the owner trigger ran.
+-- The creator clause lets `insert ... returning` see the row before the owner trigger ran;
+-- it ends once the organization has members, so a creator removed later loses access.
 create policy "Organizations are visible to their members and creator"
 	on public.organizations for select to authenticated
 	using (
 		id = any (array(select private.member_organization_ids()))
-		or created_by = (select auth.uid())
+		or (created_by = (select auth.uid()) and private.is_unclaimed_organization(id))
 	);
 create policy "Signed-in users can create organizations they own"
 	on public.organizations for insert to authenticated
