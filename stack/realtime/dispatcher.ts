@@ -345,10 +345,15 @@ export class Dispatcher {
 				// A 'K' old tuple holds the replica identity key; its other columns are empty, not null.
 				const identityKey = new Set(cols.filter((c) => c.key).map((c) => c.name));
 				let subject = record;
+				// Filter conditions a DELETE cannot be judged on pass through, as hosted Realtime
+				// passes deletes through filters.
+				let judgeable: Set<string> | null = null;
 				if (change.kind === 'DELETE') {
-					// Filters see the old row as logged; DELETE is not RLS-checked, so with RLS on
-					// only the primary key leaves the server.
+					// DELETE is not RLS-checked, so with RLS on only the primary key leaves the server,
+					// and filters may only look at that key: judging them on other logged columns would
+					// let any subscriber probe deleted rows it could never read.
 					subject = toRecord(change.oldTuple, change.oldKind === 'K' ? identityKey : undefined);
+					if (meta.rls) judgeable = pk;
 					old = toRecord(
 						change.oldTuple,
 						meta.rls ? pk : change.oldKind === 'K' ? identityKey : undefined
@@ -365,7 +370,8 @@ export class Dispatcher {
 					const ch = b.channel;
 					if (!ch.open || ch.claims.exp * 1000 <= now) continue;
 					if (b.event !== '*' && b.event !== change.kind) continue;
-					if (b.conds.length > 0 && !matches(b.conds, subject!, types)) continue;
+					const conds = judgeable ? b.conds.filter((c) => judgeable.has(c.column)) : b.conds;
+					if (conds.length > 0 && !matches(conds, subject!, types)) continue;
 					const ids = targets.get(ch);
 					if (ids) {
 						if (!ids.includes(b.id)) ids.push(b.id);
