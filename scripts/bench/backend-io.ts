@@ -206,7 +206,8 @@ async function exportFixture(sql: Sql, organizationId: string, rows: number) {
 			'order_status', 'gpt-4o-mini', 40, 25, 0.00035
 		from generate_series(0, ${rows - 1}) g
 		join public.conversations c on c.bot_id = ${bot.id} and c.external_id = 'c' || (g / ${perConversation})`;
-	await sql`analyze public.messages`;
+	// Sets hint bits and the visibility map now, so the first timed read does not pay for them.
+	await sql`vacuum (analyze) public.messages, public.conversations`;
 	return bot.id as string;
 }
 
@@ -441,7 +442,8 @@ async function benchExport(
 			seconds: round(fnSeconds, 2),
 			rows_per_s: round(viaGateway.rows / fnSeconds),
 			ttfb_ms: round(fnTtfb * 1000, 1),
-			gateway_ratio: round(viaGateway.rows_per_s / (viaGateway.rows / fnSeconds), 3)
+			gateway_ratio: round(viaGateway.rows_per_s / (viaGateway.rows / fnSeconds), 3),
+			direct_ratio: round(direct.rows_per_s / (viaGateway.rows / fnSeconds), 3)
 		},
 		targets: { ratio_vs_copy: 0.5, ttfb_ms: 200, peak_memory_mb: 64 }
 	};
