@@ -1,6 +1,11 @@
 // POST /functions/v1/ingest: a bot sends a batch of conversation events with its API key.
 // verify_jwt is off: the key, not a user JWT, authenticates. The whole batch is written by one
 // SQL call (private.ingest_events), which also checks the key, the key's rate and idempotency.
+//
+// Request: `Authorization: Bearer bf_live_...`, body `{"events": [...]}` (at most 1,000 events
+// and 1 MiB). Answer 200: `{accepted, duplicate, rejected, results: [{index, status, reason?}]}`.
+// Errors: 400 (invalid JSON or schema, with field paths), 401 (unknown or revoked key), 413
+// (too big), 429 (over the key's rate, with Retry-After).
 import { z } from 'zod';
 import { bearer, db } from '../_shared/clients.ts';
 import { preflight } from '../_shared/cors.ts';
@@ -11,7 +16,7 @@ const maxEvents = 1000;
 const maxBytes = 1024 * 1024;
 /** Bot clocks drift; beyond this an event "from the future" is a bug on the bot's side. */
 const futureSkewMs = 5 * 60 * 1000;
-/** Older events would land in already-pruned raw partitions; rollups cover that period. */
+/** Older events would reopen long-closed rollups and may already be past raw retention. */
 const maxAgeMs = 30 * 24 * 60 * 60 * 1000;
 
 /** Text Postgres can store: it refuses the NUL character, which would fail the whole batch. */
