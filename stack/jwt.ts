@@ -59,7 +59,13 @@ function loadSigningKey(): Promise<SigningKey> {
 			stored = {
 				kid,
 				privateJwk: await exportJWK(pair.privateKey),
-				publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig', key_ops: ['verify'] }
+				publicJwk: {
+					...(await exportJWK(pair.publicKey)),
+					kid,
+					alg: 'ES256',
+					use: 'sig',
+					key_ops: ['verify']
+				}
 			};
 			mkdirSync(stateDir, { recursive: true });
 			writeFileSync(keyFile, JSON.stringify(stored), { mode: 0o600 });
@@ -82,7 +88,9 @@ export async function jwks(): Promise<{ keys: JWK[] }> {
 /** Signs an access token with the ES256 key; `claims` must carry exp/iat as GoTrue sets them. */
 export async function signAccessToken(claims: Claims): Promise<string> {
 	const key = await loadSigningKey();
-	return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
+	return new SignJWT(claims)
+		.setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+		.sign(key.privateKey);
 }
 
 /** Signs with the legacy HS256 secret (used by tests to mint tokens like hosted projects do). */
@@ -99,7 +107,8 @@ export async function verifyJwt(token: string): Promise<Claims> {
 		throw new JwtError('Invalid JWT: token is malformed');
 	}
 	try {
-		const key = alg === 'HS256' ? hsKey : alg === 'ES256' ? (await loadSigningKey()).publicKey : null;
+		const key =
+			alg === 'HS256' ? hsKey : alg === 'ES256' ? (await loadSigningKey()).publicKey : null;
 		if (!key) throw new JwtError(`Invalid JWT: unsupported algorithm ${alg}`);
 		const { payload } = await jwtVerify(token, key, { algorithms: [alg!] });
 		return payload as Claims;
