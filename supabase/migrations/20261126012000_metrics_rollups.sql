@@ -701,17 +701,70 @@ $$;
 comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
 	'Aggregates raw messages inside (bot, from, to) windows per UTC hour and channel / intent / model.';
 
-create or replace function private.refresh_conversation_metrics(p_conversation_ids uuid[])
+-- Called by the hourly job after it filled pg_temp.rollup_rows with every message inside the
+-- windows. A touched conversation's metrics are recomputed from all of its messages, but only
+-- the ones outside the windows are read again from the raw table (usually none: a conversation
+-- rarely spans the watermark), which replaces a random read of every message of every touched
+-- conversation by two empty index probes each. Recomputing stays exact and idempotent.
+create or replace function private.refresh_conversation_metrics(
+	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[]
+)
 returns integer
-language sql
+language plpgsql
 set search_path = ''
-set work_mem = '256MB'
 as $$
-	with ids as materialized (select distinct u.id from unnest(p_conversation_ids) u(id)),
-	-- Every message of those conversations, read once.
-	cm as materialized (
-		select m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success, m.tokens_in, m.tokens_out, m.cost_usd
-		from ids join public.messages m on m.conversation_id = ids.id
+declare
+	v_gap_from timestamptz;
+	v_gap_to timestamptz;
+	v_rows integer;
+begin
+	-- The widest window (the gap since the watermark) bounds the index probes; windows inside
+	-- it or before it (dirty hours) are subtracted row by row.
+	select w.from_at, w.to_at into v_gap_from, v_gap_to
+	from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
+	order by w.to_at - w.from_at desc limit 1;
+
+	with touched as materialized (
+		select r.conversation_id id, r.bot_id from pg_temp.rollup_rows r group by 1, 2
+		union
+		select c.id, c.bot_id
+		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
+		cross join lateral (
+			select c.id, c.bot_id from public.conversations c
+			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at
+			union all
+			select c.id, c.bot_id from public.conversations c
+			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
+			union all
+			select c.id, c.bot_id from public.conversations c
+			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at
+		) c
+	),
+	outside as (
+		select m.* from touched t
+		cross join lateral (
+			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.success,
+				m.tokens_in, m.tokens_out, m.cost_usd
+			from public.messages m
+			where m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at < v_gap_from
+			union all
+			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
+				m.tokens_in, m.tokens_out, m.cost_usd
+			from public.messages m
+			where m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at >= v_gap_to
+		) m
+		where not exists (
+			select 1 from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
+			where w.bot_id = m.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		)
+	),
+	-- Every message of the touched conversations, each exactly once.
+	cm as (
+		select r.conversation_id, r.role, r.sent_at, r.rt, r.success, r.tokens_in, r.tokens_out, r.cost_usd
+		from pg_temp.rollup_rows r
+		union all
+		select o.conversation_id, o.role, o.sent_at, o.rt, o.success, o.tokens_in, o.tokens_out, o.cost_usd
+		from outside o
 	),
 	msg as (
 		select m.conversation_id,
@@ -719,24 +772,15 @@ as $$
 			count(*) filter (where m.role = 'user') user_messages,
 			count(*) filter (where m.role = 'bot') bot_messages,
 			-- The earliest bot reply's response time, without a per-group sort.
-			(min(array[extract(epoch from m.sent_at)::float8, m.response_time_ms::float8])
-				filter (where m.role = 'bot' and m.response_time_ms is not null))[2]::integer first_response_ms,
+			(min(array[extract(epoch from m.sent_at)::float8, m.rt::float8])
+				filter (where m.role = 'bot' and m.rt is not null))[2]::integer first_response_ms,
 			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
 			count(*) filter (where m.role = 'bot' and m.success = false) failed,
 			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
-			coalesce(sum(m.cost_usd), 0) cost_usd, max(m.sent_at) last_at
+			coalesce(sum(m.cost_usd), 0) cost_usd, max(m.sent_at) last_at,
+			-- Response times in order (a few per conversation) for exact percentiles.
+			array_agg(m.rt order by m.rt) filter (where m.role = 'bot' and m.rt is not null) rts
 		from cm m
-		group by 1
-	),
-	-- Response times in order, from one sort of all of them (cheaper than a sort per conversation).
-	rts as (
-		select s.conversation_id, array_agg(s.rt) rts
-		from (
-			select m.conversation_id, m.response_time_ms rt
-			from cm m
-			where m.role = 'bot' and m.response_time_ms is not null
-			order by 1, 2
-		) s
 		group by 1
 	),
 	agg as (
@@ -744,16 +788,15 @@ as $$
 			coalesce(msg.messages, 0) messages, coalesce(msg.user_messages, 0) user_messages,
 			coalesce(msg.bot_messages, 0) bot_messages, msg.first_response_ms,
 			-- percentile_disc: the value at rank ceil(p * n).
-			rts.rts[greatest(1, ceil(0.5 * cardinality(rts.rts)))::integer] p50,
-			rts.rts[greatest(1, ceil(0.95 * cardinality(rts.rts)))::integer] p95,
+			msg.rts[greatest(1, ceil(0.5 * cardinality(msg.rts)))::integer] p50,
+			msg.rts[greatest(1, ceil(0.95 * cardinality(msg.rts)))::integer] p95,
 			coalesce(msg.replies, 0) replies, coalesce(msg.failed, 0) failed,
 			coalesce(msg.tokens_in, 0) tokens_in, coalesce(msg.tokens_out, 0) tokens_out,
 			coalesce(msg.cost_usd, 0) cost_usd,
 			extract(epoch from coalesce(c.ended_at, c.handed_off_at, msg.last_at, c.started_at) - c.started_at) duration
-		from ids
-		join public.conversations c on c.id = ids.id
-		left join msg on msg.conversation_id = c.id
-		left join rts on rts.conversation_id = c.id
+		from touched t
+		join public.conversations c on c.id = t.id
+		left join msg on msg.conversation_id = t.id
 	),
 	up as (
 		insert into public.conversation_metrics as t (conversation_id, bot_id, started_at, status, channel,
@@ -783,10 +826,12 @@ as $$
 				excluded.first_response_ms, excluded.response_p50_ms, excluded.response_p95_ms, excluded.channel)
 		returning 1
 	)
-	select count(*)::integer from up
+	select count(*)::integer into v_rows from up;
+	return v_rows;
+end
 $$;
-comment on function private.refresh_conversation_metrics(uuid[]) is
-	'Recomputes conversation_metrics of the given conversations from their raw messages.';
+comment on function private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]) is
+	'Recomputes conversation_metrics of every conversation with a message or an outcome in the windows; reads pg_temp.rollup_rows.';
 
 -- =====================================================================================
 -- The jobs
@@ -797,6 +842,8 @@ language plpgsql
 security definer
 set search_path = ''
 set work_mem = '256MB'
+-- Misestimated row counts make JIT compile (hundreds of ms) for statements that run in less.
+set jit = off
 as $$
 declare
 	v_started timestamptz := clock_timestamp();
@@ -847,7 +894,7 @@ begin
 		drop table pg_temp.rollup_rows;
 	end if;
 	create temporary table rollup_rows on commit drop as
-	select w.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, m.conversation_id, m.role, m.success,
+	select w.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, m.conversation_id, m.sent_at, m.role, m.success,
 		m.response_time_ms rt,
 		case when m.role = 'bot' and m.response_time_ms is not null
 			then least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer) end lb,
@@ -980,8 +1027,10 @@ begin
 	v_phases := v_phases || jsonb_build_object('usage_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 	v_t := clock_timestamp();
 
-	with agg as (
-		select r.bot_id, r.h hour_start,
+	-- Grouped by latency bucket too, then folded: a histogram from (bucket, count) pairs costs a
+	-- loop over at most 161 pairs per group instead of one over every reply.
+	with g as (
+		select r.bot_id, r.h, r.lb,
 			case grouping(r.channel, r.intent, r.model) when 3 then 'channel' when 5 then 'intent' else 'model' end dimension,
 			case grouping(r.channel, r.intent, r.model) when 3 then r.channel when 5 then r.intent else r.model end value,
 			count(*) messages,
@@ -990,10 +1039,20 @@ begin
 			coalesce(sum(r.tokens_in), 0) tokens_in, coalesce(sum(r.tokens_out), 0) tokens_out,
 			coalesce(sum(r.cost_usd), 0) cost_usd,
 			count(*) filter (where r.role = 'bot' and r.rt is not null) response_time_count,
-			coalesce(sum(r.rt) filter (where r.role = 'bot'), 0) response_time_sum_ms,
-			private.histogram_of(array_agg(r.lb) filter (where r.lb is not null)) latency_histogram
+			coalesce(sum(r.rt) filter (where r.role = 'bot'), 0) response_time_sum_ms
 		from pg_temp.rollup_rows r
-		group by grouping sets ((r.bot_id, r.h, r.channel), (r.bot_id, r.h, r.intent), (r.bot_id, r.h, r.model))
+		group by grouping sets ((r.bot_id, r.h, r.lb, r.channel), (r.bot_id, r.h, r.lb, r.intent),
+			(r.bot_id, r.h, r.lb, r.model))
+	),
+	agg as (
+		select g.bot_id, g.h hour_start, g.dimension, g.value, sum(g.messages) messages,
+			sum(g.replies) replies, sum(g.failed_replies) failed_replies, sum(g.tokens_in) tokens_in,
+			sum(g.tokens_out) tokens_out, sum(g.cost_usd) cost_usd,
+			sum(g.response_time_count) response_time_count, sum(g.response_time_sum_ms) response_time_sum_ms,
+			private.histogram_from_pairs(array_agg(g.lb) filter (where g.lb is not null),
+				array_agg(g.messages) filter (where g.lb is not null)) latency_histogram
+		from g
+		group by 1, 2, 3, 4
 	),
 	up as (
 		insert into public.usage_breakdowns as t (bot_id, hour_start, dimension, value, messages, replies,
@@ -1019,24 +1078,7 @@ begin
 	v_phases := v_phases || jsonb_build_object('breakdowns_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 	v_t := clock_timestamp();
 
-	-- Conversations with a message or an outcome inside the windows.
-	select private.refresh_conversation_metrics(array_agg(distinct x.id)) into v_n
-	from (
-		select r.conversation_id id from pg_temp.rollup_rows r
-		union
-		select c.id
-		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		cross join lateral (
-			select c.id from public.conversations c
-			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at
-			union all
-			select c.id from public.conversations c
-			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
-			union all
-			select c.id from public.conversations c
-			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at
-		) c
-	) x;
+	v_n := private.refresh_conversation_metrics(v_bots, v_from, v_to);
 	v_rows := v_rows + coalesce(v_n, 0);
 	v_phases := v_phases || jsonb_build_object('conversations_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 
@@ -1056,6 +1098,7 @@ language plpgsql
 security definer
 set search_path = ''
 set work_mem = '256MB'
+set jit = off
 as $$
 declare
 	v_started timestamptz := clock_timestamp();
@@ -1147,7 +1190,7 @@ revoke execute on function private.latency_bucket(integer), private.latency_buck
 	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]),
 	private.mark_dirty_hours(uuid[], timestamptz[]), private.mark_dirty_from_messages(),
 	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes(),
-	private.refresh_conversation_metrics(uuid[]), private.run_hourly_rollup(), private.run_daily_rollup()
+	private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]), private.run_hourly_rollup(), private.run_daily_rollup()
 	from public, anon;
 -- The read API (security invoker) runs these as the caller, under the caller's RLS.
 grant execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
@@ -1158,6 +1201,6 @@ grant execute on function private.latency_bucket(integer), private.latency_bucke
 	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[])
 	to authenticated, service_role;
 revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]),
-	private.refresh_conversation_metrics(uuid[]), private.run_hourly_rollup(), private.run_daily_rollup()
+	private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]), private.run_hourly_rollup(), private.run_daily_rollup()
 	from authenticated;
 grant execute on function private.run_hourly_rollup(), private.run_daily_rollup() to service_role;

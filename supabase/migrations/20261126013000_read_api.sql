@@ -57,7 +57,7 @@ $$;
 comment on function private.check_range(timestamptz, timestamptz) is 'Refuses a missing, empty or over-long range with a message saying what to change.';
 
 create or replace function private.usage_segments(
-	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean, p_split timestamptz default null
 )
 returns table (
 	segment_start timestamptz, source text,
@@ -75,10 +75,14 @@ declare
 	v_tz text;
 	v_hourly timestamptz;
 	v_daily timestamptz;
+	v_ranges_from timestamptz[];
+	v_ranges_to timestamptz[];
 	v_d0 timestamptz;
 	v_dn timestamptz;
-	v_parts_from timestamptz[];
-	v_parts_to timestamptz[];
+	v_day_from timestamptz[] := '{}';
+	v_day_to timestamptz[] := '{}';
+	v_parts_from timestamptz[] := '{}';
+	v_parts_to timestamptz[] := '{}';
 	v_hour_from timestamptz[] := '{}';
 	v_hour_to timestamptz[] := '{}';
 	v_raw_from timestamptz[] := '{}';
@@ -87,7 +91,12 @@ declare
 	v_b timestamptz;
 	v_i integer;
 begin
-	perform private.check_range(p_from, p_to);
+	if p_split > p_from and p_split < p_to then
+		perform private.check_range(p_from, p_split);
+		perform private.check_range(p_split, p_to);
+	else
+		perform private.check_range(p_from, p_to);
+	end if;
 	-- RLS: a bot the caller cannot see yields no segments at all.
 	select b.timezone into v_tz from public.bots b where b.id = p_bot_id;
 	if v_tz is null then
@@ -96,22 +105,37 @@ begin
 	select w.hourly, w.daily into v_hourly, v_daily from private.rollup_watermarks() w;
 	v_hourly := coalesce(v_hourly, '-infinity');
 
-	-- Complete local days inside the range that the daily rollup has finished.
-	if p_use_days and v_daily is not null then
-		v_d0 := date_trunc('day', p_from, v_tz);
-		if v_d0 < p_from then
-			v_d0 := private.local_day_end(v_d0, v_tz);
-		end if;
-		v_dn := date_trunc('day', least(p_to, v_daily), v_tz);
-	end if;
-	if v_d0 is not null and v_d0 < v_dn then
-		v_parts_from := array[p_from, v_dn];
-		v_parts_to := array[v_d0, p_to];
+	-- A split point (the summary's two periods in one call) is a boundary no segment crosses.
+	if p_split > p_from and p_split < p_to then
+		v_ranges_from := array[p_from, p_split];
+		v_ranges_to := array[p_split, p_to];
 	else
-		v_d0 := null;
-		v_parts_from := array[p_from];
-		v_parts_to := array[p_to];
+		v_ranges_from := array[p_from];
+		v_ranges_to := array[p_to];
 	end if;
+
+	-- Complete local days inside each range that the daily rollup has finished; the rest of the
+	-- range is left in parts.
+	for v_i in 1 .. cardinality(v_ranges_from) loop
+		v_d0 := null;
+		v_dn := null;
+		if p_use_days and v_daily is not null then
+			v_d0 := date_trunc('day', v_ranges_from[v_i], v_tz);
+			if v_d0 < v_ranges_from[v_i] then
+				v_d0 := private.local_day_end(v_d0, v_tz);
+			end if;
+			v_dn := date_trunc('day', least(v_ranges_to[v_i], v_daily), v_tz);
+		end if;
+		if v_d0 is not null and v_d0 < v_dn then
+			v_day_from := v_day_from || v_d0;
+			v_day_to := v_day_to || v_dn;
+			v_parts_from := v_parts_from || v_ranges_from[v_i] || v_dn;
+			v_parts_to := v_parts_to || v_d0 || v_ranges_to[v_i];
+		else
+			v_parts_from := v_parts_from || v_ranges_from[v_i];
+			v_parts_to := v_parts_to || v_ranges_to[v_i];
+		end if;
+	end loop;
 
 	-- Each remaining part: whole rolled-up hours from usage_analytics, the rest from raw rows.
 	for v_i in 1 .. cardinality(v_parts_from) loop
@@ -137,11 +161,14 @@ begin
 		d.conversations_started::bigint, d.conversations_resolved::bigint, d.conversations_abandoned::bigint,
 		d.conversations_handed_off::bigint, d.tokens_in, d.tokens_out, d.cost_usd, d.replies::bigint,
 		d.failed_replies::bigint, d.response_time_count::bigint, d.response_time_sum_ms, d.latency_histogram
-	from public.bot_performance_metrics d
-	-- The date bounds let the primary key (bot_id, day) find the rows; the instants decide.
-	where v_d0 is not null and d.bot_id = p_bot_id
-		and d.day >= (v_d0 at time zone v_tz)::date - 1 and d.day <= (v_dn at time zone v_tz)::date
-		and d.day_start >= v_d0 and d.day_end <= v_dn
+	from unnest(v_day_from, v_day_to) r(from_at, to_at)
+	cross join lateral (
+		select * from public.bot_performance_metrics d
+		-- The date bounds let the primary key (bot_id, day) find the rows; the instants decide.
+		where d.bot_id = p_bot_id
+			and d.day >= (r.from_at at time zone v_tz)::date - 1 and d.day <= (r.to_at at time zone v_tz)::date
+			and d.day_start >= r.from_at and d.day_end <= r.to_at
+	) d
 	union all
 	select u.hour_start, 'hour', u.messages, u.user_messages, u.bot_messages, u.conversations_started,
 		u.conversations_resolved, u.conversations_abandoned, u.conversations_handed_off, u.tokens_in,
@@ -153,6 +180,7 @@ begin
 		where u.bot_id = p_bot_id and u.hour_start >= h.from_at and u.hour_start < h.to_at
 	) u
 	union all
+	-- One call for every raw piece: its fixed cost (row security, plan) is paid once.
 	select r.bucket_start, 'raw', r.messages, r.user_messages, r.bot_messages, r.conversations_started,
 		r.conversations_resolved, r.conversations_abandoned, r.conversations_handed_off, r.tokens_in,
 		r.tokens_out, r.cost_usd, r.replies, r.failed_replies, r.response_time_count, r.response_time_sum_ms,
@@ -160,8 +188,8 @@ begin
 	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_raw_from)]), v_raw_from, v_raw_to, 'hour', false) r;
 end
 $$;
-comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean) is
-	'Splits a range into rolled-up days, rolled-up hours and live raw pieces; every read adds these up.';
+comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz) is
+	'Splits a range (optionally cut at p_split) into rolled-up days, rolled-up hours and live raw pieces; every read adds these up.';
 
 create or replace function private.choose_bucket(p_from timestamptz, p_to timestamptz, p_bucket text)
 returns text
@@ -193,10 +221,10 @@ comment on function private.choose_bucket(timestamptz, timestamptz, text) is
 	'Chart bucket for a range: hour up to 3 days, day up to 120 days, week up to 2 years, then month.';
 
 revoke execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
-	private.usage_segments(uuid, timestamptz, timestamptz, boolean),
+	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz),
 	private.choose_bucket(timestamptz, timestamptz, text) from public, anon;
 grant execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
-	private.usage_segments(uuid, timestamptz, timestamptz, boolean),
+	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz),
 	private.choose_bucket(timestamptz, timestamptz, text) to authenticated, service_role;
 
 -- =====================================================================================
@@ -218,6 +246,7 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 begin
+	perform private.check_range(p_from, p_to);
 	-- PL/pgSQL keeps the plan across calls (a SQL function would re-plan on every card refresh).
 	return query
 	with periods as (
@@ -225,23 +254,39 @@ begin
 		union all
 		select 'previous', p_from - (p_to - p_from), p_from
 	),
+	-- Both periods in one pass over the segments, cut at p_from.
+	segments as (
+		select case when s.segment_start >= p_from then 'current' else 'previous' end period, s.*
+		from private.usage_segments(p_bot_id, p_from - (p_to - p_from), p_to, true, p_from) s
+	),
+	sums as (
+		select s.period,
+			sum(s.messages)::bigint messages,
+			sum(s.conversations_started)::bigint conversations,
+			sum(s.conversations_resolved)::bigint resolved,
+			sum(s.conversations_handed_off)::bigint handed_off,
+			sum(s.tokens_in)::bigint tokens_in,
+			sum(s.tokens_out)::bigint tokens_out,
+			sum(s.cost_usd) cost_usd,
+			sum(s.replies) replies,
+			sum(s.failed_replies) failed,
+			sum(s.response_time_count) rt_count,
+			sum(s.response_time_sum_ms) rt_sum,
+			-- Null histograms (none expected) are skipped: array_agg refuses to stack them (22004).
+			private.histogram_fold(array_agg(s.latency_histogram) filter (where s.latency_histogram is not null)) histogram
+		from segments s
+		group by s.period
+	),
 	totals as (
 		select p.period, p.f, p.t,
-			coalesce(sum(s.messages), 0)::bigint messages,
-			coalesce(sum(s.conversations_started), 0)::bigint conversations,
-			coalesce(sum(s.conversations_resolved), 0)::bigint resolved,
-			coalesce(sum(s.conversations_handed_off), 0)::bigint handed_off,
-			coalesce(sum(s.tokens_in), 0)::bigint tokens_in,
-			coalesce(sum(s.tokens_out), 0)::bigint tokens_out,
-			coalesce(sum(s.cost_usd), 0) cost_usd,
-			coalesce(sum(s.replies), 0) replies,
-			coalesce(sum(s.failed_replies), 0) failed,
-			coalesce(sum(s.response_time_count), 0) rt_count,
-			coalesce(sum(s.response_time_sum_ms), 0) rt_sum,
-			private.histogram_fold(array_agg(s.latency_histogram) filter (where s.latency_histogram is not null)) histogram
+			coalesce(x.messages, 0) messages, coalesce(x.conversations, 0) conversations,
+			coalesce(x.resolved, 0) resolved, coalesce(x.handed_off, 0) handed_off,
+			coalesce(x.tokens_in, 0) tokens_in, coalesce(x.tokens_out, 0) tokens_out,
+			coalesce(x.cost_usd, 0) cost_usd, coalesce(x.replies, 0) replies, coalesce(x.failed, 0) failed,
+			coalesce(x.rt_count, 0) rt_count, coalesce(x.rt_sum, 0) rt_sum,
+			coalesce(x.histogram, private.histogram_fold(null)) histogram
 		from periods p
-		left join lateral private.usage_segments(p_bot_id, p.f, p.t, true) s on true
-		group by p.period, p.f, p.t
+		left join sums x on x.period = p.period
 	)
 	select t.period, t.f, t.t,
 		-- Conversations with a message in the last 30 minutes of the period.

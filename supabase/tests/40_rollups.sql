@@ -99,13 +99,16 @@ select set_eq(
 select set_eq(
 	$$select conversation_id, first_response_ms, response_p50_ms, response_p95_ms from public.conversation_metrics
 		where bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1')
-			or conversation_id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%') order by id limit 300)$$,
+			or conversation_id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%')
+				and started_at < (select watermark from hourly_wm) order by id limit 300)$$,
 	$$select c.id, (array_agg(m.response_time_ms order by m.sent_at) filter (where m.role = 'bot' and m.response_time_ms is not null))[1] fr,
 		percentile_disc(0.5) within group (order by m.response_time_ms) filter (where m.role = 'bot') p50,
 		percentile_disc(0.95) within group (order by m.response_time_ms) filter (where m.role = 'bot') p95
 		from public.conversations c left join public.messages m on m.conversation_id = c.id
 		where c.bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1')
-			or c.id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%') order by id limit 300)
+			-- Seed conversations the hourly rollup has reached (not those begun in the current hour).
+			or c.id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%')
+				and started_at < (select watermark from hourly_wm) order by id limit 300)
 		group by c.id$$,
 	'conversation_metrics response times (first, exact p50 and p95) equal percentile_disc over the raw replies');
 
