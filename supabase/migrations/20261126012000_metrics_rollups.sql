@@ -716,13 +716,16 @@ as $$
 declare
 	v_gap_from timestamptz;
 	v_gap_to timestamptz;
+	v_end timestamptz;
 	v_rows integer;
 begin
-	-- The widest window (the gap since the watermark) bounds the index probes; windows inside
-	-- it or before it (dirty hours) are subtracted row by row.
+	-- The widest window (the gap since the watermark) bounds the index probes; other windows
+	-- (dirty hours) are subtracted row by row. After the last window's end lies only the current
+	-- hour, read by time.
 	select w.from_at, w.to_at into v_gap_from, v_gap_to
 	from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
 	order by w.to_at - w.from_at desc limit 1;
+	select max(w.to_at) into v_end from unnest(p_to) w(to_at);
 
 	with touched as materialized (
 		select r.conversation_id id, r.bot_id from pg_temp.rollup_rows r group by 1, 2
@@ -740,7 +743,10 @@ begin
 			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at
 		) c
 	),
-	outside as (
+	-- Messages of those conversations outside every window, each read once: up to the last
+	-- window's end by an index probe per conversation (almost always empty), after it (the
+	-- current hour) by one time-range scan.
+	outside as materialized (
 		select m.* from touched t
 		cross join lateral (
 			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.success,
@@ -751,21 +757,30 @@ begin
 			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
-			where m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at >= v_gap_to
+			where v_end > v_gap_to
+				and m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at >= v_gap_to and m.sent_at < v_end
 		) m
 		where not exists (
 			select 1 from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
 			where w.bot_id = m.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
 		)
+		union all
+		select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
+			m.tokens_in, m.tokens_out, m.cost_usd
+		from public.messages m
+		join touched t on t.id = m.conversation_id
+		where m.sent_at >= v_end
 	),
-	-- Every message of the touched conversations, each exactly once.
-	cm as (
+	-- Every message of the touched conversations, each exactly once; inlined in both readers
+	-- (a materialized copy of a million rows costs more than reading the temp table twice).
+	cm as not materialized (
 		select r.conversation_id, r.role, r.sent_at, r.rt, r.success, r.tokens_in, r.tokens_out, r.cost_usd
 		from pg_temp.rollup_rows r
 		union all
 		select o.conversation_id, o.role, o.sent_at, o.rt, o.success, o.tokens_in, o.tokens_out, o.cost_usd
 		from outside o
 	),
+	-- Hashed, no ordered aggregate: a sort of every message costs more than all of this.
 	msg as (
 		select m.conversation_id,
 			count(*) messages,
@@ -777,10 +792,14 @@ begin
 			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
 			count(*) filter (where m.role = 'bot' and m.success = false) failed,
 			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
-			coalesce(sum(m.cost_usd), 0) cost_usd, max(m.sent_at) last_at,
-			-- Response times in order (a few per conversation) for exact percentiles.
-			array_agg(m.rt order by m.rt) filter (where m.role = 'bot' and m.rt is not null) rts
+			coalesce(sum(m.cost_usd), 0) cost_usd, max(m.sent_at) last_at
 		from cm m
+		group by 1
+	),
+	-- Response times in order, from one sort of the replies only, for exact percentiles.
+	rts as (
+		select s.conversation_id, array_agg(s.rt) rts
+		from (select m.conversation_id, m.rt from cm m where m.role = 'bot' and m.rt is not null order by 1, 2) s
 		group by 1
 	),
 	agg as (
@@ -788,8 +807,8 @@ begin
 			coalesce(msg.messages, 0) messages, coalesce(msg.user_messages, 0) user_messages,
 			coalesce(msg.bot_messages, 0) bot_messages, msg.first_response_ms,
 			-- percentile_disc: the value at rank ceil(p * n).
-			msg.rts[greatest(1, ceil(0.5 * cardinality(msg.rts)))::integer] p50,
-			msg.rts[greatest(1, ceil(0.95 * cardinality(msg.rts)))::integer] p95,
+			rts.rts[greatest(1, ceil(0.5 * cardinality(rts.rts)))::integer] p50,
+			rts.rts[greatest(1, ceil(0.95 * cardinality(rts.rts)))::integer] p95,
 			coalesce(msg.replies, 0) replies, coalesce(msg.failed, 0) failed,
 			coalesce(msg.tokens_in, 0) tokens_in, coalesce(msg.tokens_out, 0) tokens_out,
 			coalesce(msg.cost_usd, 0) cost_usd,
@@ -797,6 +816,7 @@ begin
 		from touched t
 		join public.conversations c on c.id = t.id
 		left join msg on msg.conversation_id = t.id
+		left join rts on rts.conversation_id = t.id
 	),
 	up as (
 		insert into public.conversation_metrics as t (conversation_id, bot_id, started_at, status, channel,
@@ -894,16 +914,24 @@ begin
 		drop table pg_temp.rollup_rows;
 	end if;
 	create temporary table rollup_rows on commit drop as
-	select w.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, m.conversation_id, m.sent_at, m.role, m.success,
+	select m.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, m.conversation_id, m.sent_at, m.role, m.success,
 		m.response_time_ms rt,
 		case when m.role = 'bot' and m.response_time_ms is not null
 			then least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer) end lb,
 		m.tokens_in, m.tokens_out, m.cost_usd, c.channel, c.end_user_id,
 		coalesce(m.intent, 'unknown') intent, coalesce(m.model, 'unknown') model
-	from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-	cross join lateral (
-		select * from public.messages m
-		where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+	from (
+		-- The gap since the watermark is the same for every bot: one time-range scan (BRIN), as
+		-- cheap as a plain scan, instead of a probe per bot that ends in a full-table scan.
+		select m.* from public.messages m where m.sent_at >= v_old_wm and m.sent_at < v_new_wm
+		union all
+		-- Dirty hours before the watermark: an index range per (bot, hour).
+		select m.* from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		cross join lateral (
+			select * from public.messages m
+			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < least(w.to_at, v_old_wm)
+		) m
+		where w.from_at < v_old_wm
 	) m
 	join public.conversations c on c.id = m.conversation_id;
 	analyze pg_temp.rollup_rows;

@@ -3,7 +3,7 @@
 -- is repaired by one run; a late event for a rolled-up hour is counted; a bot's day is cut at
 -- its local midnight, also on the 23- and 25-hour days of DST changes.
 begin;
-select plan(18);
+select plan(19);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -148,6 +148,17 @@ values ('a1a1a1a1-0000-4000-8000-0000000000a1', 'dddddddd-0000-4000-8000-0000000
 select private.run_hourly_rollup();
 select is((select messages from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start = '2026-03-29 12:00Z'),
 	1, 'a late event for an hour rolled up months ago is counted by the next run');
+-- That run reads only the late hour, yet the conversation's metrics still cover its messages
+-- before and after it (March and October), each once.
+select results_eq(
+	$$select messages, bot_messages, first_response_ms, response_p50_ms, response_p95_ms from public.conversation_metrics
+		where conversation_id = 'dddddddd-0000-4000-8000-00000000000d'$$,
+	$$select count(*)::int, (count(*) filter (where role = 'bot'))::int,
+		(array_agg(response_time_ms order by sent_at) filter (where role = 'bot' and response_time_ms is not null))[1],
+		(percentile_disc(0.5) within group (order by response_time_ms) filter (where role = 'bot'))::numeric,
+		(percentile_disc(0.95) within group (order by response_time_ms) filter (where role = 'bot'))::numeric
+		from public.messages where conversation_id = 'dddddddd-0000-4000-8000-00000000000d'$$,
+	'a late event refreshes its conversation''s metrics from all of its messages, none counted twice');
 select private.run_daily_rollup();
 select is((select messages from public.bot_performance_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and day = '2026-03-29'),
 	3, 'and its local day is recomputed by the next daily run');
