@@ -151,7 +151,17 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 		headers,
 		agent
 	});
+	// A function may answer before reading the whole body (an early 413, say). The rest of the
+	// upload is then discarded, so a client that sends its body before reading is not stuck.
+	let answered = false;
+	const discardRestOfUpload = () => {
+		if (req.complete) return;
+		req.unpipe(upstream);
+		req.resume();
+	};
 	upstream.on('response', (answer) => {
+		answered = true;
+		answer.on('end', discardRestOfUpload);
 		const out: Record<string, string | string[]> = {};
 		for (const [k, v] of Object.entries(answer.headers)) {
 			if (v !== undefined && !hopByHop.has(k) && k !== 'transfer-encoding') out[k] = v;
@@ -164,6 +174,8 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 	let abandoned = false;
 	upstream.on('error', (e) => {
 		if (abandoned) return;
+		// After a complete answer, a closed socket only means the function stopped reading.
+		if (answered) return discardRestOfUpload();
 		// The process died mid-request (Deno.exit, out of memory, a kill): drop it now rather
 		// than wait for its exit event, answer, and let the next call start a fresh one.
 		worker.stop();
