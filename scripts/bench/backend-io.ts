@@ -291,6 +291,8 @@ async function startOwnDeno(): Promise<{ url: string; pid: number; stop: () => v
 			'run',
 			'--allow-all',
 			'--no-prompt',
+			// The same V8 limits the functions host gives every function (stack/functions/worker.ts).
+			'--v8-flags=--max-old-space-size=256,--max-semi-space-size=2',
 			'--config',
 			join(functionsDir, 'deno.json'),
 			join(functionsDir, 'export-csv', 'index.ts')

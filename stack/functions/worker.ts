@@ -51,7 +51,14 @@ export class FunctionWorker {
 		this.name = spec.name;
 		const entry = pathToFileURL(spec.entry).href;
 		const { name, denoConfig } = spec;
-		const args = ['run', '--allow-all', '--no-prompt', '--v8-flags=--max-old-space-size=256'];
+		// Small semi-spaces: a streaming function's short-lived chunks are collected early, keeping
+		// resident memory near its live size (as on hosted Edge Functions' memory limit).
+		const args = [
+			'run',
+			'--allow-all',
+			'--no-prompt',
+			'--v8-flags=--max-old-space-size=256,--max-semi-space-size=2'
+		];
 		args.push(...(denoConfig ? ['--config', denoConfig] : ['--no-config']), bootstrap);
 		this.proc = spawn(denoBin, args, {
 			cwd: functionsDir,

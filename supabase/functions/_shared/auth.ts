@@ -1,4 +1,4 @@
-import { bearer, callerClient } from './clients.ts';
+import { authUser, bearer } from './clients.ts';
 import { HttpError } from './errors.ts';
 
 export type Caller = { authorization: string; claims: Record<string, unknown> };
@@ -22,14 +22,14 @@ export async function requireUser(req: Request): Promise<Caller> {
 	);
 	if (!token) throw unauthorized;
 	const authorization = `Bearer ${token}`;
-	const { data, error } = await callerClient(authorization).auth.getUser(token);
-	if (error || !data.user) throw unauthorized;
+	const user = await authUser(token);
+	if (!user) throw unauthorized;
 	let claims: Record<string, unknown>;
 	try {
 		claims = decodePayload(token);
 	} catch {
 		throw unauthorized;
 	}
-	if (claims.role !== 'authenticated' || claims.sub !== data.user.id) throw unauthorized;
+	if (claims.role !== 'authenticated' || claims.sub !== user.id) throw unauthorized;
 	return { authorization, claims };
 }
