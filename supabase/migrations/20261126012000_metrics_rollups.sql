@@ -956,13 +956,17 @@ begin
 		from (select r.bot_id, r.h, r.lb, count(*) n from pg_temp.rollup_rows r where r.lb is not null group by 1, 2, 3) x
 		group by 1, 2
 	),
+	-- One pass for both distinct counts: a conversation has one end user, so the users of an
+	-- hour are found among its (far fewer) conversations.
+	bc as materialized (
+		select distinct r.bot_id, r.h, r.conversation_id, r.end_user_id from pg_temp.rollup_rows r
+	),
 	active as (
-		select x.bot_id, x.h, count(*) n from (select distinct r.bot_id, r.h, r.conversation_id from pg_temp.rollup_rows r) x
-		group by 1, 2
+		select bc.bot_id, bc.h, count(*) n from bc group by 1, 2
 	),
 	users as (
 		select x.bot_id, x.h, count(*) n
-		from (select distinct r.bot_id, r.h, r.end_user_id from pg_temp.rollup_rows r where r.end_user_id is not null) x
+		from (select distinct bc.bot_id, bc.h, bc.end_user_id from bc where bc.end_user_id is not null) x
 		group by 1, 2
 	),
 	e as (
