@@ -523,7 +523,8 @@ create trigger mark_dirty_hours_on_update
 -- =====================================================================================
 -- Aggregation of raw rows (the one definition rollups and live reads share)
 -- =====================================================================================
--- Windows are (bot, from, to) triples; rows are grouped per bot by p_grain ('hour' = UTC hour,
+-- Windows are (bot, from, to) triples; rows are grouped per bot by p_grain ('window' = the whole
+-- window, for totals that need no time split; 'hour' = UTC hour,
 -- 'day' = local day), and a bucket never starts before its window (partial hours stay apart).
 -- Per-row expressions repeat private.latency_bucket / private.bucket_start inline: a function
 -- with a fixed search_path is never inlined, and a call per row would dominate the rollup.
@@ -556,8 +557,9 @@ begin
 	),
 	-- One scan of the raw rows; every figure below is a hash aggregate over it.
 	base as materialized (
-		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', m.sent_at, 'UTC')
-				else date_trunc(p_grain, m.sent_at, w.timezone) end) b,
+		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC'))
+				else greatest(w.from_at, date_trunc(p_grain, m.sent_at, w.timezone)) end b,
 			m.conversation_id, m.role, m.success, m.response_time_ms rt, m.tokens_in, m.tokens_out, m.cost_usd
 		from w
 		cross join lateral (
@@ -605,19 +607,22 @@ begin
 		group by 1, 2
 	),
 	e as (
-		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.started_at, 'UTC')
-				else date_trunc(p_grain, c.started_at, w.timezone) end) b, 'started' kind
+		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.started_at, 'UTC'))
+				else greatest(w.from_at, date_trunc(p_grain, c.started_at, w.timezone)) end b, 'started' kind
 		from w cross join lateral (select c.started_at from public.conversations c
 			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at) c
 		union all
-		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.ended_at, 'UTC')
-				else date_trunc(p_grain, c.ended_at, w.timezone) end), c.status
+		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.ended_at, 'UTC'))
+				else greatest(w.from_at, date_trunc(p_grain, c.ended_at, w.timezone)) end, c.status
 		from w cross join lateral (select c.ended_at, c.status from public.conversations c
 			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
 				and c.status in ('completed', 'abandoned')) c
 		union all
-		select w.bot_id, greatest(w.from_at, case when p_grain = 'hour' then date_trunc('hour', c.handed_off_at, 'UTC')
-				else date_trunc(p_grain, c.handed_off_at, w.timezone) end), 'handed_off'
+		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.handed_off_at, 'UTC'))
+				else greatest(w.from_at, date_trunc(p_grain, c.handed_off_at, w.timezone)) end, 'handed_off'
 		from w cross join lateral (select c.handed_off_at from public.conversations c
 			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at) c
 	),

@@ -57,7 +57,8 @@ $$;
 comment on function private.check_range(timestamptz, timestamptz) is 'Refuses a missing, empty or over-long range with a message saying what to change.';
 
 create or replace function private.usage_segments(
-	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean, p_split timestamptz default null
+	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean, p_split timestamptz default null,
+	p_raw_by_piece boolean default false
 )
 returns table (
 	segment_start timestamptz, source text,
@@ -180,16 +181,18 @@ begin
 		where u.bot_id = p_bot_id and u.hour_start >= h.from_at and u.hour_start < h.to_at
 	) u
 	union all
-	-- One call for every raw piece: its fixed cost (row security, plan) is paid once.
+	-- One call for every raw piece: its fixed cost (row security, plan) is paid once. Totals
+	-- (the summary) take each piece whole, with no per-row hour arithmetic.
 	select r.bucket_start, 'raw', r.messages, r.user_messages, r.bot_messages, r.conversations_started,
 		r.conversations_resolved, r.conversations_abandoned, r.conversations_handed_off, r.tokens_in,
 		r.tokens_out, r.cost_usd, r.replies, r.failed_replies, r.response_time_count, r.response_time_sum_ms,
 		r.latency_histogram
-	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_raw_from)]), v_raw_from, v_raw_to, 'hour', false) r;
+	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_raw_from)]), v_raw_from, v_raw_to,
+		case when p_raw_by_piece then 'window' else 'hour' end, false) r;
 end
 $$;
-comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz) is
-	'Splits a range (optionally cut at p_split) into rolled-up days, rolled-up hours and live raw pieces; every read adds these up.';
+comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean) is
+	'Splits a range (optionally cut at p_split) into rolled-up days, rolled-up hours and live raw pieces (per UTC hour, or whole with p_raw_by_piece); every read adds these up.';
 
 create or replace function private.choose_bucket(p_from timestamptz, p_to timestamptz, p_bucket text)
 returns text
@@ -221,10 +224,10 @@ comment on function private.choose_bucket(timestamptz, timestamptz, text) is
 	'Chart bucket for a range: hour up to 3 days, day up to 120 days, week up to 2 years, then month.';
 
 revoke execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
-	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz),
+	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) from public, anon;
 grant execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
-	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz),
+	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) to authenticated, service_role;
 
 -- =====================================================================================
@@ -257,7 +260,7 @@ begin
 	-- Both periods in one pass over the segments, cut at p_from.
 	segments as (
 		select case when s.segment_start >= p_from then 'current' else 'previous' end period, s.*
-		from private.usage_segments(p_bot_id, p_from - (p_to - p_from), p_to, true, p_from) s
+		from private.usage_segments(p_bot_id, p_from - (p_to - p_from), p_to, true, p_from, true) s
 	),
 	sums as (
 		select s.period,
