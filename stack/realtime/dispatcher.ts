@@ -92,6 +92,10 @@ export class Dispatcher {
 			slot: o.slot,
 			publication: o.publication,
 			onTransaction: (tx) => this.enqueue(tx),
+			// Backlog from before a restart is kept whole until subscribers have rejoined.
+			wants: (schema, table, finalLsn) =>
+				(this.holdBelow !== null && finalLsn <= this.holdBelow) ||
+				this.candidates(schema, table).length > 0,
 			beforeReconnect: () => this.ensureSlot(),
 			log: o.log
 		});

@@ -101,6 +101,11 @@ export interface ReplicationOptions {
 	beforeReconnect?: () => Promise<void>;
 	/** Takes a committed transaction; false if it was already taken before a reconnect. */
 	onTransaction(tx: Transaction): boolean;
+	/**
+	 * Whether a table's changes in the transaction ending at `finalLsn` may reach anyone; the
+	 * others are not kept, so a bulk load into an unwatched table costs no memory here.
+	 */
+	wants?(schema: string, table: string, finalLsn: bigint): boolean;
 	log(msg: string): void;
 }
 
@@ -110,6 +115,7 @@ export class ReplicationStream {
 	private stream: import('node:stream').Duplex | null = null;
 	private relations = new Map<number, RelationInfo>();
 	private current: Transaction | null = null;
+	private currentFinalLsn = 0n;
 	private confirmed = 0n;
 	private lastReceived = 0n;
 	private pendingTx = 0;
@@ -220,12 +226,16 @@ export class ReplicationStream {
 		}
 	}
 
+	private keeps(relation: RelationInfo): boolean {
+		return this.opts.wants?.(relation.schema, relation.table, this.currentFinalLsn) ?? true;
+	}
+
 	private decode(buf: Buffer) {
 		const r = new Reader(buf);
 		const tag = String.fromCharCode(r.u8());
 		switch (tag) {
 			case 'B': {
-				r.i64();
+				this.currentFinalLsn = r.i64();
 				const ts = r.i64();
 				this.current = {
 					endLsn: 0n,
@@ -269,6 +279,7 @@ export class ReplicationStream {
 			}
 			case 'I': {
 				const relation = this.relations.get(r.u32())!;
+				if (!this.keeps(relation)) break;
 				r.u8(); // 'N'
 				this.current?.changes.push({
 					kind: 'INSERT',
@@ -281,6 +292,7 @@ export class ReplicationStream {
 			}
 			case 'U': {
 				const relation = this.relations.get(r.u32())!;
+				if (!this.keeps(relation)) break;
 				const t = String.fromCharCode(r.u8());
 				let oldTuple: TupleValue[] | null = null;
 				let oldKind: 'K' | 'O' | null = null;
@@ -300,6 +312,7 @@ export class ReplicationStream {
 			}
 			case 'D': {
 				const relation = this.relations.get(r.u32())!;
+				if (!this.keeps(relation)) break;
 				const oldKind = String.fromCharCode(r.u8()) as 'K' | 'O';
 				this.current?.changes.push({
 					kind: 'DELETE',
