@@ -1,7 +1,7 @@
 // `npm test`: starts the local platform if it is not running, runs every test layer (pgTAP,
 // vitest, deno test, Playwright), stops what it started, and exits non-zero on any failure.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config, projectRoot } from '../stack/config.ts';
@@ -40,17 +40,7 @@ const platformEnv = {
 };
 
 async function pgTap(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
-	const files = readdirSync(join(projectRoot, 'supabase', 'tests'))
-		.filter((f) => f.endsWith('.sql'))
-		.sort()
-		.map((f) => join('supabase', 'tests', f));
-	const { code, output } = await exec('pg_prove', [
-		'--dbname',
-		config.db.url,
-		'--ext',
-		'.sql',
-		...files
-	]);
+	const { code, output } = await exec(process.execPath, ['--import', 'tsx', 'scripts/test-db.ts']);
 	const total = Number(/Tests=(\d+)/.exec(output)?.[1] ?? 0);
 	const failed = [...output.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce(
 		(n, m) => n + Number(m[1]),

@@ -137,9 +137,13 @@ export function stopDatabase(): boolean {
 }
 
 /** psql as the postgres superuser over TCP, stopping at the first error. */
-export function psql(args: string[], opts: { allowFail?: boolean; input?: string } = {}) {
-	return run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', config.db.url, ...args], {
-		...opts,
+export function psql(
+	args: string[],
+	opts: { allowFail?: boolean; input?: string; dbUrl?: string } = {}
+) {
+	const { dbUrl = config.db.url, ...rest } = opts;
+	return run('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', dbUrl, ...args], {
+		...rest,
 		env: { PGCONNECT_TIMEOUT: '5' }
 	});
 }
@@ -185,49 +189,20 @@ export function applyMigrations() {
 export function resetDatabase() {
 	// A fresh database is the honest reset: recreate `postgres` from template0 while
 	// connected to `template1`, so pg_cron and extensions start clean.
-	const admin = config.db.url.replace(/\/[^/]*$/, '/template1');
-	run('psql', [
-		'-X',
-		'-q',
-		'-v',
-		'ON_ERROR_STOP=1',
-		'-d',
-		admin,
-		'-c',
-		`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${config.db.name}' and pid <> pg_backend_pid()`
-	]);
-	for (const slot of run('psql', [
-		'-X',
-		'-At',
-		'-d',
-		admin,
-		'-c',
-		`select slot_name from pg_replication_slots where database = '${config.db.name}' and not active`
-	])
-		.stdout.split('\n')
-		.filter(Boolean)) {
-		run('psql', ['-X', '-q', '-d', admin, '-c', `select pg_drop_replication_slot('${slot}')`], {
-			allowFail: true
-		});
+	const onTemplate = (query: string, allowFail = false) =>
+		psql(['-c', query], { dbUrl: config.db.url.replace(/\/[^/]*$/, '/template1'), allowFail });
+	const name = config.db.name;
+	// Realtime's walsender holds its slot active; stopped first, the slot can be dropped, and a
+	// database with slots cannot be dropped.
+	onTemplate(
+		`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`
+	);
+	const slots = onTemplate(
+		`select slot_name from pg_replication_slots where database = '${name}' and not active`
+	).stdout;
+	for (const slot of slots.split('\n').filter(Boolean)) {
+		onTemplate(`select pg_drop_replication_slot('${slot}')`, true);
 	}
-	run('psql', [
-		'-X',
-		'-q',
-		'-v',
-		'ON_ERROR_STOP=1',
-		'-d',
-		admin,
-		'-c',
-		`drop database if exists "${config.db.name}" with (force)`
-	]);
-	run('psql', [
-		'-X',
-		'-q',
-		'-v',
-		'ON_ERROR_STOP=1',
-		'-d',
-		admin,
-		'-c',
-		`create database "${config.db.name}" template template0`
-	]);
+	onTemplate(`drop database if exists "${name}" with (force)`);
+	onTemplate(`create database "${name}" template template0`);
 }
