@@ -363,6 +363,49 @@ export type Database = {
 					}
 				];
 			};
+			organization_invitations: {
+				Row: {
+					accepted_at: string | null;
+					created_at: string;
+					email: string;
+					expires_at: string;
+					id: string;
+					invited_by: string | null;
+					organization_id: string;
+					organization_name: string;
+					role: string;
+				};
+				Insert: {
+					accepted_at?: string | null;
+					created_at?: string;
+					email: string;
+					expires_at?: string;
+					id?: string;
+					invited_by?: string | null;
+					organization_id: string;
+					organization_name: string;
+					role?: string;
+				};
+				Update: {
+					accepted_at?: string | null;
+					created_at?: string;
+					email?: string;
+					expires_at?: string;
+					id?: string;
+					invited_by?: string | null;
+					organization_id?: string;
+					organization_name?: string;
+					role?: string;
+				};
+				Relationships: [
+					{
+						foreignKeyName: 'organization_invitations_organization_id_fkey';
+						columns: ['organization_id'];
+						referencedRelation: 'organizations';
+						referencedColumns: ['id'];
+					}
+				];
+			};
 			organization_members: {
 				Row: {
 					created_at: string;
@@ -557,21 +600,7 @@ export type Database = {
 			[_ in never]: never;
 		};
 		Functions: {
-			add_organization_member: {
-				Args: { p_email: string; p_organization_id: string; p_role?: string };
-				Returns: {
-					created_at: string;
-					organization_id: string;
-					role: string;
-					user_id: string;
-				};
-				SetofOptions: {
-					from: '*';
-					to: 'organization_members';
-					isOneToOne: true;
-					isSetofReturn: false;
-				};
-			};
+			accept_invitation: { Args: { p_invitation_id: string }; Returns: string };
 			bot_breakdown: {
 				Args: {
 					p_bot_id: string;
@@ -649,6 +678,10 @@ export type Database = {
 					key: string;
 					key_prefix: string;
 				}[];
+			};
+			decline_invitation: {
+				Args: { p_invitation_id: string };
+				Returns: undefined;
 			};
 			export_conversations: {
 				Args: {
@@ -731,6 +764,24 @@ export type Database = {
 					success: boolean;
 					tokens_in: number;
 					tokens_out: number;
+				}[];
+			};
+			invite_member: {
+				Args: { p_email: string; p_organization_id: string; p_role?: string };
+				Returns: string;
+			};
+			leave_organization: {
+				Args: { p_organization_id: string };
+				Returns: undefined;
+			};
+			organization_member_list: {
+				Args: { p_organization_id: string };
+				Returns: {
+					email: string;
+					full_name: string;
+					joined_at: string;
+					role: string;
+					user_id: string;
 				}[];
 			};
 			search_conversations: {

@@ -230,13 +230,8 @@ create policy "Owners can delete their organization"
 create policy "Members are visible to the members of their organization"
 	on public.organization_members for select to authenticated
 	using (organization_id = any (array(select private.member_organization_ids())));
--- Only owners may add, promote to, change or remove an owner.
-create policy "Owners and admins can add members"
-	on public.organization_members for insert to authenticated
-	with check (
-		organization_id = any (array(select private.managed_organization_ids()))
-		and (role <> 'owner' or organization_id = any (array(select private.owned_organization_ids())))
-	);
+-- Nobody inserts members directly: people join by accepting an invitation (membership
+-- migration). Only owners may promote to, change or remove an owner.
 create policy "Owners and admins can change member roles"
 	on public.organization_members for update to authenticated
 	using (
@@ -290,7 +285,7 @@ revoke update on public.organizations from authenticated, anon;
 grant update (name, retention_days) on public.organizations to authenticated;
 revoke update on public.bots from authenticated, anon;
 grant update (name, channel, timezone) on public.bots to authenticated;
-revoke update on public.organization_members from authenticated, anon;
+revoke insert, update on public.organization_members from authenticated, anon;
 grant update (role) on public.organization_members to authenticated;
 
 -- =====================================================================================
@@ -305,10 +300,12 @@ as $$
 declare
 	v_org uuid;
 begin
+	-- Names are capped at 120 characters: a long full name (or email) is shortened so that
+	-- sign-up never fails on the organization's name check.
 	insert into public.organizations (name, is_personal, created_by)
 	values (
-		coalesce(nullif(trim(new.raw_user_meta_data ->> 'full_name'), ''), split_part(coalesce(new.email, 'My'), '@', 1))
-			|| '''s organization',
+		rtrim(left(coalesce(nullif(trim(new.raw_user_meta_data ->> 'full_name'), ''),
+			split_part(coalesce(new.email, 'My'), '@', 1)), 105)) || '''s organization',
 		true,
 		new.id
 	)
@@ -381,47 +378,6 @@ comment on function public.create_bot_api_key(uuid, text) is
 	'Creates an API key for a bot and returns the plaintext key once (bf_live_...). Owners and admins only.';
 revoke execute on function public.create_bot_api_key(uuid, text) from public, anon;
 grant execute on function public.create_bot_api_key(uuid, text) to authenticated;
-
--- Members are added by email: the caller cannot read auth.users, so the lookup runs here.
-create or replace function public.add_organization_member(p_organization_id uuid, p_email text, p_role text default 'viewer')
-returns public.organization_members
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-	v_user uuid;
-	v_member public.organization_members;
-begin
-	if not (p_organization_id = any (array(select private.managed_organization_ids()))) then
-		raise exception 'Only an owner or admin of the organization can add members' using errcode = '42501';
-	end if;
-	if p_role is null or p_role not in ('owner', 'admin', 'viewer') then
-		raise exception 'Unknown role "%": use owner, admin or viewer', p_role using errcode = '22023';
-	end if;
-	if p_role = 'owner' and not (p_organization_id = any (array(select private.owned_organization_ids()))) then
-		raise exception 'Only an owner can add another owner' using errcode = '42501';
-	end if;
-	select u.id into v_user from auth.users u where lower(u.email) = lower(trim(p_email)) and u.deleted_at is null;
-	if v_user is null then
-		raise exception 'No account uses % yet: ask them to sign up first, then add them again', p_email
-			using errcode = 'P0002';
-	end if;
-	insert into public.organization_members (organization_id, user_id, role)
-	values (p_organization_id, v_user, p_role)
-	on conflict (organization_id, user_id) do nothing
-	returning * into v_member;
-	if v_member is null then
-		raise exception '% is already a member of this organization', p_email using errcode = '23505';
-	end if;
-	return v_member;
-end
-$$;
-comment on function public.add_organization_member(uuid, text, text) is
-	'Adds the account with this email to an organization (owners and admins; only owners add owners).';
-revoke execute on function public.add_organization_member(uuid, text, text) from public, anon;
-grant execute on function public.add_organization_member(uuid, text, text) to authenticated;
 
 create or replace function private.authenticate_bot_api_key(p_key text)
 returns uuid
