@@ -47,20 +47,37 @@ async function demoKeys(): Promise<string[]> {
 	}
 }
 
+// While ingest fails, one line per failure streak and a growing pause (up to 30 s) between
+// tries, so a broken function does not flood the terminal or the platform.
+let failing: string | undefined;
+let backoffMs = 0;
+
 async function send(key: string, events: object[]): Promise<void> {
-	const res = await fetch(`${config.api.url}/functions/v1/ingest`, {
-		method: 'POST',
-		headers: {
-			'content-type': 'application/json',
-			authorization: `Bearer ${key}`,
-			apikey: config.keys.anon
-		},
-		body: JSON.stringify({ events })
-	});
-	if (!res.ok)
-		console.error(
-			`demo-traffic: ingest answered ${res.status}: ${(await res.text()).slice(0, 200)}`
-		);
+	let problem: string | undefined;
+	try {
+		const res = await fetch(`${config.api.url}/functions/v1/ingest`, {
+			method: 'POST',
+			headers: {
+				'content-type': 'application/json',
+				authorization: `Bearer ${key}`,
+				apikey: config.keys.anon
+			},
+			body: JSON.stringify({ events })
+		});
+		if (!res.ok) problem = `ingest answered ${res.status}: ${(await res.text()).slice(0, 300)}`;
+	} catch (e) {
+		problem = `ingest is unreachable (${e instanceof Error ? e.message : e})`;
+	}
+	if (!problem) {
+		if (failing) console.log('demo-traffic: ingest accepts events again');
+		failing = undefined;
+		backoffMs = 0;
+		return;
+	}
+	if (!failing) console.error(`demo-traffic: ${problem}; retrying with back-off`);
+	failing = problem;
+	backoffMs = Math.min(30_000, Math.max(1000, backoffMs * 2));
+	await new Promise((r) => setTimeout(r, backoffMs));
 }
 
 async function main() {

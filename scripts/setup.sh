@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian machine, and nothing when it is all there:
-# Postgres 15 with pg_cron, pgTAP and wal2json, pg_prove, Chromium, then npm packages.
+# Postgres 15 with pg_cron and pgTAP, pg_prove, Chromium, then npm packages, then the Edge
+# Functions' Deno dependencies (so nothing is fetched when a function boots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-wal2json
+packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap
 	libtap-parser-sourcehandler-pgtap-perl chromium)
 missing=()
 for pkg in "${packages[@]}"; do
@@ -34,3 +35,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 	echo "setup: installing npm packages"
 	npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Edge Functions: their npm dependencies, frozen to supabase/functions/deno.lock, into
+# supabase/functions/node_modules. Quick when they are already there.
+node --import tsx scripts/install-function-deps.ts

@@ -26,9 +26,27 @@ function stopAll(code: number) {
 	stop.on('close', () => process.exit(code));
 }
 
+/** Boots the ingest function once, so a function that cannot start is reported in one line. */
+async function checkIngest() {
+	try {
+		const res = await fetch(`${config.api.url}/functions/v1/ingest`, {
+			method: 'OPTIONS',
+			headers: { apikey: config.keys.anon }
+		});
+		if (res.ok) return;
+		const body = (await res.json().catch(() => ({}))) as { message?: string };
+		console.error(
+			`npm start: the ingest function cannot serve (${res.status}): ${body.message ?? res.statusText}`
+		);
+	} catch (e) {
+		console.error(`npm start: the functions host is unreachable: ${(e as Error).message}`);
+	}
+}
+
 const start = run(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'start']);
-start.on('close', (code) => {
+start.on('close', async (code) => {
 	if (code !== 0) process.exit(code ?? 1);
+	await checkIngest();
 	run(join(projectRoot, 'node_modules', '.bin', 'vite'), ['dev', '--host', '127.0.0.1']);
 	const traffic = join(projectRoot, 'scripts', 'demo-traffic.ts');
 	if (existsSync(traffic)) run(process.execPath, ['--import', 'tsx', traffic]);

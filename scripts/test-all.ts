@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config, projectRoot } from '../stack/config.ts';
+import { denoTrustEnv, offlineDenoFlags } from '../stack/functions/deno-env.ts';
 
 interface LayerResult {
 	name: string;
@@ -85,8 +86,8 @@ async function denoTest(): Promise<Omit<LayerResult, 'name' | 'seconds'>> {
 	if (!existsSync(join(dir, 'tests'))) return { passed: 0, failed: 0, ok: true };
 	const { code, output } = await exec(
 		bin('deno'),
-		['test', '--allow-all', 'tests/'],
-		{ ...platformEnv, NO_COLOR: '1' },
+		['test', '--allow-all', ...offlineDenoFlags, 'tests/'],
+		{ ...platformEnv, ...denoTrustEnv(), NO_COLOR: '1' },
 		dir
 	);
 	const m = /(\d+) passed[^|]*\| (\d+) failed/.exec(output);

@@ -25,8 +25,7 @@ function checkInstalled() {
 	const needs: [string, string][] = [
 		[join(pgBin, 'postgres'), 'postgresql-15'],
 		['/usr/lib/postgresql/15/lib/pg_cron.so', 'postgresql-15-cron'],
-		['/usr/share/postgresql/15/extension/pgtap.control', 'postgresql-15-pgtap'],
-		['/usr/lib/postgresql/15/lib/wal2json.so', 'postgresql-15-wal2json']
+		['/usr/share/postgresql/15/extension/pgtap.control', 'postgresql-15-pgtap']
 	];
 	const missing = needs.filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg);
 	if (missing.length > 0) {

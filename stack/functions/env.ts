@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { config, supabaseDir } from '../config.ts';
+import { denoTrustEnv } from './deno-env.ts';
 
 const passThrough =
 	/^(PATH|HOME|TMPDIR|LANG|TZ|DENO_[A-Z_]+|NPM_CONFIG_[A-Z_]+|npm_config_[a-z_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|SSL_CERT_FILE)$/;
@@ -37,6 +38,8 @@ export function functionEnv(name: string, entry: string): Record<string, string>
 	const dotenv = existsSync(dotenvFile) ? parseDotenv(readFileSync(dotenvFile, 'utf8')) : {};
 	return {
 		...own,
+		// A function may call out to the internet (an LLM API, a webhook) through the same proxy.
+		...denoTrustEnv(),
 		DENO_NO_UPDATE_CHECK: '1',
 		NO_COLOR: '1',
 		...dotenv,

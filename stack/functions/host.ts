@@ -28,6 +28,8 @@ const hopByHop = new Set([
 // Loopback keep-alive: a warm call costs one proxied request, no new connection.
 const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 });
 const workers = new Map<string, FunctionWorker>();
+/** The last boot error logged per function, until it boots again. */
+const bootFailures = new Map<string, string>();
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
 	if (res.headersSent) return void res.destroy();
@@ -129,9 +131,12 @@ export async function handleFunction(req: IncomingMessage, res: ServerResponse) 
 	let port: number;
 	try {
 		port = await worker.ready;
+		bootFailures.delete(name);
 	} catch (e) {
 		const message = e instanceof BootError ? e.message : String(e);
-		console.error(message);
+		// One log line per failure streak, not one per request.
+		if (bootFailures.get(name) !== message) console.error(message);
+		bootFailures.set(name, message);
 		return sendJson(res, 503, {
 			code: 'BOOT_ERROR',
 			message: `Function failed to start: ${message}`

@@ -7,12 +7,14 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { projectRoot, supabaseDir } from '../config.ts';
+import { missingDependencyHint, offlineDenoFlags } from './deno-env.ts';
 import { dotenvFile, functionEnv } from './env.ts';
 
 const denoBin = join(projectRoot, 'node_modules', '.bin', 'deno');
 const bootstrap = join(dirname(new URL(import.meta.url).pathname), 'bootstrap.ts');
 const functionsDir = join(supabaseDir, 'functions');
-const bootTimeoutMs = 60_000; // the first start may download npm packages
+// Dependencies are installed by setup and never fetched here, so a boot is compile + import only.
+const bootTimeoutMs = 30_000;
 const idleMs = 10 * 60_000;
 const marker = '\u0000stack-listening ';
 
@@ -39,6 +41,8 @@ export class FunctionWorker {
 	private watchers: FSWatcher[] = [];
 	private idleTimer?: NodeJS.Timeout;
 	private stderrTail: string[] = [];
+	/** Set when Deno said a dependency is not installed: the boot error then names the fix. */
+	private missingDependency?: string;
 	exited = false;
 	exitCode: number | string | null = null;
 
@@ -46,7 +50,9 @@ export class FunctionWorker {
 
 	constructor(
 		readonly spec: FunctionSpec,
-		private readonly onGone: (w: FunctionWorker) => void
+		private readonly onGone: (w: FunctionWorker) => void,
+		/** Extra environment on top of the hosted one (tests use it to cut the network). */
+		extraEnv: Record<string, string> = {}
 	) {
 		this.name = spec.name;
 		const entry = pathToFileURL(spec.entry).href;
@@ -57,12 +63,13 @@ export class FunctionWorker {
 			'run',
 			'--allow-all',
 			'--no-prompt',
+			...offlineDenoFlags,
 			'--v8-flags=--max-old-space-size=256,--max-semi-space-size=2'
 		];
 		args.push(...(denoConfig ? ['--config', denoConfig] : ['--no-config']), bootstrap);
 		this.proc = spawn(denoBin, args, {
 			cwd: functionsDir,
-			env: functionEnv(name, entry),
+			env: { ...functionEnv(name, entry), ...extraEnv },
 			stdio: ['ignore', 'pipe', 'pipe']
 		});
 		this.ready = new Promise<number>((resolve, reject) => {
@@ -82,6 +89,7 @@ export class FunctionWorker {
 			});
 			createInterface({ input: this.proc.stderr! }).on('line', (line) => {
 				this.stderrTail = [...this.stderrTail.slice(-4), line];
+				this.missingDependency ??= missingDependencyHint(line);
 				process.stderr.write(`[fn ${this.name}] ${line}\n`);
 			});
 			this.proc.once('error', (e) => {
@@ -93,9 +101,12 @@ export class FunctionWorker {
 				this.exited = true;
 				this.exitCode = code ?? signal;
 				const why = this.stderrTail.join(' | ') || 'no output';
+				const hint = this.missingDependency;
 				reject(
 					new BootError(
-						`function ${this.name} exited before serving (exit ${code ?? signal}): ${why}`
+						hint
+							? `function ${this.name} cannot start: ${hint}`
+							: `function ${this.name} exited before serving (exit ${code ?? signal}): ${why}`
 					)
 				);
 				this.cleanup();
