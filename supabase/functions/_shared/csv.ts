@@ -4,11 +4,15 @@
 /** Excel reads a BOM-less CSV as the legacy code page, so exports start with one by default. */
 export const utf8Bom = new Uint8Array([0xef, 0xbb, 0xbf]);
 
-const formulaStart = /^[=+\-@\t\r\n]/;
+/**
+ * First characters that make a spreadsheet evaluate a cell. The fullwidth forms count too:
+ * spreadsheets in CJK locales read `＝ ＋ － ＠` as their ASCII forms.
+ */
+export const formulaLeads = ['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠'] as const;
 
-/** Prefixes text a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR, LF) with `'`. */
+/** Prefixes text a spreadsheet would evaluate (see `formulaLeads`) with `'`. */
 export function neutralise(text: string): string {
-	return formulaStart.test(text) ? `'${text}` : text;
+	return (formulaLeads as readonly string[]).includes(text.charAt(0)) ? `'${text}` : text;
 }
 
 const needsQuotes = /[",\r\n]/;
@@ -30,12 +34,16 @@ export function csvRow(values: readonly unknown[]): string {
 	return values.map(csvField).join(',') + '\r\n';
 }
 
+const sqlEscapes: Record<string, string> = { '\t': "E'\\t'", '\r': "E'\\r'", '\n': "E'\\n'" };
+/** `formulaLeads` as SQL literals (none holds a quote); control characters as E'' escapes. */
+const sqlLeads = formulaLeads.map((c) => sqlEscapes[c] ?? `'${c}'`).join(', ');
+
 /**
  * SQL that neutralises a text expression the same way `neutralise` does, for rows that
  * Postgres formats itself (COPY ... TO STDOUT).
  */
 export function sqlNeutralise(expr: string): string {
-	return `case when left(${expr}, 1) in ('=', '+', '-', '@', E'\\t', E'\\r', E'\\n') then '''' || ${expr} else ${expr} end`;
+	return `case when left(${expr}, 1) in (${sqlLeads}) then '''' || ${expr} else ${expr} end`;
 }
 
 const LF = 0x0a;

@@ -23,6 +23,11 @@ Deno.test('formula-looking text is neutralised, then quoted per RFC 4180', () =>
 	assert.equal(neutralise('plain'), 'plain');
 	for (const lead of ['=', '+', '-', '@', '\t', '\r', '\n'])
 		assert.ok(neutralise(`${lead}x`).startsWith("'"));
+	// Spreadsheets in CJK locales evaluate the fullwidth forms like the ASCII ones.
+	for (const lead of ['＝', '＋', '－', '＠'])
+		assert.equal(neutralise(`${lead}1+1`), `'${lead}1+1`);
+	// Other wide characters are plain text.
+	assert.equal(neutralise('＃1'), '＃1');
 	assert.equal(csvField('a,"b"'), '"a,""b"""');
 	assert.equal(csvField('=HYPERLINK("x")'), '"\'=HYPERLINK(""x"")"');
 	assert.equal(csvField(null), '');
