@@ -10,7 +10,7 @@ import {
 	startDatabase,
 	stopDatabase
 } from './db/cluster.ts';
-import { startServices, stopServices, servicesRunning } from './services.ts';
+import { startServices, stopServices, servicesRunning } from './gateway/launcher.ts';
 
 function status() {
 	return {

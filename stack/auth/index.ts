@@ -1,5 +1,5 @@
 // The Auth service (GoTrue-compatible) behind /auth/v1.
-import type { HttpService } from '../services-api.ts';
+import type { HttpService } from '../service-interface.ts';
 import { handleAuth } from './routes.ts';
 import { sql } from './store.ts';
 

@@ -1,14 +1,14 @@
-// The API gateway process (auth, rest, realtime, functions behind one port) runs detached
-// from the CLI, with a pid file so `stack:stop` can find it and leave no process behind.
+// Launches and stops the gateway process (gateway/main.ts: auth, rest, realtime and functions
+// behind one port), detached from the CLI, with a pid file so `stack:stop` leaves nothing behind.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { config, projectRoot, stateDir } from './config.ts';
-import { StackError, portInUse } from './process.ts';
+import { config, projectRoot, stateDir } from '../config.ts';
+import { StackError, portInUse } from '../process.ts';
+import { healthPath } from './health.ts';
 
 const pidFile = join(stateDir, 'api.pid');
 const logFile = join(stateDir, 'api.log');
-export const healthPath = '/__stack/health';
 
 function readPid(): number | null {
 	if (!existsSync(pidFile)) return null;
@@ -51,7 +51,7 @@ export async function startServices(): Promise<void> {
 	const out = openSync(logFile, 'w');
 	const child = spawn(
 		process.execPath,
-		['--import', 'tsx', join(projectRoot, 'stack', 'server.ts')],
+		['--import', 'tsx', join(projectRoot, 'stack', 'gateway', 'main.ts')],
 		{
 			cwd: projectRoot,
 			detached: true,
@@ -60,7 +60,6 @@ export async function startServices(): Promise<void> {
 		}
 	);
 	child.unref();
-	const { writeFileSync } = await import('node:fs');
 	writeFileSync(pidFile, String(child.pid));
 	const deadline = Date.now() + 30_000;
 	while (Date.now() < deadline) {

@@ -13,7 +13,7 @@ import { VisibilityChecker, ensureHelpers } from './rls.ts';
 import { matches } from './filters.ts';
 import { toJsonValue } from './values.ts';
 import type { Socket } from 'node:net';
-import type { Binding, Channel, Connection, RealtimeServer } from './service.ts';
+import type { Binding, Channel, Connection, RealtimeServer } from './server.ts';
 
 /** The TCP socket under a `ws` connection (not public API, hence optional). */
 const socketOf = (c: Connection) => (c.ws as unknown as { _socket?: Socket })._socket;

@@ -1,8 +1,8 @@
 // The Realtime service behind the gateway: `/realtime/v1/websocket`. The database side (slot,
 // helper schema) is set up lazily on first start, so importing this module never blocks.
-import type { HttpService, UpgradeService } from '../services-api.ts';
+import type { HttpService, UpgradeService } from '../service-interface.ts';
 import { config } from '../config.ts';
-import { RealtimeServer } from './service.ts';
+import { RealtimeServer } from './server.ts';
 
 /** One slot per database and server; REALTIME_SLOT lets a second server (tests) use its own. */
 export const defaultSlot = process.env.REALTIME_SLOT ?? 'botflow_realtime';

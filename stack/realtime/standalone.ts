@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { config } from '../config.ts';
-import { RealtimeServer } from './service.ts';
+import { RealtimeServer } from './server.ts';
 
 const { values } = parseArgs({
 	options: {

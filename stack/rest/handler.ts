@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import postgres from 'postgres';
 import { config } from '../config.ts';
 import { JwtError, verifyJwt } from '../jwt.ts';
-import type { HttpService } from '../services-api.ts';
+import type { HttpService } from '../service-interface.ts';
 import { ApiError, fromPostgres } from './errors.ts';
 import { DbError, WirePool, type Statement } from './pg-wire.ts';
 import { isObject, parseJson, readBody } from './request-body.ts';
