@@ -43,6 +43,8 @@ comment on column public.organization_invitations.accepted_at is 'When the invit
 -- One pending invitation per email and organization: inviting again renews it.
 create unique index organization_invitations_pending_idx
 	on public.organization_invitations (organization_id, email) where accepted_at is null;
+-- The policies filter on the organization (and role) and on the invitee's email.
+create index organization_invitations_organization_id_role_idx on public.organization_invitations (organization_id, role);
 create index organization_invitations_email_idx on public.organization_invitations (email);
 create index organization_invitations_invited_by_idx on public.organization_invitations (invited_by);
 

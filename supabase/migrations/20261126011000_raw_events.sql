@@ -17,6 +17,12 @@
 --
 -- For the ingest function: conversations.last_message_at / ended_at / handed_off_at / status
 -- are set by the writer (no per-row triggers here, to keep ingest to one round trip).
+--
+-- Bounds: every raw value is checked here (cost, tokens, latency, lengths, metadata size, and
+-- times between 2000-01-01 and one hour after the row was written), so that no tenant's data
+-- can overflow or poison the rollups. Ingest validates the same bounds per event first; the
+-- API roles cannot insert or update raw rows at all (ingest is the only writer), so clients
+-- never choose ids nor skip ingest's checks. Owners and admins may still delete raw rows.
 
 -- =====================================================================================
 -- conversations
@@ -33,11 +39,23 @@ create table public.conversations (
 	last_message_at timestamptz,
 	ended_at timestamptz,
 	handed_off_at timestamptz,
-	metadata jsonb not null default '{}'::jsonb,
-	created_at timestamptz not null default now(),
-	updated_at timestamptz not null default now(),
+	metadata jsonb not null default '{}'::jsonb
+		check (jsonb_typeof(metadata) = 'object' and octet_length(metadata::text) <= 16384),
+	created_at timestamptz not null default now()
+		check (created_at >= '2000-01-01T00:00:00Z' and created_at < '2100-01-01T00:00:00Z'),
+	updated_at timestamptz not null default now()
+		check (updated_at >= created_at and updated_at < '2100-01-01T00:00:00Z'),
 	unique (bot_id, external_id),
-	unique (id, bot_id)
+	unique (id, bot_id),
+	-- Event times as the bot reports them: after 2000 and never far ahead of when they arrived.
+	constraint conversations_started_at_window
+		check (started_at >= '2000-01-01T00:00:00Z' and started_at <= created_at + interval '1 hour'),
+	constraint conversations_last_message_at_window
+		check (last_message_at >= '2000-01-01T00:00:00Z' and last_message_at <= updated_at + interval '1 hour'),
+	constraint conversations_ended_at_window
+		check (ended_at >= '2000-01-01T00:00:00Z' and ended_at <= updated_at + interval '1 hour'),
+	constraint conversations_handed_off_at_window
+		check (handed_off_at >= '2000-01-01T00:00:00Z' and handed_off_at <= updated_at + interval '1 hour')
 );
 comment on table public.conversations is
 	'One conversation between a bot and an end user, as reported by the bot (raw; kept for the organization''s retention days).';
@@ -54,7 +72,7 @@ comment on column public.conversations.started_at is 'When the conversation star
 comment on column public.conversations.last_message_at is 'Time of the latest message.';
 comment on column public.conversations.ended_at is 'When it completed or was abandoned.';
 comment on column public.conversations.handed_off_at is 'When it was handed off to a human agent.';
-comment on column public.conversations.metadata is 'Free-form attributes the bot attached.';
+comment on column public.conversations.metadata is 'Free-form attributes the bot attached (a JSON object, at most 16 KiB).';
 comment on column public.conversations.created_at is 'When the row was first ingested.';
 comment on column public.conversations.updated_at is 'When the row was last changed by ingest.';
 
@@ -74,17 +92,22 @@ create table public.messages (
 	role text not null check (role in ('user', 'bot', 'agent', 'system')),
 	content text not null default '' check (length(content) <= 32768),
 	sent_at timestamptz not null,
-	ingested_at timestamptz not null default now(),
-	response_time_ms integer check (response_time_ms >= 0),
+	ingested_at timestamptz not null default now()
+		check (ingested_at >= '2000-01-01T00:00:00Z' and ingested_at < '2100-01-01T00:00:00Z'),
+	-- Realistic bounds (a day-long reply, 10M tokens, $1,000 per message): the rollups' sums
+	-- cannot overflow with values inside them.
+	response_time_ms integer check (response_time_ms between 0 and 86400000),
 	success boolean,
-	error_code text check (length(error_code) <= 100),
-	intent text check (length(intent) <= 100),
-	model text check (length(model) <= 100),
-	tokens_in integer not null default 0 check (tokens_in >= 0),
-	tokens_out integer not null default 0 check (tokens_out >= 0),
-	cost_usd numeric(14, 6) not null default 0 check (cost_usd >= 0),
+	error_code text check (length(error_code) between 1 and 100),
+	intent text check (length(intent) between 1 and 100),
+	model text check (length(model) between 1 and 100),
+	tokens_in integer not null default 0 check (tokens_in between 0 and 10000000),
+	tokens_out integer not null default 0 check (tokens_out between 0 and 10000000),
+	cost_usd numeric(14, 6) not null default 0 check (cost_usd between 0 and 1000),
 	search_vector tsvector generated always as (to_tsvector('simple'::regconfig, content)) stored,
 	unique (bot_id, external_id),
+	constraint messages_sent_at_window
+		check (sent_at >= '2000-01-01T00:00:00Z' and sent_at <= ingested_at + interval '1 hour'),
 	-- One composite key proves both that the conversation exists and that it is this bot's,
 	-- which keeps bot_id trustworthy for RLS at the cost of a single index probe.
 	foreign key (conversation_id, bot_id) references public.conversations (id, bot_id) on delete cascade
@@ -98,18 +121,19 @@ comment on column public.messages.external_id is
 	'The bot''s own event id; unique per bot, so re-sent events are idempotent.';
 comment on column public.messages.role is 'Who wrote it: user, bot, agent (human) or system.';
 comment on column public.messages.content is 'Message text (up to 32 KiB).';
-comment on column public.messages.sent_at is 'When it was sent (bot''s clock); all metrics use this time.';
+comment on column public.messages.sent_at is
+	'When it was sent (bot''s clock; after 2000 and at most an hour after ingested_at); all metrics use this time.';
 comment on column public.messages.ingested_at is 'When the platform received it.';
 comment on column public.messages.response_time_ms is
-	'For bot replies: milliseconds between the user message and this reply.';
+	'For bot replies: milliseconds between the user message and this reply (at most a day).';
 comment on column public.messages.success is
 	'For bot replies: true when the bot answered, false when it failed (see error_code).';
 comment on column public.messages.error_code is 'Failure reason reported by the bot, when success is false.';
 comment on column public.messages.intent is 'Detected intent, e.g. order_status.';
 comment on column public.messages.model is 'LLM that produced the reply, e.g. gpt-4o-mini.';
-comment on column public.messages.tokens_in is 'Prompt tokens spent on this message.';
-comment on column public.messages.tokens_out is 'Completion tokens spent on this message.';
-comment on column public.messages.cost_usd is 'Cost of this message in US dollars.';
+comment on column public.messages.tokens_in is 'Prompt tokens spent on this message (at most 10 million).';
+comment on column public.messages.tokens_out is 'Completion tokens spent on this message (at most 10 million).';
+comment on column public.messages.cost_usd is 'Cost of this message in US dollars (at most 1,000).';
 comment on column public.messages.search_vector is 'Full-text index of content (simple configuration, any language).';
 
 -- Only what the dashboard and rollups read: a bot's time range, a transcript, time windows
@@ -120,7 +144,7 @@ create index messages_sent_at_brin on public.messages using brin (sent_at) with 
 create index messages_search_vector_idx on public.messages using gin (search_vector);
 
 -- =====================================================================================
--- Row level security: members read; owners and admins may correct or delete
+-- Row level security: members read; owners and admins may delete; only ingest writes
 -- =====================================================================================
 alter table public.conversations enable row level security;
 alter table public.messages enable row level security;
@@ -128,13 +152,6 @@ alter table public.messages enable row level security;
 create policy "Conversations are visible to members of the bot's organization"
 	on public.conversations for select to authenticated
 	using (bot_id = any (array(select private.readable_bot_ids())));
-create policy "Owners and admins can record conversations of their bots"
-	on public.conversations for insert to authenticated
-	with check (bot_id = any (array(select private.managed_bot_ids())));
-create policy "Owners and admins can correct conversations of their bots"
-	on public.conversations for update to authenticated
-	using (bot_id = any (array(select private.managed_bot_ids())))
-	with check (bot_id = any (array(select private.managed_bot_ids())));
 create policy "Owners and admins can delete conversations of their bots"
 	on public.conversations for delete to authenticated
 	using (bot_id = any (array(select private.managed_bot_ids())));
@@ -142,16 +159,12 @@ create policy "Owners and admins can delete conversations of their bots"
 create policy "Messages are visible to members of the bot's organization"
 	on public.messages for select to authenticated
 	using (bot_id = any (array(select private.readable_bot_ids())));
-create policy "Owners and admins can record messages of their bots"
-	on public.messages for insert to authenticated
-	with check (bot_id = any (array(select private.managed_bot_ids())));
-create policy "Owners and admins can correct messages of their bots"
-	on public.messages for update to authenticated
-	using (bot_id = any (array(select private.managed_bot_ids())))
-	with check (bot_id = any (array(select private.managed_bot_ids())));
 create policy "Owners and admins can delete messages of their bots"
 	on public.messages for delete to authenticated
 	using (bot_id = any (array(select private.managed_bot_ids())));
+
+-- No insert or update policy and no privilege either: raw events enter through ingest only.
+revoke insert, update on public.conversations, public.messages from anon, authenticated;
 
 -- =====================================================================================
 -- Realtime

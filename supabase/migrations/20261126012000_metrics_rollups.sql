@@ -14,7 +14,12 @@
 -- whole hours makes a run idempotent; a run after downtime catches up the whole gap; moving the
 -- watermark back recomputes what it passes again. Both jobs take an advisory lock and skip
 -- when another run holds it. The daily job recomputes the local days the hourly job marked, once
--- the day is over.
+-- the day is over. This file holds what a run computes for a set of windows
+-- (private.rollup_hour_windows / rollup_day_windows); the jobs that choose the windows and keep
+-- one failing bot from stopping the others are in the rollup jobs migration.
+--
+-- Widths: cost sums are numeric(38,6) and token / latency sums bigint, so no sum of raw values
+-- inside the raw tables' bounds can overflow (counts are per bot per hour or day).
 
 -- =====================================================================================
 -- Histogram helpers
@@ -190,7 +195,7 @@ create table public.usage_analytics (
 	active_end_users integer not null default 0,
 	tokens_in bigint not null default 0,
 	tokens_out bigint not null default 0,
-	cost_usd numeric(16, 6) not null default 0,
+	cost_usd numeric(38, 6) not null default 0,
 	replies integer not null default 0,
 	failed_replies integer not null default 0,
 	response_time_count integer not null default 0,
@@ -242,7 +247,7 @@ create table public.bot_performance_metrics (
 	unique_end_users integer not null default 0,
 	tokens_in bigint not null default 0,
 	tokens_out bigint not null default 0,
-	cost_usd numeric(16, 6) not null default 0,
+	cost_usd numeric(38, 6) not null default 0,
 	replies integer not null default 0,
 	failed_replies integer not null default 0,
 	response_time_count integer not null default 0,
@@ -288,7 +293,7 @@ create table public.usage_breakdowns (
 	failed_replies integer not null default 0,
 	tokens_in bigint not null default 0,
 	tokens_out bigint not null default 0,
-	cost_usd numeric(16, 6) not null default 0,
+	cost_usd numeric(38, 6) not null default 0,
 	response_time_count integer not null default 0,
 	response_time_sum_ms bigint not null default 0,
 	latency_histogram integer[] not null default private.histogram_of('{}')
@@ -314,8 +319,10 @@ comment on column public.usage_breakdowns.latency_histogram is 'Response-time hi
 comment on column public.usage_breakdowns.rolled_up_at is 'When the hourly rollup last wrote this row.';
 
 -- No foreign key to conversations on purpose: the metrics outlive the raw conversation.
+-- Keyed by bot and conversation: a row is only ever replaced by its own bot's rollup, even if a
+-- conversation id were reused by another tenant after the original conversation expired.
 create table public.conversation_metrics (
-	conversation_id uuid primary key,
+	conversation_id uuid not null,
 	bot_id uuid not null references public.bots (id) on delete cascade,
 	started_at timestamptz not null,
 	status text not null,
@@ -331,11 +338,12 @@ create table public.conversation_metrics (
 	success_rate numeric,
 	tokens_in bigint not null default 0,
 	tokens_out bigint not null default 0,
-	cost_usd numeric(16, 6) not null default 0,
+	cost_usd numeric(38, 6) not null default 0,
 	duration_seconds numeric,
 	resolved boolean not null default false,
 	handed_off boolean not null default false,
-	rolled_up_at timestamptz not null default now()
+	rolled_up_at timestamptz not null default now(),
+	primary key (bot_id, conversation_id)
 );
 comment on table public.conversation_metrics is
 	'Per conversation: counts, response times, success, tokens, cost, duration and outcome. Kept after the raw conversation expires.';
@@ -833,8 +841,8 @@ begin
 			case when replies > 0 then round((replies - failed)::numeric / replies, 4) end,
 			tokens_in, tokens_out, cost_usd, greatest(duration, 0), status = 'completed', status = 'handed_off', now()
 		from agg
-		on conflict (conversation_id) do update set
-			bot_id = excluded.bot_id, started_at = excluded.started_at, status = excluded.status,
+		on conflict (bot_id, conversation_id) do update set
+			started_at = excluded.started_at, status = excluded.status,
 			channel = excluded.channel, messages = excluded.messages, user_messages = excluded.user_messages,
 			bot_messages = excluded.bot_messages, first_response_ms = excluded.first_response_ms,
 			response_p50_ms = excluded.response_p50_ms, response_p95_ms = excluded.response_p95_ms,
@@ -861,55 +869,30 @@ comment on function private.refresh_conversation_metrics(uuid[], timestamptz[], 
 -- =====================================================================================
 -- The jobs
 -- =====================================================================================
-create or replace function private.run_hourly_rollup()
+-- One run's work for a set of (bot, from, to) windows of whole UTC hours. The gap since the
+-- watermark (p_gap_from .. p_gap_to, the same for every bot) is read by one time-range scan,
+-- skipping p_skip_bots; the other windows by an index range each. Writes usage_analytics,
+-- usage_breakdowns and conversation_metrics and marks the local days touched; no watermark.
+create or replace function private.rollup_hour_windows(
+	p_bots uuid[], p_from timestamptz[], p_to timestamptz[],
+	p_gap_from timestamptz default null, p_gap_to timestamptz default null, p_skip_bots uuid[] default '{}'
+)
 returns jsonb
 language plpgsql
-security definer
 set search_path = ''
 set work_mem = '256MB'
 -- Misestimated row counts make JIT compile (hundreds of ms) for statements that run in less.
 set jit = off
 as $$
 declare
-	v_started timestamptz := clock_timestamp();
-	v_new_wm timestamptz := date_trunc('hour', now(), 'UTC');
-	v_old_wm timestamptz;
-	v_bots uuid[];
-	v_from timestamptz[];
-	v_to timestamptz[];
+	v_bots uuid[] := p_bots;
+	v_from timestamptz[] := p_from;
+	v_to timestamptz[] := p_to;
 	v_rows integer := 0;
 	v_n integer;
 	v_phases jsonb := '{}';
 	v_t timestamptz;
 begin
-	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.hourly')) then
-		return jsonb_build_object('skipped', 'another hourly rollup is running');
-	end if;
-	select watermark into v_old_wm from private.rollup_state where name = 'hourly' for update;
-	if v_old_wm is null then
-		-- First run: start at the oldest message (one index probe per bot).
-		select date_trunc('hour', min(f.first_at), 'UTC') into v_old_wm
-		from public.bots b
-		cross join lateral (select min(m.sent_at) first_at from public.messages m where m.bot_id = b.id) f;
-		v_old_wm := coalesce(least(v_old_wm, v_new_wm), v_new_wm);
-	end if;
-
-	-- Windows: the whole gap since the watermark for every bot, plus each dirty hour before it.
-	with dirty as (
-		delete from private.rollup_dirty_hours d where d.hour_start < v_new_wm returning d.bot_id, d.hour_start
-	),
-	windows as (
-		select b.id bot_id, v_old_wm from_at, v_new_wm to_at from public.bots b where v_old_wm < v_new_wm
-		union all
-		select d.bot_id, d.hour_start, d.hour_start + interval '1 hour' from dirty d where d.hour_start < v_old_wm
-	)
-	select array_agg(bot_id), array_agg(from_at), array_agg(to_at) into v_bots, v_from, v_to from windows;
-
-	if v_bots is null then
-		update private.rollup_state set watermark = v_new_wm where name = 'hourly' and watermark is distinct from v_new_wm;
-		return jsonb_build_object('hours', 0, 'rows', 0, 'watermark', v_new_wm);
-	end if;
-
 	-- One scan of the raw rows in the windows; every table below is aggregated from it. The
 	-- expressions mirror private.aggregate_raw / aggregate_raw_breakdowns (the live path), and
 	-- the pgTAP suite checks both against a from-scratch aggregation.
@@ -928,15 +911,17 @@ begin
 	from (
 		-- The gap since the watermark is the same for every bot: one time-range scan (BRIN), as
 		-- cheap as a plain scan, instead of a probe per bot that ends in a full-table scan.
-		select m.* from public.messages m where m.sent_at >= v_old_wm and m.sent_at < v_new_wm
+		select m.* from public.messages m
+		where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
+			and not (m.bot_id = any (p_skip_bots))
 		union all
-		-- Dirty hours before the watermark: an index range per (bot, hour).
+		-- Other windows (dirty hours before the gap, or everything for one bot): an index range each.
 		select m.* from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
 		cross join lateral (
 			select * from public.messages m
-			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < least(w.to_at, v_old_wm)
+			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
 		) m
-		where w.from_at < v_old_wm
+		where p_gap_from is null or w.to_at <= p_gap_from or w.from_at >= p_gap_to
 	) m
 	join public.conversations c on c.id = m.conversation_id;
 	analyze pg_temp.rollup_rows;
@@ -1118,53 +1103,26 @@ begin
 	v_n := private.refresh_conversation_metrics(v_bots, v_from, v_to);
 	v_rows := v_rows + coalesce(v_n, 0);
 	v_phases := v_phases || jsonb_build_object('conversations_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
-
-	update private.rollup_state set watermark = v_new_wm, last_started_at = v_started,
-		last_finished_at = clock_timestamp(), last_rows = v_rows,
-		last_duration_ms = round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1)
-	where name = 'hourly';
-	return jsonb_build_object('windows', cardinality(v_bots), 'rows', v_rows, 'watermark', v_new_wm) || v_phases;
+	return jsonb_build_object('rows', v_rows) || v_phases;
 end
 $$;
-comment on function private.run_hourly_rollup() is
-	'Hourly job: rolls raw rows up into usage_analytics, usage_breakdowns and conversation_metrics from the watermark, plus dirty hours.';
+comment on function private.rollup_hour_windows(uuid[], timestamptz[], timestamptz[], timestamptz, timestamptz, uuid[]) is
+	'Recomputes usage_analytics, usage_breakdowns and conversation_metrics for (bot, from, to) windows of whole UTC hours (the gap scanned by time, skipping p_skip_bots); marks touched local days.';
 
-create or replace function private.run_daily_rollup()
-returns jsonb
+-- One run's work for a set of (bot, local day start, local day end) windows.
+create or replace function private.rollup_day_windows(p_bots uuid[], p_from timestamptz[], p_to timestamptz[])
+returns integer
 language plpgsql
-security definer
 set search_path = ''
 set work_mem = '256MB'
 set jit = off
 as $$
 declare
-	v_started timestamptz := clock_timestamp();
-	v_horizon timestamptz;
-	v_bots uuid[];
-	v_from timestamptz[];
-	v_to timestamptz[];
+	v_bots uuid[] := p_bots;
+	v_from timestamptz[] := p_from;
+	v_to timestamptz[] := p_to;
 	v_rows integer;
 begin
-	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.daily')) then
-		return jsonb_build_object('skipped', 'another daily rollup is running');
-	end if;
-	-- A day is final once the hourly rollup has passed its end.
-	select watermark into v_horizon from private.rollup_state where name = 'hourly';
-	if v_horizon is null then
-		return jsonb_build_object('days', 0, 'reason', 'the hourly rollup has not run yet');
-	end if;
-
-	with dirty as (
-		delete from private.rollup_dirty_days d where d.day_end <= v_horizon
-		returning d.bot_id, d.day_start, d.day_end
-	)
-	select array_agg(bot_id), array_agg(day_start), array_agg(day_end) into v_bots, v_from, v_to from dirty;
-
-	if v_bots is null then
-		update private.rollup_state set watermark = v_horizon where name = 'daily' and watermark is distinct from v_horizon;
-		return jsonb_build_object('days', 0, 'rows', 0, 'watermark', v_horizon);
-	end if;
-
 	with agg as (
 		select a.*, w.to_at from private.aggregate_raw(v_bots, v_from, v_to, 'day') a
 		join unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
@@ -1208,16 +1166,11 @@ begin
 		returning 1
 	)
 	select count(*) into v_rows from up;
-
-	update private.rollup_state set watermark = v_horizon, last_started_at = v_started,
-		last_finished_at = clock_timestamp(), last_rows = v_rows,
-		last_duration_ms = round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1)
-	where name = 'daily';
-	return jsonb_build_object('days', cardinality(v_bots), 'rows', v_rows, 'watermark', v_horizon);
+	return v_rows;
 end
 $$;
-comment on function private.run_daily_rollup() is
-	'Daily job: recomputes bot_performance_metrics for every marked local day that is over.';
+comment on function private.rollup_day_windows(uuid[], timestamptz[], timestamptz[]) is
+	'Recomputes bot_performance_metrics for (bot, local day start, local day end) windows.';
 
 revoke execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
 	private.histogram_of(integer[]), private.histogram_from_pairs(integer[], bigint[]), private.histogram_fold(integer[]),
@@ -1227,7 +1180,9 @@ revoke execute on function private.latency_bucket(integer), private.latency_buck
 	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]),
 	private.mark_dirty_hours(uuid[], timestamptz[]), private.mark_dirty_from_messages(),
 	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes(),
-	private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]), private.run_hourly_rollup(), private.run_daily_rollup()
+	private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]),
+	private.rollup_hour_windows(uuid[], timestamptz[], timestamptz[], timestamptz, timestamptz, uuid[]),
+	private.rollup_day_windows(uuid[], timestamptz[], timestamptz[])
 	from public, anon;
 -- The read API (security invoker) runs these as the caller, under the caller's RLS.
 grant execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
@@ -1238,6 +1193,7 @@ grant execute on function private.latency_bucket(integer), private.latency_bucke
 	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[])
 	to authenticated, service_role;
 revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]),
-	private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]), private.run_hourly_rollup(), private.run_daily_rollup()
+	private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]),
+	private.rollup_hour_windows(uuid[], timestamptz[], timestamptz[], timestamptz, timestamptz, uuid[]),
+	private.rollup_day_windows(uuid[], timestamptz[], timestamptz[])
 	from authenticated;
-grant execute on function private.run_hourly_rollup(), private.run_daily_rollup() to service_role;

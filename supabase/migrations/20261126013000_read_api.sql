@@ -457,7 +457,7 @@ as $$
 		cm.messages, cm.first_response_ms, cm.response_p50_ms, cm.response_p95_ms, cm.success_rate,
 		cm.tokens_in, cm.tokens_out, cm.cost_usd
 	from public.conversations c
-	left join public.conversation_metrics cm on cm.conversation_id = c.id
+	left join public.conversation_metrics cm on cm.bot_id = c.bot_id and cm.conversation_id = c.id
 	where c.bot_id = p_bot_id
 		and c.started_at >= p_from and c.started_at < p_to
 		and (p_status is null or c.status = p_status)

@@ -2,7 +2,7 @@
 -- org B's organizations, members, bots or API keys; viewers read but never write; owners and
 -- admins manage; anonymous callers see nothing; API keys are shown once and stored hashed.
 begin;
-select plan(60);
+select plan(65);
 \ir fixtures.psql
 
 -- ---------------------------------------------------------------- sign-up trigger
@@ -10,6 +10,12 @@ select is(
 	(select count(*)::int from public.organizations o join public.organization_members m on m.organization_id = o.id
 		where o.is_personal and m.user_id = 'aaaaaaaa-0000-4000-8000-000000000003' and m.role = 'owner'),
 	1, 'a new user gets a personal organization and owns it');
+insert into auth.users (id, email, raw_user_meta_data)
+values ('dddddddd-0000-4000-8000-000000000001', 'long@fixture.test', jsonb_build_object('full_name', repeat('Ab ', 66) || 'Cd'));
+select ok((select length(o.name) between 100 and 120 from public.organizations o where o.created_by = 'dddddddd-0000-4000-8000-000000000001'),
+	'sign-up with a 200-character full name works: the personal organization''s name is shortened to fit 120');
+select matches((select o.name from public.organizations o where o.created_by = 'dddddddd-0000-4000-8000-000000000001'),
+	'^Ab Ab .*Ab''s organization$', 'the shortened name still reads as the user''s organization');
 
 -- ---------------------------------------------------------------- org A owner vs org B
 select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000001');
@@ -113,25 +119,31 @@ select is_empty($$delete from public.bot_api_keys where bot_id = 'a1a1a1a1-0000-
 select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000002');
 select lives_ok($$insert into public.bots (organization_id, name, timezone) values ('a0a0a0a0-0000-4000-8000-00000000000a', 'Admin bot', 'Asia/Tokyo')$$,
 	'admin: creates bots');
-select lives_ok($$insert into public.organization_members (organization_id, user_id, role)
-	values ('a0a0a0a0-0000-4000-8000-00000000000a', 'bbbbbbbb-0000-4000-8000-000000000001', 'viewer')$$, 'admin: adds a viewer');
+select throws_ok($$insert into public.organization_members (organization_id, user_id, role)
+	values ('a0a0a0a0-0000-4000-8000-00000000000a', 'bbbbbbbb-0000-4000-8000-000000000001', 'viewer')$$,
+	'42501', null, 'admin: cannot add a member without their consent (only invitations)');
 select throws_ok($$update public.organization_members set role = 'owner'
-	where organization_id = 'a0a0a0a0-0000-4000-8000-00000000000a' and user_id = 'bbbbbbbb-0000-4000-8000-000000000001'$$,
+	where organization_id = 'a0a0a0a0-0000-4000-8000-00000000000a' and user_id = 'aaaaaaaa-0000-4000-8000-000000000003'$$,
 	'42501', null, 'admin: cannot promote anyone to owner');
 select is_empty($$delete from public.organization_members where organization_id = 'a0a0a0a0-0000-4000-8000-00000000000a'
 	and role = 'owner' returning 1$$, 'admin: cannot remove the owner');
 select throws_ok($$insert into public.bots (organization_id, name, timezone) values ('a0a0a0a0-0000-4000-8000-00000000000a', 'Lost', 'Mars/Olympus')$$,
 	'23514', null, 'bots: an unknown time zone is refused');
 
-select throws_ok($$select public.add_organization_member('a0a0a0a0-0000-4000-8000-00000000000a', 'nobody@fixture.test')$$,
-	'P0002', null, 'admin: adding an unknown email says to sign up first');
-select pg_temp.logout();
-insert into auth.users (id, email, raw_user_meta_data) values ('cccccccc-0000-4000-8000-000000000001', 'Carl@fixture.test', '{}');
+select is(to_regprocedure('public.add_organization_member(uuid,text,text)'), null,
+	'members: the function that added people without their consent is gone');
+select throws_ok($$update public.organizations set retention_days = 7 where id = 'a0a0a0a0-0000-4000-8000-00000000000a'$$,
+	'42501', 'Only an owner of the organization can change how long data is kept', 'admin: cannot change retention');
+select isnt_empty($$update public.organizations set name = 'Renamed by admin' where id = 'a0a0a0a0-0000-4000-8000-00000000000a' returning 1$$,
+	'admin: can still rename the organization');
 select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000001');
-select throws_ok($$select public.add_organization_member('b0b0b0b0-0000-4000-8000-00000000000b', 'vera@fixture.test')$$,
-	'42501', null, 'members by email: A cannot add anyone to B');
-select is((select role from public.add_organization_member('a0a0a0a0-0000-4000-8000-00000000000a', 'carl@FIXTURE.test', 'admin')), 'admin',
-	'members by email: the owner adds an existing account, email matched without case');
+select isnt_empty($$update public.organizations set retention_days = 7 where id = 'a0a0a0a0-0000-4000-8000-00000000000a' returning 1$$,
+	'owner: changes retention');
+select throws_ok($$update public.bot_api_keys set revoked_at = null where id = (select id from minted)$$,
+	'42501', null, 'API keys: a revoked key cannot be un-revoked');
+select pg_temp.logout();
+select is(private.authenticate_bot_api_key((select key from minted)), null, 'API keys: the revoked key stays refused');
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000001');
 
 -- ---------------------------------------------------------------- anonymous
 select pg_temp.login_anon();

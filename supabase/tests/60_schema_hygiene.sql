@@ -52,7 +52,7 @@ select is(array(
 	order by 1), '{}'::text[], 'no internal function is executable by anon or public');
 
 select is(array(
-	select f from unnest(array['public.create_bot_api_key(uuid,text)', 'public.add_organization_member(uuid,text,text)', 'public.bot_summary(uuid,timestamp with time zone,timestamp with time zone)',
+	select f from unnest(array['public.create_bot_api_key(uuid,text)', 'public.invite_member(uuid,text,text)', 'public.bot_summary(uuid,timestamp with time zone,timestamp with time zone)',
 		'public.bot_usage_series(uuid,timestamp with time zone,timestamp with time zone,text)',
 		'public.bot_breakdown(uuid,timestamp with time zone,timestamp with time zone,text)',
 		'public.export_messages(uuid,timestamp with time zone,timestamp with time zone,uuid,text,timestamp with time zone,bigint,integer)',

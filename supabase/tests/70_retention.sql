@@ -1,7 +1,9 @@
 -- Retention: raw rows older than the organization's retention_days go, in bounded batches;
--- newer rows and other organizations' rows stay; the rollups of deleted rows stay.
+-- newer rows and other organizations' rows stay; the rollups of deleted rows stay; raw rows
+-- that are not rolled up yet (past the watermark, or in an hour or day still marked dirty, e.g.
+-- after a failed rollup) are never deleted.
 begin;
-select plan(7);
+select plan(10);
 \ir fixtures.psql
 
 insert into public.conversations (id, bot_id, external_id, started_at, last_message_at, ended_at, status)
@@ -13,11 +15,23 @@ from generate_series(1, 5) n;
 -- Same age in org B, which keeps 90 days.
 insert into public.conversations (bot_id, external_id, started_at, last_message_at, status)
 values ('b1b1b1b1-0000-4000-8000-0000000000b1', 'fx-old-b', now() - interval '3 days', now() - interval '3 days', 'completed');
-select private.run_hourly_rollup();
 update public.organizations set retention_days = 1 where id = 'a0a0a0a0-0000-4000-8000-00000000000a';
+
+select is((private.apply_retention() ->> 'messages_deleted')::int, 0, 'nothing is deleted before the rollups ever ran');
+select private.run_hourly_rollup();
+select is((private.apply_retention() ->> 'messages_deleted')::int, 0,
+	'nothing is deleted while its local day still waits for the daily rollup');
+select private.run_daily_rollup();
+-- A failed (or late) hour of bot A1 three days ago stays dirty: its raw rows wait for the retry.
+insert into private.rollup_dirty_hours (bot_id, hour_start)
+values ('a1a1a1a1-0000-4000-8000-0000000000a1', date_trunc('hour', now() - interval '3 days', 'UTC'));
+select is((private.apply_retention() ->> 'messages_deleted')::int, 0, 'raw rows of an hour still to be rolled up are kept');
+select private.run_hourly_rollup(), private.run_daily_rollup();
 create temp table rolled as select sum(messages) n from public.usage_analytics
 	where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start < now() - interval '2 days';
 
+select is(private.apply_retention(1, 2) - 'conversations_deleted',
+	'{"messages_deleted": 2, "batches": 2, "budget_exhausted": true}'::jsonb, 'a run never exceeds its batch budget');
 select is((private.apply_retention(2, 1000) ->> 'budget_exhausted')::boolean, false, 'retention runs to completion in batches of 2');
 select is_empty($$select 1 from public.messages where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and sent_at < now() - interval '1 day'$$,
 	'messages older than the organization''s retention are deleted');
@@ -29,7 +43,6 @@ select isnt_empty($$select 1 from public.conversations where external_id = 'fx-o
 	'another organization with a longer retention keeps its rows');
 select is((select sum(messages) from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start < now() - interval '2 days'),
 	(select n from rolled), 'the rollups of deleted rows stay');
-select is((private.apply_retention(1, 1) ->> 'batches')::int, 1, 'a run never exceeds its batch budget');
 
 select * from finish();
 rollback;

@@ -1,0 +1,243 @@
+-- Rollup jobs: which windows a run recomputes, and how a bot whose data makes its rollup fail
+-- is kept from stopping every other tenant's rollups.
+--
+-- A run first recomputes all healthy bots together (one scan, the fast path), then each bot
+-- with a recorded failure on its own, in a subtransaction. If the batch fails, a new bot is
+-- failing: the run redoes every bot of the batch on its own. A bot that still fails has its
+-- error recorded in private.rollup_failures (admin.rollup_failures in Studio) and its windows
+-- marked dirty again, so every later run retries them; once it succeeds its failure record
+-- goes. The watermark advances for everyone, and retention keeps raw rows of hours or days
+-- that are still marked dirty (see the retention migration), so nothing is lost meanwhile.
+
+create table private.rollup_failures (
+	job text not null check (job in ('hourly', 'daily')),
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	error_message text not null,
+	error_sqlstate text not null,
+	first_failed_at timestamptz not null default now(),
+	last_failed_at timestamptz not null default now(),
+	attempts integer not null default 1,
+	primary key (job, bot_id)
+);
+comment on table private.rollup_failures is
+	'Bots whose rollup failed on its own and is retried on every run; a row goes once the bot rolls up again.';
+comment on column private.rollup_failures.job is 'hourly or daily.';
+comment on column private.rollup_failures.bot_id is 'The bot whose windows failed.';
+comment on column private.rollup_failures.error_message is 'The error of the latest attempt.';
+comment on column private.rollup_failures.error_sqlstate is 'Its SQLSTATE, e.g. 22003 for numeric overflow.';
+comment on column private.rollup_failures.first_failed_at is 'When the bot first failed (since it last succeeded).';
+comment on column private.rollup_failures.last_failed_at is 'When the latest attempt failed.';
+comment on column private.rollup_failures.attempts is 'Failed attempts so far.';
+create index rollup_failures_bot_id_idx on private.rollup_failures (bot_id);
+
+create or replace function private.record_rollup_failure(p_job text, p_bot_id uuid, p_message text, p_sqlstate text)
+returns void
+language sql
+set search_path = ''
+as $$
+	insert into private.rollup_failures (job, bot_id, error_message, error_sqlstate)
+	values (p_job, p_bot_id, p_message, p_sqlstate)
+	on conflict (job, bot_id) do update set error_message = excluded.error_message,
+		error_sqlstate = excluded.error_sqlstate, last_failed_at = now(),
+		attempts = private.rollup_failures.attempts + 1
+$$;
+comment on function private.record_rollup_failure(text, uuid, text, text) is
+	'Records (or counts again) a bot whose rollup failed.';
+
+-- =====================================================================================
+-- Hourly
+-- =====================================================================================
+create or replace function private.run_hourly_rollup()
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	v_started timestamptz := clock_timestamp();
+	v_new_wm timestamptz := date_trunc('hour', now(), 'UTC');
+	v_old_wm timestamptz;
+	v_gap_from timestamptz;
+	v_gap_to timestamptz;
+	v_suspects uuid[];
+	v_result jsonb := '{}';
+	v_windows integer;
+	v_bot uuid;
+	v_b uuid[];
+	v_f timestamptz[];
+	v_t timestamptz[];
+	v_rows integer := 0;
+	v_failed uuid[] := '{}';
+	v_message text;
+	v_state text;
+begin
+	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.hourly')) then
+		return jsonb_build_object('skipped', 'another hourly rollup is running');
+	end if;
+	select watermark into v_old_wm from private.rollup_state where name = 'hourly' for update;
+	if v_old_wm is null then
+		-- First run: start at the oldest message (one index probe per bot).
+		select date_trunc('hour', min(f.first_at), 'UTC') into v_old_wm
+		from public.bots b
+		cross join lateral (select min(m.sent_at) first_at from public.messages m where m.bot_id = b.id) f;
+		v_old_wm := coalesce(least(v_old_wm, v_new_wm), v_new_wm);
+	end if;
+	if v_old_wm < v_new_wm then
+		v_gap_from := v_old_wm;
+		v_gap_to := v_new_wm;
+	end if;
+
+	-- Windows: the whole gap since the watermark for every bot, plus each dirty hour before it.
+	if to_regclass('pg_temp.rollup_windows') is not null then
+		drop table pg_temp.rollup_windows;
+	end if;
+	create temporary table rollup_windows on commit drop as
+	with dirty as (
+		delete from private.rollup_dirty_hours d where d.hour_start < v_new_wm returning d.bot_id, d.hour_start
+	)
+	select b.id bot_id, v_gap_from from_at, v_gap_to to_at from public.bots b where v_gap_from is not null
+	union all
+	select d.bot_id, d.hour_start, d.hour_start + interval '1 hour' from dirty d
+	where v_gap_from is null or d.hour_start < v_gap_from;
+	select count(*) into v_windows from pg_temp.rollup_windows;
+	select coalesce(array_agg(f.bot_id), '{}') into v_suspects from private.rollup_failures f where f.job = 'hourly';
+
+	if v_windows > 0 then
+		-- Fast path: every bot without a recorded failure, together.
+		select array_agg(w.bot_id), array_agg(w.from_at), array_agg(w.to_at) into v_b, v_f, v_t
+		from pg_temp.rollup_windows w where not (w.bot_id = any (v_suspects));
+		if v_b is not null then
+			begin
+				v_result := private.rollup_hour_windows(v_b, v_f, v_t, v_gap_from, v_gap_to, v_suspects);
+				v_rows := (v_result ->> 'rows')::integer;
+			exception when others then
+				-- Someone new fails: find out who by rolling every bot up on its own.
+				select array_agg(distinct w.bot_id) into v_suspects from pg_temp.rollup_windows w;
+			end;
+		end if;
+
+		-- One bot at a time, each in its own subtransaction.
+		for v_bot in select distinct w.bot_id from pg_temp.rollup_windows w where w.bot_id = any (v_suspects) order by 1 loop
+			select array_agg(w.bot_id), array_agg(w.from_at), array_agg(w.to_at) into v_b, v_f, v_t
+			from pg_temp.rollup_windows w where w.bot_id = v_bot;
+			begin
+				v_rows := v_rows + (private.rollup_hour_windows(v_b, v_f, v_t) ->> 'rows')::integer;
+				delete from private.rollup_failures f where f.job = 'hourly' and f.bot_id = v_bot;
+			exception when others then
+				get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+				perform private.record_rollup_failure('hourly', v_bot, v_message, v_state);
+				-- Retried by the next run; retention keeps these hours' raw rows until then.
+				insert into private.rollup_dirty_hours (bot_id, hour_start)
+				select v_bot, h from pg_temp.rollup_windows w
+				cross join lateral generate_series(w.from_at, w.to_at - interval '1 hour', interval '1 hour') h
+				where w.bot_id = v_bot
+				on conflict do nothing;
+				v_failed := v_failed || v_bot;
+			end;
+		end loop;
+	end if;
+
+	if v_windows = 0 then
+		update private.rollup_state set watermark = v_new_wm where name = 'hourly' and watermark is distinct from v_new_wm;
+	else
+		update private.rollup_state set watermark = v_new_wm, last_started_at = v_started,
+			last_finished_at = clock_timestamp(), last_rows = v_rows,
+			last_duration_ms = round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1)
+		where name = 'hourly';
+	end if;
+	return jsonb_build_object('windows', v_windows, 'rows', v_rows, 'watermark', v_new_wm,
+		'failed_bots', to_jsonb(v_failed)) || (v_result - 'rows');
+end
+$$;
+comment on function private.run_hourly_rollup() is
+	'Hourly job: rolls raw rows up into usage_analytics, usage_breakdowns and conversation_metrics from the watermark, plus dirty hours; a failing bot is recorded and retried, the others roll up.';
+
+-- =====================================================================================
+-- Daily
+-- =====================================================================================
+create or replace function private.run_daily_rollup()
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+	v_started timestamptz := clock_timestamp();
+	v_horizon timestamptz;
+	v_suspects uuid[];
+	v_windows integer;
+	v_bot uuid;
+	v_b uuid[];
+	v_f timestamptz[];
+	v_t timestamptz[];
+	v_rows integer := 0;
+	v_failed uuid[] := '{}';
+	v_message text;
+	v_state text;
+begin
+	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.daily')) then
+		return jsonb_build_object('skipped', 'another daily rollup is running');
+	end if;
+	-- A day is final once the hourly rollup has passed its end.
+	select watermark into v_horizon from private.rollup_state where name = 'hourly';
+	if v_horizon is null then
+		return jsonb_build_object('days', 0, 'reason', 'the hourly rollup has not run yet');
+	end if;
+
+	if to_regclass('pg_temp.rollup_day_windows') is not null then
+		drop table pg_temp.rollup_day_windows;
+	end if;
+	create temporary table rollup_day_windows on commit drop as
+	with dirty as (
+		delete from private.rollup_dirty_days d where d.day_end <= v_horizon
+		returning d.bot_id, d.day_start, d.day_end
+	)
+	select * from dirty;
+	select count(*) into v_windows from pg_temp.rollup_day_windows;
+	select coalesce(array_agg(f.bot_id), '{}') into v_suspects from private.rollup_failures f where f.job = 'daily';
+
+	if v_windows > 0 then
+		select array_agg(w.bot_id), array_agg(w.day_start), array_agg(w.day_end) into v_b, v_f, v_t
+		from pg_temp.rollup_day_windows w where not (w.bot_id = any (v_suspects));
+		if v_b is not null then
+			begin
+				v_rows := private.rollup_day_windows(v_b, v_f, v_t);
+			exception when others then
+				select array_agg(distinct w.bot_id) into v_suspects from pg_temp.rollup_day_windows w;
+			end;
+		end if;
+
+		for v_bot in select distinct w.bot_id from pg_temp.rollup_day_windows w where w.bot_id = any (v_suspects) order by 1 loop
+			select array_agg(w.bot_id), array_agg(w.day_start), array_agg(w.day_end) into v_b, v_f, v_t
+			from pg_temp.rollup_day_windows w where w.bot_id = v_bot;
+			begin
+				v_rows := v_rows + private.rollup_day_windows(v_b, v_f, v_t);
+				delete from private.rollup_failures f where f.job = 'daily' and f.bot_id = v_bot;
+			exception when others then
+				get stacked diagnostics v_message = message_text, v_state = returned_sqlstate;
+				perform private.record_rollup_failure('daily', v_bot, v_message, v_state);
+				insert into private.rollup_dirty_days (bot_id, day_start, day_end)
+				select w.bot_id, w.day_start, w.day_end from pg_temp.rollup_day_windows w where w.bot_id = v_bot
+				on conflict do nothing;
+				v_failed := v_failed || v_bot;
+			end;
+		end loop;
+	end if;
+
+	if v_windows = 0 then
+		update private.rollup_state set watermark = v_horizon where name = 'daily' and watermark is distinct from v_horizon;
+	else
+		update private.rollup_state set watermark = v_horizon, last_started_at = v_started,
+			last_finished_at = clock_timestamp(), last_rows = v_rows,
+			last_duration_ms = round(extract(epoch from clock_timestamp() - v_started)::numeric * 1000, 1)
+		where name = 'daily';
+	end if;
+	return jsonb_build_object('days', v_windows, 'rows', v_rows, 'watermark', v_horizon, 'failed_bots', to_jsonb(v_failed));
+end
+$$;
+comment on function private.run_daily_rollup() is
+	'Daily job: recomputes bot_performance_metrics for every marked local day that is over; a failing bot is recorded and retried, the others roll up.';
+
+revoke execute on function private.record_rollup_failure(text, uuid, text, text), private.run_hourly_rollup(),
+	private.run_daily_rollup() from public, anon, authenticated;
+grant execute on function private.run_hourly_rollup(), private.run_daily_rollup() to service_role;
