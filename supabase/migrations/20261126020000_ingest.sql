@@ -1,35 +1,63 @@
--- Ingest: the one SQL call behind the `ingest` Edge Function, and the per-key rate limit.
+-- Ingest: the SQL behind the `ingest` Edge Function, and the per-bot rate limit.
 --
--- private.ingest_events(key_hash, events) authenticates the bot API key by its SHA-256 (hex),
--- applies the key's token bucket, writes the whole validated batch and answers per event
--- (accepted / duplicate), all in one round trip. Idempotency rests on the unique
--- (bot_id, external_id) keys of conversations and messages with `on conflict do nothing`, so a
--- retried or concurrent identical batch never writes a row twice. Lifecycle events
--- (started / ended / handed off) are duplicates when they teach nothing new.
+-- Two calls per request, cheapest first:
+-- 1. private.ingest_admit(key_hash), before the body is read: authenticates the bot API key by
+--    its SHA-256 (hex) and takes one request from the bot's bucket (an atomic update, so
+--    concurrent requests cannot all pass). A bad key is refused whatever the body holds.
+-- 2. private.ingest_events(key_hash, events, event_count), after validation: writes the whole
+--    batch and answers per event (accepted / duplicate) in one round trip, then takes the
+--    batch's events from the bucket as its last statement, so the bucket row stays locked only
+--    for the commit; a batch over the rate raises 'BF429' and writes nothing.
+-- Idempotency rests on the unique (bot_id, external_id) keys of conversations and messages with
+-- `on conflict do nothing`, so a retried or concurrent identical batch never writes a row twice.
+-- Lifecycle events (started / ended / handed off) are duplicates when they teach nothing new.
 --
--- Rate: a token bucket per key, one token per request (batch). Defaults: bursts of 60
--- requests, refilled at 10 per second, i.e. up to 10,000 events/s sustained with full batches.
--- Admission reads the bucket without locking it and the debit comes last, so concurrent
--- batches of one key do not queue behind the bucket row; a few concurrent requests may pass
--- at the edge of the limit, which is the price of that.
+-- Rate: two token buckets per bot (not per key: more keys buy no more rate), one counting
+-- requests and one counting events. Defaults: 50 requests/s with bursts of 100, so a bot that
+-- sends each message as it happens keeps up at 50 messages/s; and 2,000 events/s with bursts
+-- of 10,000, so a batching client sends two full batches (1,000 events) a second, ten back to
+-- back. An admin changes a bot's limits by updating its row in private.ingest_rate_limits.
 
 -- =====================================================================================
--- Rate limit per API key
+-- Rate limit per bot
 -- =====================================================================================
 create table private.ingest_rate_limits (
-	api_key_id uuid primary key references public.bot_api_keys (id) on delete cascade,
-	burst integer not null default 60 check (burst > 0),
-	per_second numeric not null default 10 check (per_second > 0),
-	tokens numeric,
+	bot_id uuid primary key references public.bots (id) on delete cascade,
+	requests_per_second numeric not null default 50 check (requests_per_second > 0),
+	request_burst integer not null default 100 check (request_burst >= 1),
+	events_per_second numeric not null default 2000 check (events_per_second > 0),
+	-- A full batch (1,000 events) must always fit, or it could never be admitted.
+	event_burst integer not null default 10000 check (event_burst >= 1000),
+	request_tokens numeric,
+	event_tokens numeric,
 	refilled_at timestamptz not null default now()
 );
 comment on table private.ingest_rate_limits is
-	'Token bucket of each bot API key for the ingest endpoint (one token per request).';
-comment on column private.ingest_rate_limits.api_key_id is 'The API key.';
-comment on column private.ingest_rate_limits.burst is 'Bucket size: requests allowed back to back.';
-comment on column private.ingest_rate_limits.per_second is 'Refill rate: sustained requests per second.';
-comment on column private.ingest_rate_limits.tokens is 'Tokens left at refilled_at (null: full).';
-comment on column private.ingest_rate_limits.refilled_at is 'When tokens was last computed.';
+	'Token buckets of each bot for the ingest endpoint: one for requests, one for events. Shared by all the bot''s API keys.';
+comment on column private.ingest_rate_limits.bot_id is 'The bot.';
+comment on column private.ingest_rate_limits.requests_per_second is 'Refill rate of the request bucket: sustained requests per second.';
+comment on column private.ingest_rate_limits.request_burst is 'Size of the request bucket: requests allowed back to back.';
+comment on column private.ingest_rate_limits.events_per_second is 'Refill rate of the event bucket: sustained events per second.';
+comment on column private.ingest_rate_limits.event_burst is 'Size of the event bucket: events allowed back to back (at least one full batch).';
+comment on column private.ingest_rate_limits.request_tokens is 'Requests left at refilled_at (null: full).';
+comment on column private.ingest_rate_limits.event_tokens is 'Events left at refilled_at (null: full).';
+comment on column private.ingest_rate_limits.refilled_at is 'When the token counts were last computed.';
+
+-- Tokens in a bucket at time p_at (refilled since refilled_at, capped at the burst).
+create or replace function private.ingest_tokens(
+	p_tokens numeric, p_burst integer, p_per_second numeric, p_refilled_at timestamptz, p_at timestamptz)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+	select least(p_burst, coalesce(p_tokens, p_burst)
+		+ greatest(0, extract(epoch from p_at - p_refilled_at)) * p_per_second)
+$$;
+comment on function private.ingest_tokens(numeric, integer, numeric, timestamptz, timestamptz) is
+	'Ingest rate limit: tokens in a bucket at a given time, after refilling since the last debit.';
+revoke execute on function private.ingest_tokens(numeric, integer, numeric, timestamptz, timestamptz)
+	from public, anon, authenticated;
 
 -- =====================================================================================
 -- The validated event, as the Edge Function sends it (i = index in the request)
@@ -57,7 +85,10 @@ create type private.ingest_event as (
 );
 comment on type private.ingest_event is 'One ingest event after validation by the Edge Function.';
 
-create or replace function private.ingest_events(p_key_hash text, p_events jsonb)
+-- =====================================================================================
+-- 1. Admission: the key, and one request from the bot's bucket
+-- =====================================================================================
+create or replace function private.ingest_admit(p_key_hash text)
 returns jsonb
 language plpgsql
 volatile
@@ -67,31 +98,88 @@ as $$
 declare
 	v_key_id uuid;
 	v_bot_id uuid;
-	v_channel text;
 	v_last_used timestamptz;
-	v_available numeric;
-	v_per_second numeric;
+	v_admitted boolean := false;
+	v_retry numeric;
+begin
+	select k.id, k.bot_id, k.last_used_at into v_key_id, v_bot_id, v_last_used
+	from public.bot_api_keys k
+	where k.key_hash = decode(p_key_hash, 'hex') and k.revoked_at is null;
+	if v_key_id is null then
+		return jsonb_build_object('error', 'invalid_key');
+	end if;
+
+	-- The row lock serialises concurrent requests of one bot for this short statement only:
+	-- each sees the tokens the previous one left.
+	for attempt in 1..2 loop
+		update private.ingest_rate_limits r
+		set request_tokens = private.ingest_tokens(r.request_tokens, r.request_burst,
+				r.requests_per_second, r.refilled_at, now()) - 1,
+			event_tokens = private.ingest_tokens(r.event_tokens, r.event_burst,
+				r.events_per_second, r.refilled_at, now()),
+			refilled_at = greatest(r.refilled_at, now())
+		where r.bot_id = v_bot_id
+			and private.ingest_tokens(r.request_tokens, r.request_burst, r.requests_per_second,
+				r.refilled_at, now()) >= 1
+			-- An empty event bucket refuses before the body is read, too.
+			and private.ingest_tokens(r.event_tokens, r.event_burst, r.events_per_second,
+				r.refilled_at, now()) >= 1;
+		v_admitted := found;
+		exit when v_admitted or attempt = 2;
+		-- A bot's first request creates its bucket (full), then debits it; when another request
+		-- creates it meanwhile, this waits for that one and debits the row it made.
+		insert into private.ingest_rate_limits (bot_id) values (v_bot_id) on conflict do nothing;
+	end loop;
+	if not v_admitted then
+		select greatest(
+				(1 - private.ingest_tokens(r.request_tokens, r.request_burst, r.requests_per_second,
+					r.refilled_at, now())) / r.requests_per_second,
+				(1 - private.ingest_tokens(r.event_tokens, r.event_burst, r.events_per_second,
+					r.refilled_at, now())) / r.events_per_second)
+		into v_retry
+		from private.ingest_rate_limits r where r.bot_id = v_bot_id;
+		return jsonb_build_object('error', 'rate_limited', 'retry_after', coalesce(v_retry, 1));
+	end if;
+
+	-- At most one write a minute per key keeps hot keys from contending on one row.
+	if v_last_used is null or v_last_used < now() - interval '1 minute' then
+		update public.bot_api_keys set last_used_at = now() where id = v_key_id;
+	end if;
+	return jsonb_build_object('bot_id', v_bot_id);
+end
+$$;
+comment on function private.ingest_admit(text) is
+	'Ingest, before the body is read: checks the API key (SHA-256 hex) and takes one request from its bot''s rate limit.';
+revoke execute on function private.ingest_admit(text) from public, anon, authenticated;
+grant execute on function private.ingest_admit(text) to service_role;
+
+-- =====================================================================================
+-- 2. The batch: written whole, then its events taken from the bot's bucket
+-- =====================================================================================
+create or replace function private.ingest_events(p_key_hash text, p_events jsonb, p_event_count integer)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+	v_bot_id uuid;
+	v_channel text;
+	v_retry numeric;
 	v_accepted integer[] := '{}';
 	v_part integer[];
 	v_created text[];
 	v_events private.ingest_event[];
 	v_types text[];
 begin
-	select k.id, k.bot_id, k.last_used_at, b.channel
-	into v_key_id, v_bot_id, v_last_used, v_channel
+	-- Checked again in the writing transaction, so a key revoked meanwhile writes nothing.
+	select k.bot_id, b.channel into v_bot_id, v_channel
 	from public.bot_api_keys k
 	join public.bots b on b.id = k.bot_id
 	where k.key_hash = decode(p_key_hash, 'hex') and k.revoked_at is null;
-	if v_key_id is null then
+	if v_bot_id is null then
 		return jsonb_build_object('error', 'invalid_key');
-	end if;
-
-	select least(r.burst, coalesce(r.tokens, r.burst)
-			+ greatest(0, extract(epoch from now() - r.refilled_at)) * r.per_second), r.per_second
-	into v_available, v_per_second
-	from private.ingest_rate_limits r where r.api_key_id = v_key_id;
-	if v_available < 1 then
-		return jsonb_build_object('error', 'rate_limited', 'retry_after', (1 - v_available) / v_per_second);
 	end if;
 
 	-- Parsed once; each statement below reads the array, and skips when its type is absent.
@@ -223,16 +311,24 @@ begin
 	v_accepted := v_accepted || v_part;
 	end if;
 
-	-- Bookkeeping last, so the key and bucket rows stay locked only for the commit.
-	insert into private.ingest_rate_limits (api_key_id) values (v_key_id) on conflict do nothing;
+	-- Last, so concurrent batches of one bot wait for each other only during the commit. The
+	-- row lock makes the check and the debit one step; a refusal undoes the batch's writes.
 	update private.ingest_rate_limits r
-	set tokens = least(r.burst, coalesce(r.tokens, r.burst)
-			+ greatest(0, extract(epoch from now() - r.refilled_at)) * r.per_second) - 1,
+	set event_tokens = private.ingest_tokens(r.event_tokens, r.event_burst, r.events_per_second,
+			r.refilled_at, now()) - p_event_count,
+		request_tokens = private.ingest_tokens(r.request_tokens, r.request_burst,
+			r.requests_per_second, r.refilled_at, now()),
 		refilled_at = greatest(r.refilled_at, now())
-	where r.api_key_id = v_key_id;
-	-- At most one write a minute per key keeps hot keys from contending on one row.
-	if v_last_used is null or v_last_used < now() - interval '1 minute' then
-		update public.bot_api_keys set last_used_at = now() where id = v_key_id;
+	where r.bot_id = v_bot_id
+		and private.ingest_tokens(r.event_tokens, r.event_burst, r.events_per_second, r.refilled_at,
+			now()) >= p_event_count;
+	if not found then
+		select (p_event_count - private.ingest_tokens(r.event_tokens, r.event_burst,
+				r.events_per_second, r.refilled_at, now())) / r.events_per_second
+		into v_retry
+		from private.ingest_rate_limits r where r.bot_id = v_bot_id;
+		raise exception 'rate_limited'
+			using errcode = 'BF429', detail = jsonb_build_object('retry_after', coalesce(v_retry, 1))::text;
 	end if;
 
 	return jsonb_build_object('bot_id', v_bot_id, 'results', coalesce((
@@ -242,7 +338,7 @@ begin
 	), '[]'::jsonb));
 end
 $$;
-comment on function private.ingest_events(text, jsonb) is
-	'Ingest: checks the API key (SHA-256 hex) and its rate, writes a validated batch idempotently and returns per-event results.';
-revoke execute on function private.ingest_events(text, jsonb) from public, anon, authenticated;
-grant execute on function private.ingest_events(text, jsonb) to service_role;
+comment on function private.ingest_events(text, jsonb, integer) is
+	'Ingest: writes a validated batch idempotently, returns per-event results, then takes event_count events from the bot''s rate limit (SQLSTATE BF429 and nothing written when over it).';
+revoke execute on function private.ingest_events(text, jsonb, integer) from public, anon, authenticated;
+grant execute on function private.ingest_events(text, jsonb, integer) to service_role;

@@ -11,23 +11,31 @@ export function formatPath(path: readonly PropertyKey[]): string {
 	return out === '' ? '(body)' : out;
 }
 
+export type FieldIssue = { path: string; message: string };
+
+/** The 400 for a request that breaks its schema: every issue (up to 20) with its field path. */
+export function invalidRequest(issues: FieldIssue[]): HttpError {
+	const listed = issues.slice(0, 20);
+	const first = listed[0];
+	return new HttpError(400, 'invalid_request', `${first.path}: ${first.message}`, {
+		issues: listed
+	});
+}
+
 /** Parses with zod; on failure a 400 listing every issue with its exact field path. */
 export function parseOr400<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
 	const result = schema.safeParse(input);
 	if (result.success) return result.data;
-	const issues = result.error.issues
-		.slice(0, 20)
-		.map((issue) => {
-			// Unknown keys are reported on the parent object; point at the key itself instead.
-			const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-			return keys.map((key) => ({
-				path: formatPath(key === undefined ? issue.path : [...issue.path, key]),
-				message: issue.code === 'unrecognized_keys' ? 'unknown field; remove it' : issue.message
-			}));
-		})
-		.flat();
-	const first = issues[0];
-	throw new HttpError(400, 'invalid_request', `${first.path}: ${first.message}`, { issues });
+	const issues = result.error.issues.flatMap((issue) =>
+		// Unknown keys are reported on the parent object; point at the key itself instead.
+		issue.code === 'unrecognized_keys'
+			? issue.keys.map((key) => ({
+					path: formatPath([...issue.path, key]),
+					message: 'unknown field; remove it'
+				}))
+			: [{ path: formatPath(issue.path), message: issue.message }]
+	);
+	throw invalidRequest(issues);
 }
 
 /**

@@ -15,7 +15,7 @@ type Body = {
 	accepted: number;
 	duplicate: number;
 	rejected: number;
-	results: { index: number; status: string; reason?: string }[];
+	results: { index: number; status: string; reason?: string; path?: string }[];
 	error?: { code: string; message: string; issues?: { path: string; message: string }[] };
 };
 
@@ -193,90 +193,11 @@ test('timestamps far in the future or past are rejected per event, the rest acce
 	);
 	assert.match(body.results[0].reason!, /future/);
 	assert.match(body.results[2].reason!, /past/);
+	assert.equal(body.results[0].path, 'events[0].timestamp');
 	assert.equal(body.rejected, 2);
 	const [{ n }] = await sql`select count(*)::int as n from public.messages where bot_id = ${bot.id}
 		and external_id = any (${events.map((e) => e.message_id)})`;
 	assert.equal(n, 2);
-});
-
-test('an unknown key, a malformed header or no key at all is refused with 401', async () => {
-	const batch = { events: [message(uid('conv'))] };
-	for (const key of ['bf_live_' + '0'.repeat(64), 'not-a-key']) {
-		const { status, body } = await send(key, batch);
-		assert.equal(status, 401);
-		assert.equal(body.error!.code, 'invalid_api_key');
-	}
-	const none = await send(null, batch);
-	assert.equal(none.status, 401);
-	assert.match(none.body.error!.message, /Authorization: Bearer/);
-});
-
-test('a revoked key is refused with 401 and writes nothing', async () => {
-	const other = await createBot(owner, 'Revoked bot');
-	const { error } = await owner.client
-		.from('bot_api_keys')
-		.update({ revoked_at: new Date().toISOString() })
-		.eq('id', other.keyId);
-	assert.equal(error, null);
-	const m = message(uid('conv'));
-	const { status } = await send(other.key, { events: [m] });
-	assert.equal(status, 401);
-	const rows = await sql`select 1 from public.messages where external_id = ${m.message_id}`;
-	assert.equal(rows.length, 0);
-});
-
-test('more than 1,000 events is refused with 413', async () => {
-	const conv = uid('conv');
-	const { status, body } = await send(bot.key, {
-		events: Array.from({ length: 1001 }, () => message(conv, { content: 'x' }))
-	});
-	assert.equal(status, 413);
-	assert.equal(body.error!.code, 'too_many_events');
-	const ok = await send(bot.key, {
-		events: Array.from({ length: 1000 }, () => message(conv, { content: 'x' }))
-	});
-	assert.equal(ok.status, 200);
-	assert.equal(ok.body.accepted, 1000);
-});
-
-test('a body over 1 MiB is refused with 413, also when streamed without a length', async () => {
-	const big = JSON.stringify({
-		events: Array.from({ length: 40 }, () => message(uid('conv'), { content: 'x'.repeat(30_000) }))
-	});
-	assert.ok(big.length > 1024 * 1024);
-	const { status, body } = await send(bot.key, big);
-	assert.equal(status, 413);
-	assert.equal(body.error!.code, 'payload_too_large');
-
-	// A chunked upload that would go on for 64 MiB: only a limit checked while reading answers
-	// before the end. A proxy may reset the connection instead of relaying the early answer
-	// while the upload is still being written, so a clean 413 gets a few attempts.
-	let answered = false;
-	for (let attempt = 0; attempt < 3 && !answered; attempt++) {
-		let sent = 0;
-		const endless = new ReadableStream<Uint8Array>({
-			async pull(controller) {
-				if (sent > 64 * 1024 * 1024) return controller.close();
-				const chunk = new TextEncoder().encode(
-					sent === 0 ? '{"events":[' + ' '.repeat(65_524) : ' '.repeat(65_536)
-				);
-				sent += chunk.length;
-				controller.enqueue(chunk);
-				await new Promise((r) => setTimeout(r, 2));
-			}
-		});
-		try {
-			const streamed = await send(bot.key, endless, { duplex: 'half' } as RequestInit);
-			assert.equal(streamed.status, 413);
-			answered = true;
-		} catch (err) {
-			if (!(err instanceof TypeError)) throw err;
-		} finally {
-			await endless.cancel().catch(() => {});
-		}
-		assert.ok(sent < 16 * 1024 * 1024, `read ${sent} bytes before refusing`);
-	}
-	assert.ok(answered, 'no 413 in three attempts');
 });
 
 test('invalid input is refused with 400 naming the exact field path', async () => {
@@ -308,12 +229,9 @@ test('invalid input is refused with 400 naming the exact field path', async () =
 	assert.equal(badType.status, 400);
 	assert.equal(badType.body.error!.issues![0].path, 'events[0].type');
 
-	const negative = await send(bot.key, { events: [message(conv, { tokens_out: -3 })] });
-	assert.equal(negative.body.error!.issues![0].path, 'events[0].tokens_out');
-
-	const nul = await send(bot.key, { events: [message(conv, { content: 'a\u0000b' })] });
-	assert.equal(nul.status, 400);
-	assert.equal(nul.body.error!.issues![0].path, 'events[0].content');
+	const fraction = await send(bot.key, { events: [message(conv, { tokens_in: 1.5 })] });
+	assert.equal(fraction.status, 400);
+	assert.equal(fraction.body.error!.issues![0].path, 'events[0].tokens_in');
 
 	const notJson = await send(bot.key, '{"events": [');
 	assert.equal(notJson.status, 400);
@@ -327,32 +245,64 @@ test('invalid input is refused with 400 naming the exact field path', async () =
 	assert.equal(rows.length, 0, 'a refused batch writes nothing');
 });
 
-test('a key over its rate gets 429 with Retry-After, then recovers', async () => {
-	const limited = await createBot(owner, 'Chatty bot');
-	// A tiny bucket for this key only: 2 requests back to back, then one every 2 seconds.
-	await sql`insert into private.ingest_rate_limits (api_key_id, burst, per_second)
-		values (${limited.keyId}, 2, 0.5)`;
-	const batch = () => ({ events: [message(uid('conv'))] });
-	assert.equal((await send(limited.key, batch())).status, 200);
-	assert.equal((await send(limited.key, batch())).status, 200);
-	const refused = await send(limited.key, batch());
-	assert.equal(refused.status, 429);
-	assert.equal(refused.body.error!.code, 'rate_limited');
-	const retryAfter = Number(refused.headers.get('Retry-After'));
-	assert.ok(
-		Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 2,
-		`Retry-After: ${retryAfter}`
-	);
-	await new Promise((r) => setTimeout(r, retryAfter * 1000));
-	assert.equal((await send(limited.key, batch())).status, 200);
-});
-
 test('other methods are refused with 405', async () => {
 	const res = await ingest(bot.key, undefined, { method: 'GET' });
 	assert.equal(res.status, 405);
 	await res.body?.cancel();
 });
 
-test('close the fixture connection', async () => {
-	await sql.end();
+test('an out-of-bounds value or text Postgres cannot store rejects that event with its field path; the rest is written', async () => {
+	const conv = uid('conv');
+	const ok = message(conv, { role: 'bot', cost_usd: 1000, tokens_in: 10_000_000 });
+	const cases: [Record<string, unknown>, string, RegExp][] = [
+		[message(conv, { content: 'lone \ud800 surrogate' }), 'events[1].content', /surrogate/],
+		[message(conv, { end_user_id: 'a\u0000b' }), 'events[2].end_user_id', /NUL/],
+		[message(conv, { cost_usd: 1000.01 }), 'events[3].cost_usd', /1000/],
+		[message(conv, { tokens_in: 10_000_001 }), 'events[4].tokens_in', /10000000/],
+		[message(conv, { tokens_out: -3 }), 'events[5].tokens_out', /0/],
+		[message(conv, { response_time_ms: 86_400_001 }), 'events[6].response_time_ms', /86400000/],
+		[message(conv, { content: 'x'.repeat(32_769) }), 'events[7].content', /32768/],
+		[
+			{ type: 'conversation_started', conversation_id: 'c-\udfff', timestamp: minutesAgo(1) },
+			'events[8].conversation_id',
+			/surrogate/
+		],
+		[
+			{
+				type: 'conversation_handed_off',
+				conversation_id: conv,
+				timestamp: minutesAgo(1),
+				reason: '\u0000'
+			},
+			'events[9].reason',
+			/NUL/
+		]
+	];
+	// The surrogate travels as the JSON escape "\ud800", as a bot's JSON encoder writes it.
+	const raw = JSON.stringify({ events: [ok, ...cases.map(([e]) => e)] });
+	assert.ok(raw.includes('\\ud800'));
+	const { status, body } = await send(bot.key, raw);
+	assert.equal(status, 200, JSON.stringify(body));
+	assert.equal(body.results[0].status, 'accepted');
+	cases.forEach(([, path, reason], i) => {
+		const r = body.results[i + 1];
+		assert.equal(r.status, 'rejected', path);
+		assert.equal(r.path, path);
+		assert.ok(r.reason!.startsWith(`${path}: `), r.reason);
+		assert.match(r.reason!, reason);
+	});
+	assert.deepEqual(
+		{ accepted: body.accepted, rejected: body.rejected },
+		{ accepted: 1, rejected: 9 }
+	);
+	const stored = await sql`select m.external_id, m.cost_usd, m.tokens_in from public.messages m
+		join public.conversations c on c.id = m.conversation_id
+		where c.bot_id = ${bot.id} and c.external_id = ${conv}`;
+	assert.deepEqual(
+		stored.map((m) => [m.external_id, Number(m.cost_usd), m.tokens_in]),
+		[[ok.message_id, 1000, 10_000_000]]
+	);
+	const [c] =
+		await sql`select status from public.conversations where bot_id = ${bot.id} and external_id = ${conv}`;
+	assert.equal(c.status, 'active', 'the rejected hand-off changed nothing');
 });
