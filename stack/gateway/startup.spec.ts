@@ -12,6 +12,8 @@ const stateDir = mkdtempSync(join(projectRoot, '.stack-spec-gateway-'));
 chmodSync(stateDir, 0o755); // the postgres user must enter it
 const dbPort = 54600 + (process.pid % 50);
 const apiPort = dbPort + 100;
+// Each test creates a cluster and applies every migration: minutes, not seconds, on a busy machine.
+const startTimeout = 180_000;
 const env = {
 	STACK_STATE_DIR: stateDir,
 	SUPABASE_DB_PORT: String(dbPort),
@@ -51,7 +53,7 @@ describe('stack:start and the gateway', () => {
 		} finally {
 			await new Promise((r) => blocker.close(r));
 		}
-	});
+	}, startTimeout);
 
 	it('starts everything with one command and prints the URLs and keys `supabase status` shows', async () => {
 		const r = stack('start');
@@ -66,5 +68,5 @@ describe('stack:start and the gateway', () => {
 		expect(health.status).toBe(200);
 		expect(stack('stop').code).toBe(0);
 		expect(processesOf(stateDir)).toEqual([]);
-	});
+	}, startTimeout);
 });
