@@ -1,4 +1,5 @@
--- Admin views for Supabase Studio: cross-tenant figures an operator reads without joins.
+-- Admin views for Supabase Studio: cross-tenant figures an operator reads without joins, and
+-- the bots whose rollups fail (admin.rollup_failures).
 -- Schema `admin` is not in the API's exposed schemas and grants nothing to the API roles, so
 -- only database users (Studio connects as postgres) can read it. The views are
 -- security_invoker like every other view, so they never lend their owner's rights to anyone.
@@ -93,3 +94,30 @@ comment on column admin.cron_job_health.failures_last_24h is 'Failed runs in the
 comment on column admin.cron_job_health.rollup_watermark is 'For rollups: everything before this is rolled up.';
 comment on column admin.cron_job_health.watermark_lag is 'For rollups: now minus the watermark (over ~1h30 means the rollup is behind).';
 comment on column admin.cron_job_health.rollup_last_duration_ms is 'For rollups: duration of the last run that did work.';
+
+create or replace view admin.rollup_failures
+with (security_invoker = true)
+as
+select f.job, f.bot_id, b.name bot_name, o.id organization_id, o.name organization_name, f.error_sqlstate,
+	f.error_message, f.attempts, f.first_failed_at, f.last_failed_at,
+	(select count(*) from private.rollup_dirty_hours h where h.bot_id = f.bot_id) pending_hours,
+	(select min(h.hour_start) from private.rollup_dirty_hours h where h.bot_id = f.bot_id) oldest_pending_hour,
+	(select count(*) from private.rollup_dirty_days d where d.bot_id = f.bot_id) pending_days
+from private.rollup_failures f
+join public.bots b on b.id = f.bot_id
+join public.organizations o on o.id = b.organization_id;
+comment on view admin.rollup_failures is
+	'Bots whose rollup fails on its own: the error, how often, and what waits for the retry every run makes (other bots are not affected).';
+comment on column admin.rollup_failures.job is 'hourly or daily.';
+comment on column admin.rollup_failures.bot_id is 'The failing bot.';
+comment on column admin.rollup_failures.bot_name is 'Its name.';
+comment on column admin.rollup_failures.organization_id is 'Its organization.';
+comment on column admin.rollup_failures.organization_name is 'The organization''s name.';
+comment on column admin.rollup_failures.error_sqlstate is 'SQLSTATE of the latest error (22003: numeric overflow).';
+comment on column admin.rollup_failures.error_message is 'The latest error.';
+comment on column admin.rollup_failures.attempts is 'Failed attempts since the bot last rolled up.';
+comment on column admin.rollup_failures.first_failed_at is 'First failure since the bot last rolled up.';
+comment on column admin.rollup_failures.last_failed_at is 'Latest failure.';
+comment on column admin.rollup_failures.pending_hours is 'UTC hours of the bot waiting to be rolled up (their raw rows are kept).';
+comment on column admin.rollup_failures.oldest_pending_hour is 'The oldest of them.';
+comment on column admin.rollup_failures.pending_days is 'Local days of the bot waiting for the daily rollup.';

@@ -1,7 +1,8 @@
 -- Metrics tables: members of org A read their bots' rollups and never org B's; nobody writes
--- rollups through the API (only the jobs do), viewers included; anonymous sees nothing.
+-- rollups through the API (only the jobs do), viewers included; anonymous sees nothing; a
+-- conversation id reused by another tenant never replaces the first tenant's kept metrics.
 begin;
-select plan(48);
+select plan(51);
 \ir fixtures.psql
 
 insert into public.usage_analytics (bot_id, hour_start, messages) values
@@ -49,6 +50,28 @@ select pg_temp.metrics_checks('viewer', t, $$bot_id = 'a1a1a1a1-0000-4000-8000-0
 select pg_temp.login_anon();
 select pg_temp.metrics_checks('anon', t, 'true', false, ins) from targets;
 select pg_temp.logout();
+
+-- ---------------------------------------------------------------- kept metrics are keyed by bot
+-- B1's conversation expires (its metrics stay); its id, visible to any Realtime DELETE
+-- subscriber, then shows up as a conversation of bot A1 (whoever wrote it).
+select private.run_hourly_rollup();
+create temp table b_metrics as select * from public.conversation_metrics
+	where bot_id = 'b1b1b1b1-0000-4000-8000-0000000000b1' and conversation_id = 'c1b1b1b1-0000-4000-8000-000000000001';
+select is((select count(*)::int from b_metrics), 1, 'metrics: B1''s conversation is rolled up');
+delete from public.conversations where id = 'c1b1b1b1-0000-4000-8000-000000000001';
+insert into public.conversations (id, bot_id, external_id, started_at)
+values ('c1b1b1b1-0000-4000-8000-000000000001', 'a1a1a1a1-0000-4000-8000-0000000000a1', 'reused-id',
+	date_trunc('hour', now(), 'UTC') - interval '150 minutes');
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, cost_usd)
+values ('a1a1a1a1-0000-4000-8000-0000000000a1', 'c1b1b1b1-0000-4000-8000-000000000001', 'reused-id-m', 'bot',
+	date_trunc('hour', now(), 'UTC') - interval '149 minutes', 5);
+select private.run_hourly_rollup();
+select is((select to_jsonb(m) - 'rolled_up_at' from public.conversation_metrics m
+	where bot_id = 'b1b1b1b1-0000-4000-8000-0000000000b1' and conversation_id = 'c1b1b1b1-0000-4000-8000-000000000001'),
+	(select to_jsonb(b) - 'rolled_up_at' from b_metrics b), 'metrics: B1''s kept metrics are untouched by A1''s rollup');
+select is((select cost_usd from public.conversation_metrics
+	where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and conversation_id = 'c1b1b1b1-0000-4000-8000-000000000001'), 5.0,
+	'metrics: A1 gets its own row for its conversation');
 
 select * from finish();
 rollback;
