@@ -1,29 +1,96 @@
-// `npm start`: the local platform, the dashboard and live demo traffic, until Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// `npm start`: the product as a user gets it. The local platform (with its seeded history), the
+// dashboard's production build (rebuilt only when its sources changed) and live traffic from the
+// simulator, until Ctrl-C. It stops what it started; a platform that was already running stays.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
 import { config, projectRoot } from '../stack/config.ts';
 
-const children: ChildProcess[] = [];
-const env = {
-	...process.env,
-	PUBLIC_SUPABASE_URL: config.api.url,
-	PUBLIC_SUPABASE_ANON_KEY: config.keys.anon
-};
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+const origin = process.env.ORIGIN ?? `http://${host}:${port}`;
+const buildDir = join(projectRoot, 'build');
+const stampFile = join(buildDir, '.source-hash');
+/** What the production build is made of: any change here means a rebuild. */
+const buildInputs = [
+	'src',
+	'static',
+	'svelte.config.js',
+	'vite.config.ts',
+	'tsconfig.json',
+	'package.json',
+	'package-lock.json'
+];
 
-function run(cmd: string, args: string[]): ChildProcess {
-	const child = spawn(cmd, args, { cwd: projectRoot, env, stdio: 'inherit' });
-	children.push(child);
-	return child;
+const children = new Map<string, ChildProcess>();
+let stopping = false;
+let startedPlatform = false;
+
+const tsx = (script: string, args: string[] = []) => [
+	'--import',
+	'tsx',
+	join(projectRoot, script),
+	...args
+];
+
+/** A hash of the build's sources: contents, not mtimes, so a fresh clone or checkout agrees. */
+function sourceHash(root = projectRoot): string {
+	const hash = createHash('sha256');
+	const add = (path: string) => {
+		if (!existsSync(path)) return;
+		if (statSync(path).isDirectory()) {
+			for (const name of readdirSync(path).sort()) add(join(path, name));
+			return;
+		}
+		hash
+			.update(`${relative(root, path)}\0`)
+			.update(readFileSync(path))
+			.update('\0');
+	};
+	for (const input of buildInputs) add(join(root, input));
+	return hash.digest('hex');
 }
 
-function stopAll(code: number) {
-	for (const child of children) child.kill('SIGTERM');
-	const stop = spawn(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'stop'], {
+function buildIfChanged() {
+	const hash = sourceHash();
+	const built = existsSync(join(buildDir, 'index.js')) && existsSync(stampFile);
+	if (built && readFileSync(stampFile, 'utf8').trim() === hash) {
+		console.log('npm start: the production build is up to date');
+		return;
+	}
+	console.log('npm start: building the dashboard (vite build)...');
+	const result = spawnSync(join(projectRoot, 'node_modules', '.bin', 'vite'), ['build'], {
 		cwd: projectRoot,
-		stdio: 'inherit'
+		stdio: ['ignore', 'ignore', 'inherit']
 	});
-	stop.on('close', () => process.exit(code));
+	if (result.status !== 0)
+		throw new Error('the dashboard does not build; run `npm run build` to see why');
+	writeFileSync(stampFile, `${hash}\n`);
+}
+
+function platformRunning(): boolean {
+	const status = spawnSync(process.execPath, tsx('stack/cli.ts', ['status', '--json']), {
+		cwd: projectRoot,
+		encoding: 'utf8'
+	});
+	try {
+		const running = (JSON.parse(status.stdout) as { running: { database: boolean; api: boolean } })
+			.running;
+		return running.database && running.api;
+	} catch {
+		return false;
+	}
+}
+
+function portFree(p: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		const probe = createServer()
+			.once('error', () => resolve(false))
+			.once('listening', () => probe.close(() => resolve(true)))
+			.listen(p, host);
+	});
 }
 
 /** Boots the ingest function once, so a function that cannot start is reported in one line. */
@@ -43,13 +110,90 @@ async function checkIngest() {
 	}
 }
 
-const start = run(process.execPath, ['--import', 'tsx', 'stack/cli.ts', 'start']);
-start.on('close', async (code) => {
-	if (code !== 0) process.exit(code ?? 1);
+/** Children get their own process group: Ctrl-C reaches them once, through stop(). */
+function run(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+	const child = spawn(process.execPath, args, {
+		cwd: projectRoot,
+		env: { ...process.env, ...env },
+		stdio: 'inherit',
+		detached: true
+	});
+	children.set(name, child);
+	child.on('exit', (code, signal) => {
+		children.delete(name);
+		if (stopping) return;
+		console.error(`npm start: ${name} exited (${signal ?? code})`);
+		if (name === 'dashboard') void stop(1);
+	});
+	return child;
+}
+
+async function waitForDashboard(timeoutMs = 30_000) {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline && children.has('dashboard')) {
+		try {
+			const res = await fetch(origin, { redirect: 'manual' });
+			if (res.status < 500) return;
+		} catch {
+			// not listening yet
+		}
+		await new Promise((r) => setTimeout(r, 200));
+	}
+	throw new Error(`the dashboard did not answer at ${origin} within ${timeoutMs / 1000} s`);
+}
+
+async function stop(code: number) {
+	if (stopping) return;
+	stopping = true;
+	const exits = [...children.values()].map(
+		(child) =>
+			new Promise<void>((resolve) => {
+				child.once('exit', () => resolve());
+				child.kill('SIGTERM');
+				// A child that ignores SIGTERM for 10 s is killed.
+				setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+			})
+	);
+	await Promise.all(exits);
+	if (startedPlatform)
+		spawnSync(process.execPath, tsx('stack/cli.ts', ['stop']), { stdio: 'inherit' });
+	process.exit(code);
+}
+
+async function main() {
+	for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
+	if (!(await portFree(port))) {
+		throw new Error(
+			`port ${port} is taken by another process: stop it, or set PORT to a free port`
+		);
+	}
+	if (!platformRunning()) {
+		startedPlatform = true;
+		const start = spawnSync(process.execPath, tsx('stack/cli.ts', ['start']), { stdio: 'inherit' });
+		if (start.status !== 0) throw new Error('the local platform did not start (see above)');
+	} else {
+		console.log(`npm start: using the local platform already running at ${config.api.url}`);
+	}
 	await checkIngest();
-	run(join(projectRoot, 'node_modules', '.bin', 'vite'), ['dev', '--host', '127.0.0.1']);
-	const traffic = join(projectRoot, 'scripts', 'demo-traffic.ts');
-	if (existsSync(traffic)) run(process.execPath, ['--import', 'tsx', traffic]);
-	console.log('\nDashboard: http://127.0.0.1:5173  (Ctrl-C stops everything)\n');
+	buildIfChanged();
+	const publicEnv = {
+		PUBLIC_SUPABASE_URL: config.api.url,
+		PUBLIC_SUPABASE_ANON_KEY: config.keys.anon
+	};
+	run('dashboard', [join(buildDir, 'index.js')], {
+		...publicEnv,
+		PORT: String(port),
+		HOST: host,
+		ORIGIN: origin
+	});
+	await waitForDashboard();
+	run('simulator', tsx('scripts/simulator/cli.ts'));
+	console.log(
+		`\nDashboard: ${origin}  (sign in as alice@botflow.test / password123)\nCtrl-C stops everything npm start started.\n`
+	);
+}
+
+main().catch((e: unknown) => {
+	console.error(`npm start: ${e instanceof Error ? e.message : String(e)}`);
+	void stop(1);
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopAll(0));
