@@ -2,6 +2,7 @@
 // surfaces these strings to users in CHANNEL_ERROR and `system` events).
 import { decodeJwt } from 'jose';
 import { JwtError, verifyJwt, type Claims } from '../jwt.ts';
+import type { Channel } from './channel.ts';
 
 export type TokenResult =
 	| { ok: true; claims: Claims & { role: string; exp: number } }
@@ -30,6 +31,37 @@ export async function checkToken(token: string): Promise<TokenResult> {
 	// Expired results are recomputed so the "N seconds ago" stays true.
 	if (result.ok || result.code !== 'InvalidJWTToken') cache.set(token, result);
 	return result;
+}
+
+/**
+ * Who joins a channel: its own token if it sent one, else the socket's apikey (a legacy JWT or
+ * an opaque key); neither is refused with hosted Realtime's wording.
+ */
+export async function checkJoin(token: string | null, apikey: string | null): Promise<TokenResult> {
+	if (token) return checkToken(token);
+	if (apikey) return opaqueKeyClaims(apikey) ?? (await checkToken(apikey));
+	return {
+		ok: false,
+		code: 'InvalidJWTToken',
+		message: 'Fields `role` and `exp` are required in JWT'
+	};
+}
+
+/** Calls `expire` with hosted Realtime's wording once the channel's token has expired. */
+export function armExpiry(ch: Channel, expire: (message: string) => void) {
+	if (ch.expiryTimer) clearTimeout(ch.expiryTimer);
+	const ms = ch.claims.exp * 1000 - Date.now();
+	// setTimeout caps at ~24.8 days; re-arm rather than overflow.
+	ch.expiryTimer = setTimeout(
+		() => {
+			if (!ch.open) return;
+			if (ch.claims.exp * 1000 > Date.now()) return armExpiry(ch, expire);
+			const ago = Math.max(0, Math.floor(Date.now() / 1000) - ch.claims.exp);
+			expire(`Token has expired ${ago} seconds ago`);
+		},
+		Math.min(Math.max(ms, 0), 2 ** 31 - 1)
+	);
+	ch.expiryTimer.unref();
 }
 
 async function verify(token: string): Promise<TokenResult> {

@@ -2,36 +2,33 @@
 // table (event + filter, in memory), check RLS once per (table, batch) for all identities
 // involved, then send. Batches form by themselves: whatever committed while the previous batch
 // was being checked goes in the next one, so load raises batch size rather than latency.
-import {
-	ReplicationStream,
-	lsnFromString,
-	type Change,
-	type RelationInfo,
-	type Transaction
-} from './replication.ts';
-import { VisibilityChecker, ensureHelpers } from './rls.ts';
-import { matches } from './filters.ts';
-import { toJsonValue } from './values.ts';
 import type { Socket } from 'node:net';
-import type { Binding, Channel, Connection, RealtimeServer } from './server.ts';
+import type postgres from 'postgres';
+import { ensureSlot, tuneForCapture } from './capture-setup.ts';
+import { Catalog } from './catalog.ts';
+import { ChangeFrames, type ChangePayload } from './change-frames.ts';
+import { changeRows, committedRow } from './change-rows.ts';
+import type { Binding, Channel, Connection } from './channel.ts';
+import { matches } from './filters.ts';
+import { ReplicationStream, lsnFromString, type Transaction } from './replication.ts';
+import { VisibilityChecker, ensureHelpers } from './rls.ts';
 
 /** The TCP socket under a `ws` connection (not public API, hence optional). */
 const socketOf = (c: Connection) => (c.ws as unknown as { _socket?: Socket })._socket;
 
-interface TableMeta {
-	at: number;
-	rls: boolean;
-	primaryKey: string[];
+/** What the dispatcher needs from the server that owns the sockets; nothing more. */
+export interface DispatcherPort {
+	dbUrl: string;
+	slot: string;
+	publication: string;
+	/** The server's pool, for catalog reads and RLS checks. */
+	sql: postgres.Sql;
+	log(msg: string): void;
+	/** Hands a change frame (UTF-8 JSON) to a socket's bounded send queue. */
+	deliver(conn: Connection, frame: Buffer): void;
 }
 
-interface Prepared {
-	change: Change;
-	commitTs: string;
-	schema: string;
-	table: string;
-	types: Map<string, string>;
-	record: Record<string, unknown> | null;
-	old: Record<string, unknown> | null;
+interface Prepared extends ChangePayload {
 	/** channel -> ids of its bindings that match */
 	targets: Map<Channel, number[]>;
 	/** channel -> columns it asked for (`select`), null for all */
@@ -74,8 +71,7 @@ export class Dispatcher {
 	private inflight = 0;
 	private sendChain: Promise<void> = Promise.resolve();
 	private lastQueued = 0n;
-	private typeNames = new Map<number, string>();
-	private tableMeta = new Map<number, TableMeta>();
+	private catalog: Catalog;
 	private holdBelow: bigint | null = null;
 	private holdTimer: NodeJS.Timeout | null = null;
 	private graceArmed = false;
@@ -85,73 +81,40 @@ export class Dispatcher {
 	/** per transaction: ms from its arrival off the slot until its frames were handed to sockets */
 	dispatchMs: number[] = [];
 
-	constructor(private readonly server: RealtimeServer) {
-		const o = server.o;
+	constructor(private readonly port: DispatcherPort) {
 		this.replication = new ReplicationStream({
-			dbUrl: o.dbUrl,
-			slot: o.slot,
-			publication: o.publication,
+			dbUrl: port.dbUrl,
+			slot: port.slot,
+			publication: port.publication,
 			onTransaction: (tx) => this.enqueue(tx),
 			// Backlog from before a restart is kept whole until subscribers have rejoined.
 			wants: (schema, table, finalLsn) =>
 				(this.holdBelow !== null && finalLsn <= this.holdBelow) ||
 				this.candidates(schema, table).length > 0,
-			beforeReconnect: () => this.ensureSlot(),
-			log: o.log
+			beforeReconnect: () => ensureSlot(port.sql, port.slot, port.log),
+			log: port.log
 		});
-		this.checker = new VisibilityChecker(server.sql);
+		this.checker = new VisibilityChecker(port.sql);
+		this.catalog = new Catalog(port.sql);
 	}
 
 	async start() {
-		const sql = this.server.sql;
+		const { sql, slot, log } = this.port;
 		await ensureHelpers(sql);
-		await this.ensureSlot();
-		// Bound how much WAL a slot may pin if this server stays down (hosted caps it as well).
-		const [{ setting }] =
-			await sql`select setting from pg_settings where name = 'max_slot_wal_keep_size'`;
-		if (setting === '-1') {
-			await sql.unsafe(`alter system set max_slot_wal_keep_size = '2GB'`);
-			await sql.unsafe(`select pg_reload_conf()`);
-		}
-		// With synchronous_commit off, logical decoding sees a commit only once the WAL writer
-		// flushes it (every wal_writer_delay, 200 ms by default): that delay would dominate
-		// commit-to-client latency, so flush at least every 10 ms (the writer sleeps when idle).
-		const [{ setting: writerDelay }] =
-			await sql`select setting from pg_settings where name = 'wal_writer_delay'`;
-		if (Number(writerDelay) > 10) {
-			await sql.unsafe(`alter system set wal_writer_delay = '10ms'`);
-			await sql.unsafe(`select pg_reload_conf()`);
-		}
-		const types = await sql`select oid::int as oid, typname from pg_type`;
-		for (const t of types) this.typeNames.set(t.oid, t.typname);
+		await ensureSlot(sql, slot, log);
+		await tuneForCapture(sql);
+		await this.catalog.loadTypes();
 		// Changes already in the slot were committed while no server ran: hold them until their
 		// subscribers have had a chance to rejoin, instead of delivering them to nobody.
 		const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
-		const [slot] =
-			await sql`select confirmed_flush_lsn::text as c from pg_replication_slots where slot_name = ${this.server.o.slot}`;
-		if (slot?.c && lsnFromString(slot.c) < lsnFromString(lsn)) {
+		const [confirmed] =
+			await sql`select confirmed_flush_lsn::text as c from pg_replication_slots where slot_name = ${slot}`;
+		if (confirmed?.c && lsnFromString(confirmed.c) < lsnFromString(lsn)) {
 			this.holdBelow = lsnFromString(lsn);
 			this.holdTimer = setTimeout(() => this.release(), BACKLOG_MAX_HOLD_MS);
 			this.holdTimer.unref();
 		}
 		await this.replication.start();
-	}
-
-	private async ensureSlot() {
-		const sql = this.server.sql;
-		const slot = this.server.o.slot;
-		const [s] = await sql`select wal_status from pg_replication_slots where slot_name = ${slot}`;
-		if (s?.wal_status === 'lost') {
-			this.server.o.log(
-				`replication slot ${slot} was invalidated (lagged past max_slot_wal_keep_size); recreating it`
-			);
-			await sql`select pg_drop_replication_slot(${slot})`;
-		} else if (s) return;
-		try {
-			await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`;
-		} catch (e) {
-			if ((e as { code?: string }).code !== '42710') throw e; // created concurrently
-		}
 	}
 
 	private release() {
@@ -237,10 +200,10 @@ export class Dispatcher {
 			this.inflight++;
 			const ready = this.prepare(batch).catch((e) => {
 				if (this.attempt >= MAX_ATTEMPTS) {
-					this.server.o.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
+					this.port.log(`dispatch of ${n} changes failed: ${(e as Error).stack}`);
 					return [] as Prepared[];
 				}
-				this.server.o.log(`dispatch of ${n} changes failed (${(e as Error).message}); will retry`);
+				this.port.log(`dispatch of ${n} changes failed (${(e as Error).message}); will retry`);
 				return null;
 			});
 			this.sendChain = this.sendChain.then(async () => {
@@ -259,7 +222,7 @@ export class Dispatcher {
 				try {
 					this.sendBatch(prepared);
 				} catch (e) {
-					this.server.o.log(`sending ${n} changes failed: ${(e as Error).stack}`);
+					this.port.log(`sending ${n} changes failed: ${(e as Error).stack}`);
 				}
 				const done = performance.now();
 				if (this.dispatchMs.length < 100_000)
@@ -274,40 +237,6 @@ export class Dispatcher {
 				this.schedule();
 			});
 		}
-	}
-
-	/** RLS flag and primary key, by table oid (a dropped and recreated table is another). */
-	private async meta(relation: RelationInfo): Promise<TableMeta> {
-		const m = this.tableMeta.get(relation.oid);
-		if (m && Date.now() - m.at < 2000) return m;
-		const [row] = await this.server.sql`
-			select c.relrowsecurity as rls,
-				array(select a.attname::text from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
-					where i.indrelid = c.oid and i.indisprimary order by array_position(i.indkey, a.attnum)) as pk
-			from pg_class c where c.oid = ${relation.oid}`;
-		// A table dropped since: assume RLS (safest) and take the key the WAL flagged.
-		const fresh = {
-			at: Date.now(),
-			rls: row?.rls ?? true,
-			primaryKey: (row?.pk as string[]) ?? relation.columns.filter((c) => c.key).map((c) => c.name)
-		};
-		if (this.tableMeta.size > 10_000) this.tableMeta.clear();
-		this.tableMeta.set(relation.oid, fresh);
-		return fresh;
-	}
-
-	private async typesFor(change: Change): Promise<Map<string, string>> {
-		const missing = change.relation.columns
-			.filter((c) => !this.typeNames.has(c.typeOid))
-			.map((c) => c.typeOid);
-		if (missing.length > 0) {
-			const rows = await this.server
-				.sql`select oid::int as oid, typname from pg_type where oid = any(${missing}::oid[])`;
-			for (const r of rows) this.typeNames.set(r.oid, r.typname);
-		}
-		return new Map(
-			change.relation.columns.map((c) => [c.name, this.typeNames.get(c.typeOid) ?? 'text'])
-		);
 	}
 
 	private candidates(schema: string, table: string): Binding[] {
@@ -331,43 +260,12 @@ export class Dispatcher {
 				const { schema, table } = change.relation;
 				const cands = this.candidates(schema, table);
 				if (cands.length === 0) continue;
-				const types = await this.typesFor(change);
-				const meta = await this.meta(change.relation);
-				const cols = change.relation.columns;
-				const toRecord = (tuple: (string | null | undefined)[] | null, only?: Set<string>) => {
-					if (!tuple) return null;
-					const r: Record<string, unknown> = {};
-					for (let i = 0; i < cols.length; i++) {
-						if (tuple[i] === undefined || (only && !only.has(cols[i].name))) continue;
-						r[cols[i].name] = toJsonValue(tuple[i] as string | null, types.get(cols[i].name)!);
-					}
-					return r;
-				};
-				const record = change.kind === 'DELETE' ? null : toRecord(change.newTuple);
-				let old: Record<string, unknown> | null = null;
-				const pk = new Set(meta.primaryKey);
-				// A 'K' old tuple holds the replica identity key; its other columns are empty, not null.
-				const identityKey = new Set(cols.filter((c) => c.key).map((c) => c.name));
-				let subject = record;
-				// Filter conditions a DELETE cannot be judged on pass through, as hosted Realtime
-				// passes deletes through filters.
-				let judgeable: Set<string> | null = null;
-				if (change.kind === 'DELETE') {
-					// DELETE is not RLS-checked, so with RLS on only the primary key leaves the server,
-					// and filters may only look at that key: judging them on other logged columns would
-					// let any subscriber probe deleted rows it could never read.
-					subject = toRecord(change.oldTuple, change.oldKind === 'K' ? identityKey : undefined);
-					if (meta.rls) judgeable = pk;
-					old = toRecord(
-						change.oldTuple,
-						meta.rls ? pk : change.oldKind === 'K' ? identityKey : undefined
-					);
-				} else if (change.kind === 'UPDATE') {
-					old =
-						change.oldKind === 'O'
-							? toRecord(change.oldTuple)
-							: toRecord(change.oldTuple ?? change.newTuple, change.oldTuple ? identityKey : pk);
-				}
+				const types = await this.catalog.typesFor(change);
+				const { record, old, subject, judgeable } = changeRows(
+					change,
+					types,
+					await this.catalog.meta(change.relation)
+				);
 				const targets = new Map<Channel, number[]>();
 				const selects = new Map<Channel, Set<string> | null>();
 				for (const b of cands) {
@@ -386,13 +284,6 @@ export class Dispatcher {
 					else selects.set(ch, new Set([...(had ?? []), ...b.select]));
 				}
 				if (targets.size === 0) continue;
-				let committed: Record<string, string | null> | null = null;
-				if (change.kind !== 'DELETE') {
-					committed = {};
-					for (let i = 0; i < cols.length; i++)
-						if (change.newTuple![i] !== undefined)
-							committed[cols[i].name] = change.newTuple![i] as string | null;
-				}
 				prepared.push({
 					change,
 					commitTs,
@@ -403,7 +294,7 @@ export class Dispatcher {
 					old,
 					targets,
 					selects,
-					committed
+					committed: committedRow(change)
 				});
 			}
 		}
@@ -459,7 +350,7 @@ export class Dispatcher {
 					// Retried by the caller (the database may be restarting); only a check that keeps
 					// failing ends with the rows withheld, never shown to the wrong subscriber.
 					if (this.attempt < MAX_ATTEMPTS) throw e;
-					this.server.o.log(
+					this.port.log(
 						`RLS check on ${list[0].schema}.${list[0].table} kept failing, withholding the batch: ${(e as Error).message}`
 					);
 					visible = identities.map(() => new Set());
@@ -476,53 +367,16 @@ export class Dispatcher {
 	}
 
 	private sendChange(p: Prepared, corked: Set<Connection>) {
-		const { change } = p;
-		const dataJson = new Map<string, string>();
-		const dataFor = (select: Set<string> | null) => {
-			const key = select ? [...select].sort().join(',') : '*';
-			let json = dataJson.get(key);
-			if (json === undefined) {
-				const pick = (r: Record<string, unknown> | null) =>
-					r && select ? Object.fromEntries(Object.entries(r).filter(([k]) => select.has(k))) : r;
-				const cols = change.relation.columns.filter((c) => !select || select.has(c.name));
-				json = JSON.stringify({
-					schema: p.schema,
-					table: p.table,
-					commit_timestamp: p.commitTs,
-					type: change.kind,
-					columns: cols.map((c) => ({ name: c.name, type: p.types.get(c.name) })),
-					...(p.record ? { record: pick(p.record) } : {}),
-					...(change.kind !== 'INSERT' ? { old_record: pick(p.old ?? {}) } : {}),
-					errors: null
-				});
-				dataJson.set(key, json);
-			}
-			return { key, json };
-		};
-		// Frames differ only by serializer, topic, ids and columns: encode each combination once,
-		// to bytes, so fan-out does not re-encode the same text per socket.
-		const cache = new Map<string, Buffer>();
+		const frames = new ChangeFrames(p);
 		for (const [ch, ids] of p.targets) {
 			if (!ch.open) continue;
-			const data = dataFor(p.selects.get(ch) ?? null);
-			const key = `${ch.conn.vsn}|${ch.topic}|${ids.join(',')}|${data.key}`;
-			let frame = cache.get(key);
-			if (!frame) {
-				const topic = JSON.stringify(ch.topic);
-				const payload = `{"ids":${JSON.stringify(ids)},"data":${data.json}}`;
-				frame = Buffer.from(
-					ch.conn.vsn === '2.0.0'
-						? `[null,null,${topic},"postgres_changes",${payload}]`
-						: `{"topic":${topic},"event":"postgres_changes","payload":${payload},"ref":null}`
-				);
-				cache.set(key, frame);
-			}
+			const frame = frames.frame(ch.conn.vsn, ch.topic, ids, p.selects.get(ch) ?? null);
 			this.stats.frames++;
 			if (!corked.has(ch.conn)) {
 				socketOf(ch.conn)?.cork();
 				corked.add(ch.conn);
 			}
-			this.server.send(ch.conn, frame, true);
+			this.port.deliver(ch.conn, frame);
 		}
 	}
 

@@ -5,22 +5,24 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import postgres from 'postgres';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { checkToken, opaqueKeyClaims, type TokenResult } from './auth.ts';
-import { FilterError, parseFilter, type Condition } from './filters.ts';
-import { PresenceTopic, diff, newRef, type Tracked } from './presence.ts';
+import { armExpiry, checkJoin, checkToken } from './auth.ts';
+import type { Channel, Connection } from './channel.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { serveHttpBroadcast } from './http-broadcast.ts';
+import { readJoin } from './join-request.ts';
+import { PublishedTables } from './publication.ts';
+import { Scopes } from './scopes.ts';
+import { newRef } from './presence.ts';
 import {
 	FrameError,
-	broadcastPayload,
 	decodeFrame,
 	encodeFrame,
 	encodeReply,
-	encodeUserBroadcast,
 	userBroadcastFromJson,
 	type Frame,
 	type UserBroadcast,
 	type Vsn
 } from './protocol.ts';
-import { Dispatcher } from './dispatcher.ts';
 
 export interface RealtimeOptions {
 	dbUrl: string;
@@ -39,109 +41,55 @@ export interface RealtimeOptions {
 	log?: (msg: string) => void;
 }
 
-export interface Binding {
-	id: number;
-	channel: Channel;
-	event: string;
-	schema: string;
-	table: string | null;
-	filter: string | undefined;
-	conds: Condition[];
-	/** columns to send (`select`), null for all */
-	select: string[] | null;
-}
-
-export interface Connection {
-	ws: WebSocket;
-	vsn: Vsn;
-	apikey: string | null;
-	channels: Map<string, Channel>;
-	chain: Promise<void>;
-	lastSeen: number;
-	closed: boolean;
-}
-
-export interface Channel {
-	conn: Connection;
-	topic: string;
-	subTopic: string;
-	joinRef: string | null;
-	/** topic plus public/private namespace: who hears broadcasts and presence */
-	scope: string;
-	token: string | null;
-	claims: Record<string, unknown> & { role: string; exp: number };
-	/** JSON of the claims: identities with equal claims share one RLS check */
-	claimsKey: string;
-	self: boolean;
-	ack: boolean;
-	presenceKey: string;
-	presenceEnabled: boolean;
-	tracked: Tracked | null;
-	bindings: Binding[];
-	expiryTimer: NodeJS.Timeout | null;
-	open: boolean;
-}
-
 const textEncoder = new TextEncoder();
 
-/** The phx_join payload as realtime-js sends it; every field is checked before use. */
-interface JoinParams {
-	config?: unknown;
-	access_token?: unknown;
-	user_token?: unknown;
-}
-
-interface JoinConfig {
-	broadcast?: { self?: unknown; ack?: unknown; replication_ready?: unknown };
-	presence?: { key?: unknown; enabled?: unknown };
-	postgres_changes?: unknown;
-	private?: unknown;
-}
-
-function fnv(s: string): number {
-	let h = 0x811c9dc5;
-	for (let i = 0; i < s.length; i++) {
-		h ^= s.charCodeAt(i);
-		h = Math.imul(h, 0x01000193);
-	}
-	return (h >>> 0) % 134217728; // 27 bits, like the ids hosted Realtime hands out
-}
-
 export class RealtimeServer {
-	readonly wss: WebSocketServer;
-	readonly sql: postgres.Sql;
 	readonly conns = new Set<Connection>();
-	private scopes = new Map<string, Set<Channel>>();
-	private presence = new Map<string, PresenceTopic>();
 	readonly dispatcher: Dispatcher;
+	private readonly options: Required<RealtimeOptions>;
+	private readonly wss: WebSocketServer;
+	private readonly sql: postgres.Sql;
+	private readonly scopes: Scopes;
+	private readonly published: PublishedTables;
 	private sweep: NodeJS.Timeout;
-	private publishedCache: { at: number; tables: Set<string> } | null = null;
-	readonly o: Required<RealtimeOptions>;
 
 	constructor(opts: RealtimeOptions) {
-		this.o = {
+		const options = (this.options = {
 			publication: 'supabase_realtime',
 			maxFrameBytes: 1024 * 1024,
 			maxBroadcastBytes: 256 * 1024,
 			maxBufferedBytes: 8 * 1024 * 1024,
 			maxChannelsPerClient: 100,
 			idleTimeoutMs: 60_000,
-			log: (m) => console.error(`[realtime] ${m}`),
+			log: (m: string) => console.error(`[realtime] ${m}`),
 			...opts
-		};
+		});
 		this.wss = new WebSocketServer({
 			noServer: true,
-			maxPayload: this.o.maxFrameBytes,
+			maxPayload: options.maxFrameBytes,
 			perMessageDeflate: false,
 			clientTracking: false
 		});
-		this.sql = postgres(this.o.dbUrl, {
+		this.sql = postgres(options.dbUrl, {
 			max: 6,
-			onnotice: (n) => n.severity === 'WARNING' && this.o.log(`database warning: ${n.message}`),
+			onnotice: (n) => n.severity === 'WARNING' && options.log(`database warning: ${n.message}`),
 			idle_timeout: 60,
 			connection: { application_name: 'botflow_realtime_rls' }
 		});
-		this.dispatcher = new Dispatcher(this);
+		this.dispatcher = new Dispatcher({
+			dbUrl: options.dbUrl,
+			slot: options.slot,
+			publication: options.publication,
+			sql: this.sql,
+			log: options.log,
+			// Change frames are UTF-8 JSON: sent as text frames.
+			deliver: (conn, frame) => this.send(conn, frame, true)
+		});
+		this.scopes = new Scopes({
+			send: (conn, data) => this.send(conn, data),
+			push: (ch, event, payload) => this.push(ch, event, payload)
+		});
+		this.published = new PublishedTables(this.sql, options.publication, options.log);
 		this.sweep = setInterval(() => this.closeIdle(), 5000);
 		this.sweep.unref();
 	}
@@ -171,6 +119,13 @@ export class RealtimeServer {
 		);
 	}
 
+	/** The HTTP broadcast endpoint (POST /realtime/v1/api/broadcast...). */
+	handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		return serveHttpBroadcast(req, res, this.options.maxBroadcastBytes, (topic, b) =>
+			this.scopes.relay(`public:${topic}`, topic, b, null)
+		);
+	}
+
 	private onConnection(ws: WebSocket, vsn: Vsn, apikey: string | null) {
 		const conn: Connection = {
 			ws,
@@ -195,7 +150,7 @@ export class RealtimeServer {
 			}
 			conn.chain = conn.chain
 				.then(() => this.onFrame(conn, frame))
-				.catch((e) => this.o.log(`frame handling failed: ${(e as Error).stack}`));
+				.catch((e) => this.options.log(`frame handling failed: ${(e as Error).stack}`));
 		});
 		ws.on('error', () => {});
 		ws.on('close', () => this.onClose(conn));
@@ -209,17 +164,17 @@ export class RealtimeServer {
 	}
 
 	private closeIdle() {
-		const limit = Date.now() - this.o.idleTimeoutMs;
+		const limit = Date.now() - this.options.idleTimeoutMs;
 		for (const c of this.conns)
 			if (c.lastSeen < limit)
 				c.ws.close(1000, 'heartbeat timeout: send a heartbeat at least every 60 s');
 	}
 
 	/** Sends one frame, disconnecting a client that lets its queue grow past the bound. */
-	send(conn: Connection, data: string | Buffer, text = false) {
+	private send(conn: Connection, data: string | Buffer, text = false) {
 		if (conn.closed) return;
-		if (conn.ws.bufferedAmount > this.o.maxBufferedBytes) {
-			this.o.log('disconnecting a slow client: its send queue exceeded the bound');
+		if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
+			this.options.log('disconnecting a slow client: its send queue exceeded the bound');
 			conn.closed = true;
 			conn.ws.close(1013, 'send queue full: the client is not reading fast enough');
 			setTimeout(() => conn.ws.terminate(), 1000).unref();
@@ -236,11 +191,16 @@ export class RealtimeServer {
 		this.send(conn, encodeReply(conn.vsn, f.joinRef, f.ref, f.topic, status, response));
 	}
 
-	push(ch: Channel, event: string, payload: unknown) {
+	private push(ch: Channel, event: string, payload: unknown) {
 		this.send(
 			ch.conn,
 			encodeFrame(ch.conn.vsn, { joinRef: ch.joinRef, ref: null, topic: ch.topic, event, payload })
 		);
+	}
+
+	/** A `system` message on a channel (`extension` is postgres_changes or system). */
+	private system(ch: Channel, extension: string, status: 'ok' | 'error', message: string) {
+		this.push(ch, 'system', { extension, status, message, channel: ch.subTopic });
 	}
 
 	private async onFrame(conn: Connection, f: Frame & { broadcast?: UserBroadcast }) {
@@ -288,33 +248,16 @@ export class RealtimeServer {
 			this.push(existing, 'phx_close', {});
 			this.removeChannel(existing);
 		}
-		if (conn.channels.size >= this.o.maxChannelsPerClient) {
+		if (conn.channels.size >= this.options.maxChannelsPerClient) {
 			this.reply(conn, f, 'error', { reason: 'ChannelRateLimitReached: Too many channels' });
 			return;
 		}
-		const params = (f.payload && typeof f.payload === 'object' ? f.payload : {}) as JoinParams;
-		const config = (
-			params.config && typeof params.config === 'object' ? params.config : {}
-		) as JoinConfig;
-		let token: string | null =
-			typeof params.access_token === 'string'
-				? params.access_token
-				: typeof params.user_token === 'string'
-					? params.user_token
-					: null;
-		if (token?.startsWith('sb_')) token = null;
-		let auth: TokenResult;
-		if (token) auth = await checkToken(token);
-		else if (conn.apikey) auth = opaqueKeyClaims(conn.apikey) ?? (await checkToken(conn.apikey));
-		else
-			auth = {
-				ok: false,
-				code: 'InvalidJWTToken',
-				message: 'Fields `role` and `exp` are required in JWT'
-			};
+		const request = readJoin(f.payload);
+		const token = request.token;
+		const auth = await checkJoin(token, conn.apikey);
 		if (!auth.ok) return fail(auth.code, auth.message);
 		if (conn.closed) return;
-		if (config.private === true) {
+		if (request.private) {
 			// Private channels are authorized by policies on realtime.messages, which this local
 			// platform does not carry; refuse as hosted does when no policy allows the read.
 			return fail(
@@ -323,7 +266,6 @@ export class RealtimeServer {
 			);
 		}
 		const scope = `public:${f.topic}`;
-		const presenceCfg = (config.presence ?? {}) as Record<string, unknown>;
 		const ch: Channel = {
 			conn,
 			topic: f.topic,
@@ -333,137 +275,54 @@ export class RealtimeServer {
 			token: token ?? conn.apikey,
 			claims: auth.claims as Channel['claims'],
 			claimsKey: JSON.stringify(auth.claims),
-			self: config.broadcast?.self === true,
-			ack: config.broadcast?.ack === true,
-			presenceKey:
-				typeof presenceCfg.key === 'string' && presenceCfg.key ? presenceCfg.key : newRef(),
-			presenceEnabled: presenceCfg.enabled === true,
+			self: request.self,
+			ack: request.ack,
+			presenceKey: request.presenceKey ?? newRef(),
+			presenceEnabled: request.presenceEnabled,
 			tracked: null,
 			bindings: [],
 			expiryTimer: null,
 			open: true
 		};
-		const pgChanges = Array.isArray(config.postgres_changes)
-			? config.postgres_changes.filter((x: unknown) => x && typeof x === 'object')
-			: [];
 		const systemErrors: string[] = [];
-		const replyList: Record<string, unknown>[] = [];
-		for (const p of pgChanges as Record<string, unknown>[]) {
-			const event = typeof p.event === 'string' ? p.event.toUpperCase() : '*';
-			const schema = typeof p.schema === 'string' ? p.schema : 'public';
-			const table = typeof p.table === 'string' && p.table !== '*' ? p.table : null;
-			const filter = typeof p.filter === 'string' && p.filter ? p.filter : undefined;
-			const id = fnv(JSON.stringify([p.event, p.schema, p.table, p.filter, p.select]));
-			replyList.push({
-				id,
-				event: p.event,
-				schema: p.schema,
-				table: p.table,
-				...(p.filter !== undefined ? { filter: p.filter } : {})
-			});
-			let conds: Condition[];
-			try {
-				conds = parseFilter(filter);
-			} catch (e) {
-				if (!(e instanceof FilterError)) throw e;
-				systemErrors.push(`Error parsing \`filter\` params: ${e.message}`);
+		for (const { id, event, schema, table, filter, conds, select, error } of request.changes) {
+			if (error) {
+				systemErrors.push(error);
 				continue;
 			}
-			if (!['*', 'INSERT', 'UPDATE', 'DELETE'].includes(event)) {
-				systemErrors.push(`Invalid event "${p.event}": use *, INSERT, UPDATE or DELETE`);
-				continue;
-			}
-			if (table && schema !== '*' && !(await this.isPublished(schema, table))) {
+			if (table && schema !== '*' && !(await this.published.has(schema, table))) {
 				systemErrors.push(
 					`Unable to subscribe to changes with given parameters. Please check Realtime is enabled for the given connect parameters: [schema: ${schema}, table: ${table}, filters: [${filter ?? ''}]]`
 				);
 				continue;
 			}
-			const select = Array.isArray(p.select)
-				? p.select.filter((c): c is string => typeof c === 'string')
-				: null;
 			ch.bindings.push({ id, channel: ch, event, schema, table, filter, conds, select });
 		}
 		if (conn.closed) return;
 		// Register before replying: a row committed after the client sees SUBSCRIBED is dispatched
 		// after this point, so it finds this subscription.
 		conn.channels.set(f.topic, ch);
-		let members = this.scopes.get(scope);
-		if (!members) this.scopes.set(scope, (members = new Set()));
-		members.add(ch);
+		this.scopes.add(ch);
 		for (const b of ch.bindings) this.dispatcher.addBinding(b);
-		this.armExpiry(ch);
-		this.reply(conn, f, 'ok', { postgres_changes: replyList });
-		if (pgChanges.length > 0) {
-			if (systemErrors.length === 0) {
-				this.push(ch, 'system', {
-					extension: 'postgres_changes',
-					status: 'ok',
-					message: 'Subscribed to PostgreSQL',
-					channel: subTopic
-				});
-			}
-			for (const message of systemErrors)
-				this.push(ch, 'system', {
-					extension: 'postgres_changes',
-					status: 'error',
-					message,
-					channel: subTopic
-				});
+		this.expireWithToken(ch);
+		this.reply(conn, f, 'ok', { postgres_changes: request.changes.map((c) => c.reply) });
+		if (request.wantsChanges) {
+			if (systemErrors.length === 0)
+				this.system(ch, 'postgres_changes', 'ok', 'Subscribed to PostgreSQL');
+			for (const message of systemErrors) this.system(ch, 'postgres_changes', 'error', message);
 		}
-		if (config.broadcast?.replication_ready === true) {
-			this.push(ch, 'system', {
-				extension: 'system',
-				status: 'ok',
-				message: 'Replication connection established',
-				channel: subTopic
-			});
-		}
-		if (ch.presenceEnabled)
-			this.push(ch, 'presence_state', this.presence.get(scope)?.state() ?? {});
+		if (request.replicationReady)
+			this.system(ch, 'system', 'ok', 'Replication connection established');
+		if (ch.presenceEnabled) this.push(ch, 'presence_state', this.scopes.presenceState(scope));
 	}
 
-	private async isPublished(schema: string, table: string): Promise<boolean> {
-		const key = `${schema}.${table}`;
-		const c = this.publishedCache;
-		if (c && Date.now() - c.at < 2000 && c.tables.has(key)) return true;
-		let rows;
-		try {
-			rows = await this
-				.sql`select schemaname || '.' || tablename as t from pg_publication_tables where pubname = ${this.o.publication}`;
-		} catch (e) {
-			// database briefly away (restart): accept the subscription; the slot decides later
-			this.o.log(`publication lookup failed (${(e as Error).message}); accepting ${key}`);
-			return true;
-		}
-		this.publishedCache = { at: Date.now(), tables: new Set(rows.map((r) => r.t as string)) };
-		return this.publishedCache.tables.has(key);
-	}
-
-	private armExpiry(ch: Channel) {
-		if (ch.expiryTimer) clearTimeout(ch.expiryTimer);
-		const ms = ch.claims.exp * 1000 - Date.now();
-		// setTimeout caps at ~24.8 days; re-arm rather than overflow.
-		ch.expiryTimer = setTimeout(
-			() => {
-				if (!ch.open) return;
-				if (ch.claims.exp * 1000 > Date.now()) return this.armExpiry(ch);
-				const ago = Math.max(0, Math.floor(Date.now() / 1000) - ch.claims.exp);
-				this.shutdown(ch, `Token has expired ${ago} seconds ago`);
-			},
-			Math.min(Math.max(ms, 0), 2 ** 31 - 1)
-		);
-		ch.expiryTimer.unref();
+	private expireWithToken(ch: Channel) {
+		armExpiry(ch, (message) => this.shutdown(ch, message));
 	}
 
 	/** Closes a channel with a reason, as hosted Realtime does: a `system` error, then phx_close. */
-	shutdown(ch: Channel, message: string) {
-		this.push(ch, 'system', {
-			extension: 'system',
-			status: 'error',
-			message,
-			channel: ch.subTopic
-		});
+	private shutdown(ch: Channel, message: string) {
+		this.system(ch, 'system', 'error', message);
 		this.push(ch, 'phx_close', {});
 		this.removeChannel(ch);
 	}
@@ -477,23 +336,16 @@ export class RealtimeServer {
 		ch.token = token;
 		ch.claims = auth.claims as Channel['claims'];
 		ch.claimsKey = JSON.stringify(auth.claims);
-		this.armExpiry(ch);
+		this.expireWithToken(ch);
 	}
 
-	removeChannel(ch: Channel) {
+	private removeChannel(ch: Channel) {
 		if (!ch.open) return;
 		ch.open = false;
 		if (ch.expiryTimer) clearTimeout(ch.expiryTimer);
 		if (ch.conn.channels.get(ch.topic) === ch) ch.conn.channels.delete(ch.topic);
-		const members = this.scopes.get(ch.scope);
-		members?.delete(ch);
-		if (members?.size === 0) this.scopes.delete(ch.scope);
 		for (const b of ch.bindings) this.dispatcher.removeBinding(b);
-		if (ch.tracked) {
-			const t = ch.tracked;
-			ch.tracked = null;
-			this.presenceChange(ch.scope, [], [t]);
-		}
+		this.scopes.remove(ch);
 	}
 
 	private broadcast(ch: Channel, f: Frame & { broadcast?: UserBroadcast }) {
@@ -503,114 +355,16 @@ export class RealtimeServer {
 			if (!p || typeof p !== 'object') return;
 			b = userBroadcastFromJson(p);
 		}
-		if (b.body.length > this.o.maxBroadcastBytes) {
+		const max = this.options.maxBroadcastBytes;
+		if (b.body.length > max) {
 			if (ch.ack)
 				this.reply(ch.conn, f, 'error', {
-					reason: `payload_size_exceeded: broadcast payloads are limited to ${this.o.maxBroadcastBytes} bytes`
+					reason: `payload_size_exceeded: broadcast payloads are limited to ${max} bytes`
 				});
 			return;
 		}
-		this.relay(ch.scope, ch.topic, b, ch.self ? null : ch);
+		this.scopes.relay(ch.scope, ch.topic, b, ch.self ? null : ch);
 		if (ch.ack) this.reply(ch.conn, f, 'ok', {});
-	}
-
-	/** Sends a broadcast to every member of a scope (but `except`), encoded once per serializer. */
-	private relay(scope: string, topic: string, b: UserBroadcast, except: Channel | null) {
-		const members = this.scopes.get(scope);
-		if (!members) return;
-		let v1: string | null | undefined;
-		let v2: Buffer | null | undefined;
-		for (const m of members) {
-			if (m === except) continue;
-			if (m.conn.vsn === '2.0.0') {
-				if (v2 === undefined) v2 = encodeUserBroadcast(topic, b);
-				if (v2) this.send(m.conn, v2);
-			} else {
-				if (v1 === undefined) {
-					const payload = broadcastPayload(b);
-					v1 = payload
-						? encodeFrame('1.0.0', { joinRef: null, ref: null, topic, event: 'broadcast', payload })
-						: null;
-				}
-				if (v1) this.send(m.conn, v1);
-			}
-		}
-	}
-
-	/**
-	 * The HTTP side of Broadcast (`channel.httpSend()` and the REST fallback of `send()`):
-	 * POST .../api/broadcast with {messages: [...]}, or .../api/broadcast/<topic>/events/<event>
-	 * with the payload as body. Answers 202 as hosted Realtime does.
-	 */
-	async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-		const json = (status: number, body: unknown) => {
-			res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-		};
-		const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-		const m = /\/api\/broadcast(?:\/([^/]+)\/events\/([^/]+))?\/?$/.exec(path);
-		if (!m) return json(404, { message: 'Not found: use POST /realtime/v1/api/broadcast' });
-		if (req.method !== 'POST') return json(405, { message: 'Use POST to broadcast' });
-		const chunks: Buffer[] = [];
-		let size = 0;
-		for await (const c of req as AsyncIterable<Buffer>) {
-			size += c.length;
-			if (size > this.o.maxBroadcastBytes + 4096) {
-				return json(413, {
-					message: `Payload too large: the limit is ${this.o.maxBroadcastBytes} bytes`
-				});
-			}
-			chunks.push(c);
-		}
-		const body = Buffer.concat(chunks);
-		const isPrivate =
-			new URL(req.url ?? '/', 'http://localhost').searchParams.get('private') === 'true';
-		const unauthorized = () =>
-			json(403, { message: 'Private channels are not available on the local platform' });
-		if (m[1]) {
-			if (isPrivate) return unauthorized();
-			const topic = `realtime:${decodeURIComponent(m[1])}`;
-			const binary = (req.headers['content-type'] ?? '').startsWith('application/octet-stream');
-			if (!binary) {
-				try {
-					JSON.parse(body.toString('utf8'));
-				} catch {
-					return json(400, {
-						message: 'The body must be JSON (or application/octet-stream bytes)'
-					});
-				}
-			}
-			this.relay(
-				`public:${topic}`,
-				topic,
-				{ event: decodeURIComponent(m[2]), encoding: binary ? 0 : 1, body, meta: '' },
-				null
-			);
-			return json(202, {});
-		}
-		let messages: unknown;
-		try {
-			messages = (JSON.parse(body.toString('utf8')) as { messages?: unknown }).messages;
-		} catch {
-			return json(400, {
-				message: 'The body must be JSON: {"messages": [{"topic", "event", "payload"}]}'
-			});
-		}
-		if (!Array.isArray(messages)) {
-			return json(400, {
-				message: 'The body must be JSON: {"messages": [{"topic", "event", "payload"}]}'
-			});
-		}
-		for (const msg of messages as Record<string, unknown>[]) {
-			if (!msg || typeof msg.topic !== 'string' || typeof msg.event !== 'string') {
-				return json(400, { message: 'Each message needs a string topic and event' });
-			}
-			if (msg.private === true) return unauthorized();
-		}
-		for (const msg of messages as Record<string, unknown>[]) {
-			const topic = `realtime:${msg.topic as string}`;
-			this.relay(`public:${topic}`, topic, userBroadcastFromJson(msg), null);
-		}
-		return json(202, {});
 	}
 
 	private presenceIn(ch: Channel, f: Frame) {
@@ -623,35 +377,14 @@ export class RealtimeServer {
 			}
 			if (textEncoder.encode(JSON.stringify(meta)).length > 10_000)
 				return this.shutdown(ch, 'Track message size exceeded');
-			const leaves = ch.tracked ? [ch.tracked] : [];
-			const t: Tracked = { key: ch.presenceKey, meta: { ...(meta as object), phx_ref: newRef() } };
-			ch.tracked = t;
 			this.reply(ch.conn, f, 'ok', {});
-			if (!ch.presenceEnabled) {
-				// tracking enables presence for this channel: it needs the current state first
-				ch.presenceEnabled = true;
-				this.push(ch, 'presence_state', this.presence.get(ch.scope)?.state() ?? {});
-			}
-			this.presenceChange(ch.scope, [t], leaves);
+			this.scopes.track(ch, meta);
 		} else if (p.event === 'untrack') {
-			const t = ch.tracked;
-			ch.tracked = null;
 			this.reply(ch.conn, f, 'ok', {});
-			if (t) this.presenceChange(ch.scope, [], [t]);
+			this.scopes.untrack(ch);
 		} else {
 			this.reply(ch.conn, f, 'error', { reason: 'presence event must be track or untrack' });
 		}
-	}
-
-	private presenceChange(scope: string, joins: Tracked[], leaves: Tracked[]) {
-		let topic = this.presence.get(scope);
-		if (!topic) this.presence.set(scope, (topic = new PresenceTopic()));
-		for (const t of leaves) topic.remove(t);
-		for (const t of joins) topic.add(t);
-		if (topic.empty) this.presence.delete(scope);
-		const payload = diff(joins, leaves);
-		for (const m of this.scopes.get(scope) ?? [])
-			if (m.presenceEnabled) this.push(m, 'presence_diff', payload);
 	}
 
 	async close() {
