@@ -10,7 +10,13 @@ export default defineConfig({
 			{
 				// Pure app logic beside the code.
 				extends: './vite.config.ts',
-				test: { name: 'unit', environment: 'node', include: ['src/**/*.spec.ts'] }
+				test: {
+					name: 'unit',
+					environment: 'node',
+					include: ['src/**/*.spec.ts', 'scripts/simulator/*.spec.ts'],
+					// The simulator's own integration spec needs the platform.
+					exclude: ['scripts/simulator/simulator.spec.ts']
+				}
 			},
 			{
 				// The local platform, driven through the official Supabase clients; needs it running.
@@ -18,6 +24,8 @@ export default defineConfig({
 					name: 'platform',
 					environment: 'node',
 					include: ['stack/**/*.spec.ts', 'scripts/**/*.spec.ts', 'integration/**/*.spec.ts'],
+					// The simulator's pure units run in the unit project.
+					exclude: ['scripts/simulator/!(simulator).spec.ts'],
 					testTimeout: 30_000,
 					hookTimeout: 60_000,
 					fileParallelism: false
