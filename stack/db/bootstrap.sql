@@ -54,8 +54,9 @@ grant usage on schema extensions to postgres, anon, authenticated, service_role;
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgtap with schema extensions;
--- pg_cron lives in schema `cron` and only in the database named by cron.database_name.
-create extension if not exists pg_cron;
+-- pg_cron lives in schema `cron` and only in the database named by cron.database_name; the
+-- extension itself is created in pg_catalog, as hosted does (never in public).
+create extension if not exists pg_cron with schema pg_catalog;
 grant usage on schema cron to postgres;
 grant all privileges on all tables in schema cron to postgres;
 

@@ -348,7 +348,7 @@ revoke execute on function private.handle_new_user(), private.add_creator_as_own
 -- =====================================================================================
 -- API keys: mint (RPC) and authenticate (ingest, service role)
 -- =====================================================================================
-create or replace function public.create_bot_api_key(p_bot_id uuid, p_name text)
+create or replace function private.create_bot_api_key(p_bot_id uuid, p_name text)
 returns table (id uuid, key text, key_prefix text)
 language plpgsql
 volatile
@@ -373,6 +373,22 @@ begin
 	returning bot_api_keys.id into v_id;
 	return query select v_id, v_key, left(v_key, 14);
 end
+$$;
+comment on function private.create_bot_api_key(uuid, text) is
+	'Creates an API key for a bot and returns the plaintext key once (bf_live_...). Owners and admins only.';
+revoke execute on function private.create_bot_api_key(uuid, text) from public, anon;
+grant execute on function private.create_bot_api_key(uuid, text) to authenticated;
+
+-- The API's entry point runs as the caller (so no security definer function sits in an exposed
+-- schema, as the database advisor asks); the privileged part stays in `private`.
+create or replace function public.create_bot_api_key(p_bot_id uuid, p_name text)
+returns table (id uuid, key text, key_prefix text)
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+	select * from private.create_bot_api_key(p_bot_id, p_name)
 $$;
 comment on function public.create_bot_api_key(uuid, text) is
 	'Creates an API key for a bot and returns the plaintext key once (bf_live_...). Owners and admins only.';

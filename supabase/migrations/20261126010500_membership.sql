@@ -64,12 +64,12 @@ revoke execute on function private.current_user_email() from public, anon;
 grant execute on function private.current_user_email() to authenticated, service_role;
 
 alter table public.organization_invitations enable row level security;
-create policy "Invitations are visible to the organization's owners and admins"
+create policy "Invitations are visible to the organization's owners and admins and to the invitee"
 	on public.organization_invitations for select to authenticated
-	using (organization_id = any (array(select private.managed_organization_ids())));
-create policy "Invitations are visible to their invitee"
-	on public.organization_invitations for select to authenticated
-	using (email = (select private.current_user_email()));
+	using (
+		organization_id = any (array(select private.managed_organization_ids()))
+		or email = (select private.current_user_email())
+	);
 -- Revoking is deleting; only owners revoke an invitation to become owner.
 create policy "Owners and admins can revoke invitations"
 	on public.organization_invitations for delete to authenticated
@@ -83,7 +83,7 @@ revoke insert, update on public.organization_invitations from authenticated, ano
 -- =====================================================================================
 -- Invite, accept, decline, leave
 -- =====================================================================================
-create or replace function public.invite_member(p_organization_id uuid, p_email text, p_role text default 'viewer')
+create or replace function private.invite_member(p_organization_id uuid, p_email text, p_role text default 'viewer')
 returns uuid
 language plpgsql
 volatile
@@ -116,10 +116,10 @@ begin
 	return v_id;
 end
 $$;
-comment on function public.invite_member(uuid, text, text) is
+comment on function private.invite_member(uuid, text, text) is
 	'Invites an email to an organization with a role (owners and admins; only owners invite owners); returns the invitation id. Inviting again renews the pending invitation.';
 
-create or replace function public.accept_invitation(p_invitation_id uuid)
+create or replace function private.accept_invitation(p_invitation_id uuid)
 returns uuid
 language plpgsql
 volatile
@@ -151,10 +151,10 @@ begin
 	return v_inv.organization_id;
 end
 $$;
-comment on function public.accept_invitation(uuid) is
+comment on function private.accept_invitation(uuid) is
 	'The invitee (signed in with the invited, confirmed email) joins the organization with the invited role; returns the organization id.';
 
-create or replace function public.decline_invitation(p_invitation_id uuid)
+create or replace function private.decline_invitation(p_invitation_id uuid)
 returns void
 language plpgsql
 volatile
@@ -169,9 +169,9 @@ begin
 	end if;
 end
 $$;
-comment on function public.decline_invitation(uuid) is 'The invitee declines (deletes) a pending invitation.';
+comment on function private.decline_invitation(uuid) is 'The invitee declines (deletes) a pending invitation.';
 
-create or replace function public.leave_organization(p_organization_id uuid)
+create or replace function private.leave_organization(p_organization_id uuid)
 returns void
 language plpgsql
 volatile
@@ -187,18 +187,18 @@ begin
 	end if;
 end
 $$;
-comment on function public.leave_organization(uuid) is
+comment on function private.leave_organization(uuid) is
 	'The signed-in user leaves an organization (its last owner cannot: make someone else owner first).';
 
-revoke execute on function public.invite_member(uuid, text, text), public.accept_invitation(uuid),
-	public.decline_invitation(uuid), public.leave_organization(uuid) from public, anon;
-grant execute on function public.invite_member(uuid, text, text), public.accept_invitation(uuid),
-	public.decline_invitation(uuid), public.leave_organization(uuid) to authenticated;
+revoke execute on function private.invite_member(uuid, text, text), private.accept_invitation(uuid),
+	private.decline_invitation(uuid), private.leave_organization(uuid) from public, anon;
+grant execute on function private.invite_member(uuid, text, text), private.accept_invitation(uuid),
+	private.decline_invitation(uuid), private.leave_organization(uuid) to authenticated;
 
 -- =====================================================================================
 -- Members directory: emails of fellow members (members cannot read auth.users)
 -- =====================================================================================
-create or replace function public.organization_member_list(p_organization_id uuid)
+create or replace function private.organization_member_list(p_organization_id uuid)
 returns table (user_id uuid, email text, full_name text, role text, joined_at timestamptz)
 language sql
 stable
@@ -212,10 +212,51 @@ as $$
 		and p_organization_id = any (array(select private.member_organization_ids()))
 	order by m.created_at, m.user_id
 $$;
+comment on function private.organization_member_list(uuid) is
+	'Members of an organization with their email and name, for its members only (empty otherwise).';
+revoke execute on function private.organization_member_list(uuid) from public, anon;
+grant execute on function private.organization_member_list(uuid) to authenticated;
+
+-- =====================================================================================
+-- The API's entry points: thin `security invoker` wrappers, so no security definer function
+-- sits in an exposed schema (database advisor lint 0029); the privileged work is in `private`.
+-- =====================================================================================
+create or replace function public.invite_member(p_organization_id uuid, p_email text, p_role text default 'viewer')
+returns uuid language sql volatile security invoker set search_path = ''
+as $$ select private.invite_member(p_organization_id, p_email, p_role) $$;
+comment on function public.invite_member(uuid, text, text) is
+	'Invites an email to an organization with a role (owners and admins; only owners invite owners); returns the invitation id. Inviting again renews the pending invitation.';
+
+create or replace function public.accept_invitation(p_invitation_id uuid)
+returns uuid language sql volatile security invoker set search_path = ''
+as $$ select private.accept_invitation(p_invitation_id) $$;
+comment on function public.accept_invitation(uuid) is
+	'The invitee (signed in with the invited, confirmed email) joins the organization with the invited role; returns the organization id.';
+
+create or replace function public.decline_invitation(p_invitation_id uuid)
+returns void language sql volatile security invoker set search_path = ''
+as $$ select private.decline_invitation(p_invitation_id) $$;
+comment on function public.decline_invitation(uuid) is 'The invitee declines (deletes) a pending invitation.';
+
+create or replace function public.leave_organization(p_organization_id uuid)
+returns void language sql volatile security invoker set search_path = ''
+as $$ select private.leave_organization(p_organization_id) $$;
+comment on function public.leave_organization(uuid) is
+	'The signed-in user leaves an organization (its last owner cannot: make someone else owner first).';
+
+create or replace function public.organization_member_list(p_organization_id uuid)
+returns table (user_id uuid, email text, full_name text, role text, joined_at timestamptz)
+language sql stable security invoker set search_path = ''
+as $$ select * from private.organization_member_list(p_organization_id) $$;
 comment on function public.organization_member_list(uuid) is
 	'Members of an organization with their email and name, for its members only (empty otherwise).';
-revoke execute on function public.organization_member_list(uuid) from public, anon;
-grant execute on function public.organization_member_list(uuid) to authenticated;
+
+revoke execute on function public.invite_member(uuid, text, text), public.accept_invitation(uuid),
+	public.decline_invitation(uuid), public.leave_organization(uuid), public.organization_member_list(uuid)
+	from public, anon;
+grant execute on function public.invite_member(uuid, text, text), public.accept_invitation(uuid),
+	public.decline_invitation(uuid), public.leave_organization(uuid), public.organization_member_list(uuid)
+	to authenticated;
 
 -- =====================================================================================
 -- At least one owner, always

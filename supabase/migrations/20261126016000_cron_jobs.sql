@@ -4,7 +4,8 @@
 -- end at a different UTC hour for every time zone. cron.schedule() replaces a job of the same
 -- name, so this migration is safe to re-apply.
 
-create extension if not exists pg_cron;
+-- Where hosted Supabase creates it (its jobs live in schema `cron` either way); never in public.
+create extension if not exists pg_cron with schema pg_catalog;
 
 select cron.schedule('botflow-rollup-hourly', '*/15 * * * *', 'select private.run_hourly_rollup()');
 select cron.schedule('botflow-rollup-daily', '20 * * * *', 'select private.run_daily_rollup()');

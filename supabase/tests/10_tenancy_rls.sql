@@ -1,6 +1,6 @@
 -- Tenancy: sign-up creates a personal organization; members of org A never see or change
 -- org B's organizations, members, bots or API keys; viewers read but never write; owners and
--- admins manage; anonymous callers see nothing; API keys are shown once and stored hashed.
+-- admins manage; anonymous callers have no access at all; API keys are shown once and stored hashed.
 begin;
 select plan(65);
 \ir fixtures.psql
@@ -147,14 +147,14 @@ select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000001');
 
 -- ---------------------------------------------------------------- anonymous
 select pg_temp.login_anon();
-select is_empty($$select 1 from public.organizations$$, 'anon: sees no organizations');
-select is_empty($$select 1 from public.organization_members$$, 'anon: sees no members');
-select is_empty($$select 1 from public.bots$$, 'anon: sees no bots');
-select is_empty($$select 1 from public.bot_api_keys$$, 'anon: sees no API keys');
+select throws_ok($$select 1 from public.organizations$$, '42501', null, 'anon: has no access to organizations at all');
+select throws_ok($$select 1 from public.organization_members$$, '42501', null, 'anon: has no access to members at all');
+select throws_ok($$select 1 from public.bots$$, '42501', null, 'anon: has no access to bots at all');
+select throws_ok($$select 1 from public.bot_api_keys$$, '42501', null, 'anon: has no access to API keys at all');
 select throws_ok($$insert into public.bots (organization_id, name) values ('a0a0a0a0-0000-4000-8000-00000000000a', 'Anon')$$,
 	'42501', null, 'anon: cannot create bots');
 select throws_ok($$update public.bots set name = 'x'$$, '42501', null, 'anon: cannot update bots');
-select is_empty($$delete from public.bots returning 1$$, 'anon: cannot delete bots');
+select throws_ok($$delete from public.bots$$, '42501', null, 'anon: cannot delete bots');
 select throws_ok($$select public.create_bot_api_key('a1a1a1a1-0000-4000-8000-0000000000a1', 'anon')$$, '42501', null,
 	'anon: cannot call create_bot_api_key');
 select pg_temp.logout();

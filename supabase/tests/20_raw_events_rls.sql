@@ -1,7 +1,7 @@
 -- Raw events: conversations and messages of org B are invisible and untouchable for members
 -- of org A; nobody inserts or updates raw rows through the API (ingest is the only writer, so
--- clients never choose ids nor skip its checks); owners and admins may delete; anonymous sees
--- nothing. Idempotency keys hold, a message cannot be filed under another bot's conversation,
+-- clients never choose ids nor skip its checks); owners and admins may delete; anonymous has no
+-- access. Idempotency keys hold, a message cannot be filed under another bot's conversation,
 -- and every raw value is bounded so no tenant can poison the rollups.
 begin;
 select plan(50);
@@ -65,12 +65,12 @@ select throws_ok($$update public.messages set content = 'x'$$, '42501', null, 'v
 select is_empty($$delete from public.messages returning 1$$, 'viewer: cannot delete messages');
 
 select pg_temp.login_anon();
-select is_empty($$select 1 from public.conversations$$, 'anon: sees no conversations');
-select is_empty($$select 1 from public.messages$$, 'anon: sees no messages');
+select throws_ok($$select 1 from public.conversations$$, '42501', null, 'anon: has no access to conversations at all');
+select throws_ok($$select 1 from public.messages$$, '42501', null, 'anon: has no access to messages at all');
 select throws_ok($$insert into public.conversations (bot_id, external_id, started_at)
 	values ('a1a1a1a1-0000-4000-8000-0000000000a1', 'anon', now())$$, '42501', null, 'anon: cannot insert conversations');
 select throws_ok($$update public.messages set content = 'x'$$, '42501', null, 'anon: cannot update messages');
-select is_empty($$delete from public.conversations returning 1$$, 'anon: cannot delete conversations');
+select throws_ok($$delete from public.conversations$$, '42501', null, 'anon: cannot delete conversations');
 select pg_temp.logout();
 
 -- Idempotency and integrity hold for every writer, the ingest function included.

@@ -1,5 +1,5 @@
 -- Metrics tables: members of org A read their bots' rollups and never org B's; nobody writes
--- rollups through the API (only the jobs do), viewers included; anonymous sees nothing; a
+-- rollups through the API (only the jobs do), viewers included; anonymous has no access; a
 -- conversation id reused by another tenant never replaces the first tenant's kept metrics.
 begin;
 select plan(51);
@@ -20,7 +20,9 @@ insert into public.conversation_metrics (conversation_id, bot_id, started_at, st
 create function pg_temp.metrics_checks(p_who text, p_table text, p_where text, p_visible boolean, p_insert text)
 returns setof text language plpgsql as $$
 begin
-	if p_visible then
+	if p_who = 'anon' then
+		return next throws_ok(format('select 1 from public.%I where %s', p_table, p_where), '42501', null, p_who || ': has no access to ' || p_table);
+	elsif p_visible then
 		return next isnt_empty(format('select 1 from public.%I where %s', p_table, p_where), p_who || ': reads ' || p_table);
 	else
 		return next is_empty(format('select 1 from public.%I where %s', p_table, p_where), p_who || ': cannot see ' || p_table);
