@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { config, stateDir } from '../config.ts';
-import { createRestHandler, noDelayOption } from './handler.ts';
+import { noDelayOption } from './clients.ts';
+import { createRestService } from './index.ts';
 
 export interface RestBenchFigures {
 	seconds: number;
@@ -84,9 +85,9 @@ function gatewayRss(): number | null {
 	}
 }
 
-/** Reads through createRestHandler() with stand-in req/res objects: no sockets on the HTTP side. */
+/** Reads through createRestService() with stand-in req/res objects: no sockets on the HTTP side. */
 async function inProcessReads(seconds: number, concurrency: number, key: string) {
-	const handler = createRestHandler();
+	const handler = createRestService();
 	const headers = { apikey: key, authorization: `Bearer ${key}`, accept: '*/*' };
 	const call = (i: number) =>
 		new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@
 // 206 for a partial page, 406 for single), Content-Range, content type and body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { config } from '../config.ts';
-import type { BodyFormat } from './build-sql.ts';
+import type { BodyFormat } from './statements.ts';
 import { ApiError } from './errors.ts';
 
 export const jsonType = 'application/json; charset=utf-8';
