@@ -1,4 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
+import { config as platform } from './stack/config.ts';
 
 // Debian's Chromium, never a downloaded browser; flags keep it off the (closed) network.
 const launchOptions = {
@@ -21,16 +22,27 @@ export default defineConfig({
 	fullyParallel: false,
 	workers: 1,
 	retries: 0,
-	reporter: process.env.CI ? 'list' : 'list',
+	timeout: 60_000,
+	reporter: 'list',
 	use: { baseURL: `http://127.0.0.1:${port}`, headless: true, launchOptions, trace: 'off' },
 	projects: [
 		{ name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions } },
-		{ name: 'phone', use: { ...devices['Pixel 7'], launchOptions } }
+		{
+			name: 'phone',
+			use: { ...devices['Pixel 7'], viewport: { width: 360, height: 740 }, launchOptions }
+		}
 	],
 	webServer: {
 		command: `npm run build && node build`,
-		url: `http://127.0.0.1:${port}`,
-		env: { PORT: String(port), HOST: '127.0.0.1' },
+		url: `http://127.0.0.1:${port}/sign-in`,
+		// The app talks to whichever platform instance SUPABASE_API_PORT names (stack/config.ts).
+		env: {
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			ORIGIN: `http://127.0.0.1:${port}`,
+			PUBLIC_SUPABASE_URL: platform.api.url,
+			PUBLIC_SUPABASE_ANON_KEY: platform.keys.anon
+		},
 		reuseExistingServer: !process.env.CI,
 		timeout: 180_000
 	}
