@@ -60,13 +60,21 @@ function buildIfChanged() {
 		console.log('npm start: the production build is up to date');
 		return;
 	}
-	console.log('npm start: building the dashboard (vite build)...');
+	console.log('npm start: building the dashboard (vite build), once per change of its sources...');
+	const t0 = Date.now();
+	// The build's own chatter (warnings of dependencies, timings) is shown only when it fails.
 	const result = spawnSync(join(projectRoot, 'node_modules', '.bin', 'vite'), ['build'], {
 		cwd: projectRoot,
-		stdio: ['ignore', 'ignore', 'inherit']
+		encoding: 'utf8',
+		maxBuffer: 256 * 1024 * 1024
 	});
-	if (result.status !== 0)
-		throw new Error('the dashboard does not build; run `npm run build` to see why');
+	if (result.status !== 0) {
+		console.error(
+			`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n')
+		);
+		throw new Error('the dashboard does not build (the end of its output is above)');
+	}
+	console.log(`npm start: built in ${Math.round((Date.now() - t0) / 1000)} s`);
 	writeFileSync(stampFile, `${hash}\n`);
 }
 
