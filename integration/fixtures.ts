@@ -167,18 +167,40 @@ export async function tenantWithTraffic(label: string, sql: Sql): Promise<Tenant
 
 /** Runs the pg_cron rollups now (as the cron jobs would), so the metrics tables hold rows. */
 export async function runRollups(sql: Sql) {
-	await sql`select private.run_hourly_rollup()`;
-	await sql`select private.run_daily_rollup()`;
+	for (const job of ['hourly', 'daily'] as const) {
+		for (;;) {
+			const [{ result }] = await sql<{ result: { skipped?: string } }[]>`
+				select case ${job} when 'hourly' then private.run_hourly_rollup()
+					else private.run_daily_rollup() end as result`;
+			if (!result.skipped) break;
+			// The cron job is running this rollup right now: wait for its lock, then run ours.
+			await sql.begin(
+				(tx) => tx`select pg_advisory_xact_lock(hashtext(${'botflow.rollup.' + job}))`
+			);
+		}
+	}
 }
 
-/** A member of the tenant's organization with the given role, added through the RPC. */
-export async function addMember(owner: Tenant, member: Tenant, role: 'viewer' | 'admin') {
-	const { error } = await owner.client.rpc('add_organization_member', {
-		p_organization_id: owner.organizationId,
+/**
+ * A member of the tenant's organization with the given role, the way people join: the owner
+ * invites the member's email and the member, signed in, accepts.
+ */
+export async function addMember(
+	owner: Tenant,
+	member: Tenant,
+	role: 'viewer' | 'admin' | 'owner',
+	organizationId = owner.organizationId
+) {
+	const invited = await owner.client.rpc('invite_member', {
+		p_organization_id: organizationId,
 		p_email: member.email,
 		p_role: role
 	});
-	if (error) throw new Error(`add_organization_member failed: ${error.message}`);
+	if (invited.error) throw new Error(`invite_member failed: ${invited.error.message}`);
+	const accepted = await member.client.rpc('accept_invitation', {
+		p_invitation_id: invited.data as string
+	});
+	if (accepted.error) throw new Error(`accept_invitation failed: ${accepted.error.message}`);
 }
 
 /** Every row of a tenant across the public tables, as the database (not the API) sees them. */
@@ -187,6 +209,7 @@ export async function snapshot(sql: Sql, t: TenantData) {
 		select jsonb_build_object(
 			'organizations', (select jsonb_agg(o order by o.id) from public.organizations o where o.id = ${t.organizationId}),
 			'organization_members', (select jsonb_agg(m order by m.user_id) from public.organization_members m where m.organization_id = ${t.organizationId}),
+			'organization_invitations', (select jsonb_agg(i order by i.id) from public.organization_invitations i where i.organization_id = ${t.organizationId}),
 			'bots', (select jsonb_agg(b order by b.id) from public.bots b where b.organization_id = ${t.organizationId}),
 			'bot_api_keys', (select jsonb_agg(to_jsonb(k) - 'last_used_at' order by k.id) from public.bot_api_keys k where k.bot_id = ${t.botId}),
 			'conversations', (select jsonb_agg(c order by c.id) from public.conversations c where c.bot_id = ${t.botId}),
@@ -203,7 +226,7 @@ export async function snapshot(sql: Sql, t: TenantData) {
 /** True when a payload mentions any of the tenant's identifiers or its marker word. */
 export function mentions(payload: unknown, t: TenantData): boolean {
 	const text = JSON.stringify(payload ?? null);
-	return [t.organizationId, t.botId, t.apiKeyId, t.conversationId, t.marker].some((id) =>
+	return [t.organizationId, t.botId, t.apiKeyId, t.conversationId, t.marker, t.email].some((id) =>
 		text.includes(id)
 	);
 }

@@ -2,7 +2,14 @@
 // its rows through REST, exactly like any other tenant.
 import { afterAll, describe, expect, it } from 'vitest';
 import { adminSql } from '../stack/testing.ts';
-import { conversationEvents, createBot, ingest, signUpTenant, type Tenant } from './fixtures.ts';
+import {
+	addMember,
+	conversationEvents,
+	createBot,
+	ingest,
+	signUpTenant,
+	type Tenant
+} from './fixtures.ts';
 
 const sql = adminSql();
 
@@ -10,7 +17,7 @@ afterAll(async () => {
 	await sql.end();
 });
 
-/** A shared (non-personal) organization created by `creator`, with `other` added as `role`. */
+/** A shared (non-personal) organization created by `creator`, which `other` joined as `role`. */
 async function teamOrganization(creator: Tenant, other: Tenant, role: 'owner' | 'viewer') {
 	const { data, error } = await creator.client
 		.from('organizations')
@@ -18,12 +25,7 @@ async function teamOrganization(creator: Tenant, other: Tenant, role: 'owner' | 
 		.select('id')
 		.single();
 	if (error) throw new Error(`creating the team organization failed: ${error.message}`);
-	const added = await creator.client.rpc('add_organization_member', {
-		p_organization_id: data.id,
-		p_email: other.email,
-		p_role: role
-	});
-	if (added.error) throw new Error(`adding the member failed: ${added.error.message}`);
+	await addMember(creator, other, role, data.id as string);
 	return data.id as string;
 }
 

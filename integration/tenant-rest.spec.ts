@@ -1,6 +1,6 @@
 // Tenant isolation through the REST API (supabase-js `.from()`), for every table and view the
 // API exposes in `public`: another tenant cannot read, insert, update or delete the owner's
-// rows, anonymous callers see nothing, and a viewer of the owner's organization cannot write.
+// rows, anonymous callers reach nothing, and a viewer of the owner's organization cannot write.
 // Effects are checked in the database itself, not through the API that is under test.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,8 @@ interface TableCase {
 	update: Row;
 	/** the column tying a row to its tenant, when it is not the `owned` one (null: its own key) */
 	parent?: ((t: TenantData) => [string, string]) | null;
+	/** false when a viewer of the owner's organization rightly sees none of these rows */
+	viewerReads?: boolean;
 }
 
 const now = () => new Date().toISOString();
@@ -56,6 +58,18 @@ const tables: Record<string, TableCase> = {
 			role: 'owner'
 		}),
 		update: { role: 'admin' }
+	},
+	organization_invitations: {
+		owned: (t) => ['organization_id', t.organizationId],
+		insert: (owner, actor) => ({
+			organization_id: owner.organizationId,
+			organization_name: 'Hijacked',
+			email: actor.email,
+			role: 'owner'
+		}),
+		update: { role: 'owner', email: 'hijacker@example.test' },
+		// Invitations are for the owners and admins, and each for its invitee, only.
+		viewerReads: false
 	},
 	bots: {
 		owned: (t) => ['id', t.botId],
@@ -140,6 +154,14 @@ beforeAll(async () => {
 		signUpTenant('Viewer')
 	]);
 	await addMember(a, viewer, 'viewer');
+	for (const t of [a, b]) {
+		const { error } = await t.client.rpc('invite_member', {
+			p_organization_id: t.organizationId,
+			p_email: `invitee-${t.marker}@example.test`,
+			p_role: 'viewer'
+		});
+		if (error) throw new Error(`invite_member failed: ${error.message}`);
+	}
 	await runRollups(sql);
 	[aBefore, bBefore] = await Promise.all([snapshot(sql, a), snapshot(sql, b)]);
 	// Every table holds rows of both tenants, so an empty answer means isolation, not no data.
@@ -309,7 +331,8 @@ describe.each(Object.keys(tables))('REST table %s', (name) => {
 		const read = await from(anon).select('*').eq(column, value);
 		if (!read.error) expect(read.data).toEqual([]);
 		const all = await from(anon).select('*').limit(5);
-		if (!all.error) expect(all.data).toEqual([]);
+		// anon holds no privilege at all in public: refused, not merely filtered.
+		expect(all.error?.code).toBe('42501');
 		const inserted = await from(anon).insert(c.insert(a, viewer)).select();
 		expect(inserted.error).not.toBeNull();
 		expectNoRowsAffected(await from(anon).update(c.update).eq(column, value).select());
@@ -321,7 +344,10 @@ describe.each(Object.keys(tables))('REST table %s', (name) => {
 		const [column, value] = c.owned(a);
 		const read = await from(viewer.client).select('*').eq(column, value);
 		expect(read.error).toBeNull();
-		expect(read.data?.length).toBeGreaterThan(0);
+		if (c.viewerReads === false) {
+			// Only what is addressed to the viewer: the invitation they accepted to join.
+			expect(read.data?.map((r) => r.email)).toEqual([viewer.email.toLowerCase()]);
+		} else expect(read.data?.length).toBeGreaterThan(0);
 		const inserted = await from(viewer.client).insert(c.insert(a, viewer)).select();
 		expect(inserted.error).not.toBeNull();
 		expectNoRowsAffected(await from(viewer.client).update(c.update).eq(column, value).select());

@@ -20,6 +20,8 @@ const sql = adminSql();
 let a: TenantData;
 let b: TenantData;
 let viewer: Tenant;
+/** An invitation of the owner's organization to someone else, still pending. */
+let pendingInvitationId: string;
 
 type Call = (
 	client: SupabaseClient,
@@ -33,6 +35,8 @@ interface FunctionCase {
 	/** read: returns the owner's data to the owner only; write: changes the owner's tenant */
 	kind: 'read' | 'write';
 	call: Call;
+	/** a member may rightly call it on the owner's organization (e.g. to leave it) */
+	membersMay?: boolean;
 }
 
 const day = 86_400_000;
@@ -84,14 +88,31 @@ const functions: Record<string, FunctionCase> = {
 		kind: 'write',
 		call: (c, t) => c.rpc('create_bot_api_key', { p_bot_id: t.botId, p_name: 'intruder' })
 	},
-	add_organization_member: {
+	invite_member: {
 		kind: 'write',
 		call: (c, t, actor) =>
-			c.rpc('add_organization_member', {
+			c.rpc('invite_member', {
 				p_organization_id: t.organizationId,
 				p_email: actor.email,
 				p_role: 'owner'
 			})
+	},
+	accept_invitation: {
+		kind: 'write',
+		call: (c) => c.rpc('accept_invitation', { p_invitation_id: pendingInvitationId })
+	},
+	decline_invitation: {
+		kind: 'write',
+		call: (c) => c.rpc('decline_invitation', { p_invitation_id: pendingInvitationId })
+	},
+	leave_organization: {
+		kind: 'write',
+		membersMay: true,
+		call: (c, t) => c.rpc('leave_organization', { p_organization_id: t.organizationId })
+	},
+	organization_member_list: {
+		kind: 'read',
+		call: (c, t) => c.rpc('organization_member_list', { p_organization_id: t.organizationId })
 	}
 };
 
@@ -113,6 +134,13 @@ beforeAll(async () => {
 		signUpTenant('Viewer')
 	]);
 	await addMember(a, viewer, 'viewer');
+	const invited = await a.client.rpc('invite_member', {
+		p_organization_id: a.organizationId,
+		p_email: `invitee-${a.marker}@example.test`,
+		p_role: 'admin'
+	});
+	if (invited.error) throw new Error(`invite_member failed: ${invited.error.message}`);
+	pendingInvitationId = invited.data as string;
 	await runRollups(sql);
 });
 
@@ -178,13 +206,13 @@ describe.each(Object.keys(functions).filter((n) => functions[n].kind === 'read')
 describe.each(Object.keys(functions).filter((n) => functions[n].kind === 'write'))(
 	'RPC %s',
 	(name) => {
-		const { call } = functions[name];
+		const { call, membersMay } = functions[name];
 
 		it("is refused to another tenant, a viewer and anonymous callers acting on the owner's tenant", async () => {
 			const before = await snapshot(sql, a);
 			for (const [who, client, actor] of [
 				['another tenant', b.client, b],
-				['a viewer', viewer.client, viewer],
+				...(membersMay ? [] : [['a viewer', viewer.client, viewer] as const]),
 				['anonymous', anonClient(), b]
 			] as const) {
 				const { data, error } = await call(client, a, actor);
