@@ -16,6 +16,8 @@ const launchOptions = {
 };
 
 const port = Number(process.env.E2E_PORT ?? 4173);
+// A git-ignored folder per port (`.stack*`), so e2e builds never clobber `build/` or each other.
+const buildRoot = `.stack-e2e-${port}`;
 
 export default defineConfig({
 	testDir: 'e2e',
@@ -33,10 +35,12 @@ export default defineConfig({
 		}
 	],
 	webServer: {
-		command: `npm run build && node build`,
+		command: `npm run build && node ${buildRoot}/build`,
 		url: `http://127.0.0.1:${port}/sign-in`,
 		// The app talks to whichever platform instance SUPABASE_API_PORT names (stack/config.ts).
 		env: {
+			BUILD_DIR: `${buildRoot}/build`,
+			SVELTEKIT_OUT_DIR: `${buildRoot}/svelte-kit`,
 			PORT: String(port),
 			HOST: '127.0.0.1',
 			ORIGIN: `http://127.0.0.1:${port}`,
