@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { config, stateDir } from '../config.ts';
 import { noDelayOption } from './clients.ts';
 import { createRestService } from './index.ts';
+import { benchWireBatch, type WireBatchFigures } from './wire-bench.ts';
 
 export interface RestBenchFigures {
 	seconds: number;
@@ -16,6 +17,8 @@ export interface RestBenchFigures {
 	bulkInsert20: Figure;
 	/** The REST handler called in this process, without HTTP: what the service itself costs. */
 	handlerOnlyRead: { perSec: number; cpuMsPerRequest: number };
+	/** A request's settings + read as one batch (pg-wire) against postgres.js's four queries. */
+	wireBatch: WireBatchFigures;
 	gatewayRssMb: number | null;
 }
 
@@ -189,6 +192,7 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 			rate(seconds, concurrency, () => call('POST', table, body))
 		);
 		const handlerOnlyRead = await inProcessReads(seconds, concurrency, key);
+		const wireBatch = await benchWireBatch(table, seconds, concurrency, rate);
 		const rss = gatewayRss();
 		const round = (x: number) => Math.round(x);
 		return {
@@ -209,6 +213,7 @@ export async function benchRest(seconds = 5, concurrency = 8): Promise<RestBench
 				gatewayCpuMsPerRequest: insertCpu
 			},
 			handlerOnlyRead,
+			wireBatch,
 			gatewayRssMb: rss
 		};
 	} finally {

@@ -7,7 +7,7 @@ import { config } from '../config.ts';
 import { WirePool } from './pg-wire.ts';
 
 /** The role PostgREST logs in as; stack/db/bootstrap.sql creates it as `supabase start` does. */
-const authenticator = { user: 'authenticator', password: 'postgres' };
+export const authenticator = { user: 'authenticator', password: 'postgres' };
 
 /** Connections requests share; a request holds one for its whole batch or transaction. */
 const requestConnections = 8;

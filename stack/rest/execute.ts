@@ -9,7 +9,8 @@ import { DbError, type Statement, type WirePool } from './pg-wire.ts';
 import type { Result } from './response.ts';
 import type { SchemaCache } from './schema-cache.ts';
 
-const settingsSql =
+/** PostgREST's per-request settings, in the order `execute` binds them. */
+export const settingsSql =
 	`select set_config('role', $1::text, true), set_config('request.jwt.claims', $2::text, true), ` +
 	`set_config('request.method', $3::text, true), set_config('request.path', $4::text, true), ` +
 	`set_config('request.headers', $5::text, true), set_config('statement_timeout', $6::text, true), ` +

@@ -3,6 +3,7 @@
 // transaction and costs one round trip and one packet each way (postgres.js ends every query
 // with its own Sync, which meant four round trips' worth of syscalls per request).
 // Results are text; the service only ever reads text columns (JSON is built by Postgres).
+// It authenticates with SCRAM-SHA-256 only: the cluster's host rule (stack/db/cluster.ts).
 import { connect, type Socket } from 'node:net';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 
@@ -71,6 +72,50 @@ const int32 = (n: number) => {
 	return b;
 };
 
+/** The client side of SCRAM-SHA-256 (RFC 7677), without channel binding. */
+class Scram {
+	private nonce = randomBytes(18).toString('base64');
+	private clientFirstBare = `n=*,r=${this.nonce}`;
+	private serverSignature: Buffer | null = null;
+
+	constructor(private readonly password: string) {}
+
+	/** SASLInitialResponse body. */
+	first(): Buffer[] {
+		const first = Buffer.from('n,,' + this.clientFirstBare);
+		return [cstr('SCRAM-SHA-256'), int32(first.length), first];
+	}
+
+	/** SASLResponse body answering the server-first message. */
+	final(serverFirst: string): Buffer[] {
+		const attrs = Object.fromEntries(serverFirst.split(',').map((p) => [p[0], p.slice(2)]));
+		if (!attrs.r?.startsWith(this.nonce)) throw new Error('SCRAM: server nonce mismatch');
+		const salted = pbkdf2Sync(
+			this.password,
+			Buffer.from(attrs.s, 'base64'),
+			Number(attrs.i),
+			32,
+			'sha256'
+		);
+		const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+		const storedKey = createHash('sha256').update(clientKey).digest();
+		const finalBare = `c=biws,r=${attrs.r}`;
+		const authMessage = `${this.clientFirstBare},${serverFirst},${finalBare}`;
+		const signature = createHmac('sha256', storedKey).update(authMessage).digest();
+		const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
+		const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+		this.serverSignature = createHmac('sha256', serverKey).update(authMessage).digest();
+		return [Buffer.from(`${finalBare},p=${proof.toString('base64')}`)];
+	}
+
+	/** The server-final message must prove the server knows the password too. */
+	verify(serverFinal: string) {
+		const v = serverFinal.replace(/^v=/, '');
+		if (!this.serverSignature?.equals(Buffer.from(v, 'base64')))
+			throw new Error('SCRAM: the server signature does not match');
+	}
+}
+
 interface Pending {
 	results: Row[][];
 	current: Row[];
@@ -119,7 +164,7 @@ export class WireConnection {
 		];
 		const len = body.reduce((n, b) => n + b.length, 4);
 		this.socket.write(Buffer.concat([int32(len), ...body]));
-		let scram: { nonce: string; clientFirstBare: string; serverSignature?: Buffer } | null = null;
+		const scram = new Scram(this.options.password);
 		const onData = (chunk: Buffer) => {
 			this.buffer = Buffer.concat([this.buffer, chunk]);
 			while (this.buffer.length >= 5) {
@@ -130,51 +175,17 @@ export class WireConnection {
 				this.buffer = this.buffer.subarray(len + 1);
 				if (type === 'E') return fail(parseError(msg));
 				if (type === 'R') {
+					// AuthenticationOk, then SASL start, continue and final.
 					const code = msg.readInt32BE(0);
 					if (code === 0) continue;
-					if (code === 3) {
-						this.send('p', [cstr(this.options.password)]);
-					} else if (code === 5) {
-						const inner = createHash('md5')
-							.update(this.options.password + this.options.user)
-							.digest('hex');
-						const outer = createHash('md5')
-							.update(Buffer.concat([Buffer.from(inner), msg.subarray(4, 8)]))
-							.digest('hex');
-						this.send('p', [cstr('md5' + outer)]);
-					} else if (code === 10) {
-						const nonce = randomBytes(18).toString('base64');
-						const clientFirstBare = `n=*,r=${nonce}`;
-						scram = { nonce, clientFirstBare };
-						const first = Buffer.from('n,,' + clientFirstBare);
-						this.send('p', [cstr('SCRAM-SHA-256'), int32(first.length), first]);
-					} else if (code === 11 && scram) {
-						const serverFirst = msg.subarray(4).toString('utf8');
-						const attrs = Object.fromEntries(serverFirst.split(',').map((p) => [p[0], p.slice(2)]));
-						if (!attrs.r.startsWith(scram.nonce))
-							return fail(new Error('SCRAM: server nonce mismatch'));
-						const salted = pbkdf2Sync(
-							this.options.password,
-							Buffer.from(attrs.s, 'base64'),
-							Number(attrs.i),
-							32,
-							'sha256'
-						);
-						const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-						const storedKey = createHash('sha256').update(clientKey).digest();
-						const finalBare = `c=biws,r=${attrs.r}`;
-						const authMessage = `${scram.clientFirstBare},${serverFirst},${finalBare}`;
-						const signature = createHmac('sha256', storedKey).update(authMessage).digest();
-						const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]));
-						const serverKey = createHmac('sha256', salted).update('Server Key').digest();
-						scram.serverSignature = createHmac('sha256', serverKey).update(authMessage).digest();
-						this.send('p', [Buffer.from(`${finalBare},p=${proof.toString('base64')}`)]);
-					} else if (code === 12 && scram) {
-						const v = msg.subarray(4).toString('utf8').replace(/^v=/, '');
-						if (!scram.serverSignature?.equals(Buffer.from(v, 'base64'))) {
-							return fail(new Error('SCRAM: the server signature does not match'));
-						}
-					} else return fail(new Error(`unsupported authentication method ${code}`));
+					try {
+						if (code === 10) this.send('p', scram.first());
+						else if (code === 11) this.send('p', scram.final(msg.subarray(4).toString('utf8')));
+						else if (code === 12) scram.verify(msg.subarray(4).toString('utf8'));
+						else throw new Error(`authentication method ${code} is not SCRAM-SHA-256`);
+					} catch (e) {
+						return fail(e as Error);
+					}
 				} else if (type === 'Z') {
 					this.socket.off('data', onData);
 					this.socket.on('data', (c: Buffer) => this.onData(c));
