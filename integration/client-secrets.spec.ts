@@ -95,8 +95,11 @@ describe('client bundle', () => {
 		expect(found).toEqual([]);
 	});
 
+	// A key is the prefix followed by its body; supabase-js itself names the bare prefix (to tell
+	// key kinds apart), which is no secret.
 	it('contains no sb_secret_ key', () => {
-		const found = clientFiles.filter((f) => f.text.includes('sb_secret_')).map((f) => f.path);
+		const key = /sb_secret_[A-Za-z0-9_-]{16,}/;
+		const found = clientFiles.filter((f) => key.test(f.text)).map((f) => f.path);
 		expect(found).toEqual([]);
 	});
 });
