@@ -19,6 +19,10 @@ export default defineConfig({
 				}
 			},
 			{
+				// The platform's pure modules (`*.test.ts` beside the code): no platform, milliseconds.
+				test: { name: 'stack-unit', environment: 'node', include: ['stack/**/*.test.ts'] }
+			},
+			{
 				// The local platform, driven through the official Supabase clients; needs it running.
 				test: {
 					name: 'platform',
