@@ -24,14 +24,20 @@ export interface BackfillRun {
 
 const hourMs = 3_600_000;
 
+const hourFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The hour of the day (0-23) at `ms` in an IANA time zone. */
 export function localHour(ms: number, timezone: string): number {
-	const hour = new Intl.DateTimeFormat('en-GB', {
-		timeZone: timezone,
-		hour: 'numeric',
-		hourCycle: 'h23'
-	}).format(ms);
-	return Number(hour);
+	let format = hourFormats.get(timezone);
+	if (!format) {
+		format = new Intl.DateTimeFormat('en-GB', {
+			timeZone: timezone,
+			hour: 'numeric',
+			hourCycle: 'h23'
+		});
+		hourFormats.set(timezone, format);
+	}
+	return Number(format.format(ms));
 }
 
 /** Share of the busiest hour's traffic at a local hour: a day curve, never quite zero. */

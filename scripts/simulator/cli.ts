@@ -22,11 +22,13 @@ async function main(): Promise<number> {
 	// The run id keeps each run's conversation ids apart, so a replayed seed is not a duplicate.
 	const runId = Date.now().toString(36);
 	const stop = new AbortController();
-	let signals = 0;
+	let firstSignal = 0;
 	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 		process.on(signal, () => {
-			// A second Ctrl-C does not wait for requests in flight.
-			if (++signals > 1) process.exit(130);
+			// Ctrl-C can arrive twice at once (the terminal and a wrapper such as npm or tsx); a
+			// second one a moment later means: do not wait for requests in flight.
+			if (firstSignal && Date.now() - firstSignal > 1000) process.exit(130);
+			firstSignal ||= Date.now();
 			stop.abort();
 		});
 	}

@@ -80,7 +80,9 @@ describe('npm run simulate', () => {
 	});
 
 	it('stops cleanly on SIGTERM with a summary that agrees with the database', async () => {
-		const run = simulate(['--seed', '8', '--rate', '10', '--bots', '2']);
+		// At this rate the warm-up alone is several full batches per bot, so requests are in
+		// flight when the signal comes: the summary must wait for their answers.
+		const run = simulate(['--seed', '8', '--rate', '200', '--bots', '2']);
 		const runId = await run.started;
 		// Stop once traffic is flowing, i.e. the database holds some of this run.
 		for (let rows = 0; rows === 0;) {

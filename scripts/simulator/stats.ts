@@ -112,7 +112,7 @@ export function summarize(stats: Stats, runId: string, now = Date.now()): Summar
 export function formatSummary(s: Summary): string {
 	const t = s.acceptedByType;
 	return [
-		`simulate: stopped after ${formatDuration(s.seconds * 1000)} (run ${s.runId})`,
+		`simulate: summary after ${formatDuration(s.seconds * 1000)} (run ${s.runId})`,
 		`  events sent      ${n(s.sent)} in ${n(s.requests)} requests, ${s.eventsPerSecond} accepted/s` +
 			(s.warmup > 0 ? ` (after ${n(s.warmup)} events of conversations already under way)` : ''),
 		`  accepted         ${n(s.accepted)}  (conversations ${n(t.conversation_started)}, messages ${n(t.message)}, ended ${n(t.conversation_ended)}, handed off ${n(t.conversation_handed_off)})`,
