@@ -86,6 +86,29 @@ export async function until(check: () => boolean, what: string, ms = 8000): Prom
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+let markers = 0;
+/**
+ * Adds to `ch` (before it subscribes) a subscription to one marker row of `rt_open`;
+ * `commit()` inserts it. A socket delivers in commit order, so once the marker has arrived on
+ * a socket, every change committed before it that was going to reach that socket has arrived
+ * too: a test waits for the marker, not for a sleep, before asserting that something did not come.
+ */
+export function changeMarker(sql: Sql, ch: RealtimeChannel) {
+	const label = `marker-${process.pid}-${++markers}`;
+	let arrived = false;
+	ch.on(
+		'postgres_changes',
+		{ event: 'INSERT', schema: 'public', table: 'rt_open', filter: `label=eq.${label}` },
+		() => (arrived = true)
+	);
+	return {
+		async commit() {
+			await sql`insert into public.rt_open (label) values (${label})`;
+		},
+		arrived: () => arrived
+	};
+}
+
 /**
  * Tables for the specs: `rt_items` (RLS by organization membership, replica identity full),
  * `rt_open` (no RLS, replica identity full) and `rt_plain` (no RLS, default identity).
