@@ -1,0 +1,160 @@
+// The bot page's time range: presets and custom ranges <-> the URL, bucket edges in the bot's
+// zone (mirroring private.choose_bucket in the read API), and drill-down links to the
+// conversations list (query names agreed in /tmp/team/contract-conversations-url.md).
+import { TZDate } from '@date-fns/tz';
+import { addDays, addMonths, addWeeks } from 'date-fns';
+
+export const PRESETS = ['1h', '24h', '7d', '30d'] as const;
+export type Preset = (typeof PRESETS)[number];
+export const PRESET_LABELS: Record<Preset, string> = {
+	'1h': 'Live 1h',
+	'24h': '24 h',
+	'7d': '7 d',
+	'30d': '30 d'
+};
+const PRESET_MS: Record<Preset, number> = {
+	'1h': 3_600_000,
+	'24h': 86_400_000,
+	'7d': 7 * 86_400_000,
+	'30d': 30 * 86_400_000
+};
+export const DEFAULT_PRESET: Preset = '24h';
+/** The read API refuses longer ranges (private.check_range). */
+export const MAX_RANGE_DAYS = 800;
+
+export type TimeRange = {
+	/** A preset, or 'custom' for explicit from/to. */
+	preset: Preset | 'custom';
+	from: Date;
+	to: Date;
+	/** Presets end now, so they follow the clock and live events. */
+	live: boolean;
+};
+export type ParsedRange = { range: TimeRange; error: string | null };
+export type Bucket = 'hour' | 'day' | 'week' | 'month';
+
+export function isPreset(value: string | null): value is Preset {
+	return value !== null && (PRESETS as readonly string[]).includes(value);
+}
+
+export function presetRange(preset: Preset, now: Date): TimeRange {
+	return { preset, from: new Date(now.getTime() - PRESET_MS[preset]), to: now, live: true };
+}
+
+/** The same range moved to end at `now` (presets only; a custom range stays put). */
+export function advance(range: TimeRange, now: Date): TimeRange {
+	return range.preset === 'custom' ? range : presetRange(range.preset, now);
+}
+
+function parseInstant(raw: string): Date | null {
+	// Full ISO instants only: a bare date would silently mean UTC midnight.
+	if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw))
+		return null;
+	const d = new Date(raw);
+	return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/**
+ * Reads `?range=24h` or `?from=<ISO>&to=<ISO>`; from/to win when both are there. A bad value
+ * falls back to the default preset with an error that says what to fix.
+ */
+export function parseRange(params: URLSearchParams, now: Date): ParsedRange {
+	const fromRaw = params.get('from');
+	const toRaw = params.get('to');
+	const fallback = presetRange(DEFAULT_PRESET, now);
+	if (fromRaw !== null || toRaw !== null) {
+		const from = fromRaw === null ? null : parseInstant(fromRaw);
+		const to = toRaw === null ? null : parseInstant(toRaw);
+		if (!from || !to) {
+			return {
+				range: fallback,
+				error: 'Give both "from" and "to" as ISO instants, e.g. 2026-12-01T00:00:00Z.'
+			};
+		}
+		const problem = checkSpan(from, to);
+		if (problem) return { range: fallback, error: problem };
+		return { range: { preset: 'custom', from, to, live: false }, error: null };
+	}
+	const preset = params.get('range');
+	if (preset === null) return { range: fallback, error: null };
+	if (!isPreset(preset)) {
+		return { range: fallback, error: `Unknown range "${preset}": use ${PRESETS.join(', ')}.` };
+	}
+	return { range: presetRange(preset, now), error: null };
+}
+
+/** Null when [from, to) is a range the read API accepts, else what to change. */
+export function checkSpan(from: Date, to: Date): string | null {
+	if (from.getTime() >= to.getTime()) return 'The start must be before the end.';
+	if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
+		return `A range covers at most ${MAX_RANGE_DAYS} days: choose a shorter one.`;
+	}
+	return null;
+}
+
+/** The query string for a range: `{ range }` for a preset, `{ from, to }` for a custom one. */
+export function rangeQuery(range: TimeRange): Record<string, string> {
+	return range.preset === 'custom'
+		? { from: range.from.toISOString(), to: range.to.toISOString() }
+		: { range: range.preset };
+}
+
+/**
+ * A custom range from two calendar days in the bot's zone: local midnight of `startDay` to
+ * local midnight after `endDay` (both 'YYYY-MM-DD', end inclusive).
+ */
+export function daysRange(startDay: string, endDay: string, timeZone: string): TimeRange {
+	const [y1, m1, d1] = startDay.split('-').map(Number);
+	const [y2, m2, d2] = endDay.split('-').map(Number);
+	const from = new TZDate(y1, m1 - 1, d1, timeZone);
+	const to = addDays(new TZDate(y2, m2 - 1, d2, timeZone), 1);
+	return {
+		preset: 'custom',
+		from: new Date(from.getTime()),
+		to: new Date(to.getTime()),
+		live: false
+	};
+}
+
+/** The bucket the read API picks for a range (private.choose_bucket). */
+export function bucketFor(from: Date, to: Date): Bucket {
+	const days = (to.getTime() - from.getTime()) / 86_400_000;
+	if (days <= 3) return 'hour';
+	if (days <= 120) return 'day';
+	if (days <= 730) return 'week';
+	return 'month';
+}
+
+/** Where a bucket that starts at `start` ends: UTC hours; local days, weeks and months (DST-aware). */
+export function bucketEnd(start: Date, bucket: Bucket, timeZone: string): Date {
+	if (bucket === 'hour') return new Date(start.getTime() + 3_600_000);
+	const local = new TZDate(start.getTime(), timeZone);
+	const next =
+		bucket === 'day'
+			? addDays(local, 1)
+			: bucket === 'week'
+				? addWeeks(local, 1)
+				: addMonths(local, 1);
+	return new Date(next.getTime());
+}
+
+export type ConversationsFilter = {
+	from: Date;
+	to: Date;
+	status?: 'active' | 'completed' | 'abandoned' | 'handed_off';
+	/** Duration band [minDuration, maxDuration) in seconds. */
+	minDuration?: number;
+	maxDuration?: number | null;
+};
+
+/** Query for the conversations list showing what a chart bucket counts. */
+export function conversationsQuery(f: ConversationsFilter): Record<string, string> {
+	const q: Record<string, string> = { from: f.from.toISOString(), to: f.to.toISOString() };
+	if (f.status) q.status = f.status;
+	if (f.minDuration !== undefined) q.min_duration = String(f.minDuration);
+	// The list's max is inclusive; durations are whole milliseconds, so max - 1 ms is [min, max).
+	if (f.maxDuration !== undefined && f.maxDuration !== null) {
+		q.max_duration = (f.maxDuration - 0.001).toFixed(3);
+	}
+	return q;
+}
