@@ -3,7 +3,8 @@
 -- one run of each rollup so the dashboard opens on real figures.
 --
 -- Sign in as alice@botflow.test (owner of Acme), carol@botflow.test (viewer at Acme) or
--- bob@botflow.test (owner of Globex), password `password123`. Each bot has a demo API key:
+-- bob@botflow.test (owner of Globex; Alice has invited him to Acme as admin, pending), password
+-- `password123`. Each bot has a demo API key:
 -- bf_live_demo_<bot slug>, e.g. bf_live_demo_acme_support.
 -- Deterministic: the same seed gives the same traffic shape (times move with the clock).
 
@@ -36,6 +37,9 @@ insert into public.organizations (id, name, retention_days, created_by) values
 
 insert into public.organization_members (organization_id, user_id, role) values
 	('0a000000-0000-4000-8000-00000000000a', 'c0000000-0000-4000-8000-000000000003', 'viewer');
+-- A pending invitation, so the members page and Bob's invitations have something to show.
+insert into public.organization_invitations (organization_id, organization_name, email, role, invited_by) values
+	('0a000000-0000-4000-8000-00000000000a', 'Acme Retail', 'bob@botflow.test', 'admin', 'a0000000-0000-4000-8000-000000000001');
 
 insert into public.bots (id, organization_id, name, channel, timezone) values
 	('a1000000-0000-4000-8000-0000000000a1', '0a000000-0000-4000-8000-00000000000a', 'Acme Support', 'web', 'Europe/Paris'),
