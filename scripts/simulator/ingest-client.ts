@@ -63,7 +63,8 @@ export function toBatches(events: IngestEvent[], maxEvents = maxBatchEvents): In
 
 export class IngestClient {
 	private failing: string | undefined;
-	private throttledSince = new Set<string>();
+	/** When each bot's last 429 line was printed: at most one a minute per bot. */
+	private throttleLogged = new Map<string, number>();
 	private backoffMs = 0;
 
 	constructor(private readonly options: IngestClientOptions) {}
@@ -92,7 +93,7 @@ export class IngestClient {
 					body: JSON.stringify({ events })
 				});
 				if (res.status === 200) {
-					this.recovered(label);
+					this.recovered();
 					this.count(events, (await res.json()) as IngestAnswer, ambiguous);
 					return;
 				}
@@ -135,20 +136,20 @@ export class IngestClient {
 		stats.throttled++;
 		const header = Number(res.headers.get('retry-after'));
 		const seconds = Number.isFinite(header) && header > 0 ? header : (answer.retry_after ?? 1);
-		if (!this.throttledSince.has(label)) {
+		const last = this.throttleLogged.get(label);
+		if (last === undefined || Date.now() - last > 60_000) {
 			log(
 				`simulate: ${label} is over its ingest rate (429); resending after Retry-After (${seconds} s)`
 			);
-			this.throttledSince.add(label);
+			this.throttleLogged.set(label, Date.now());
 		}
 		await pause(seconds * 1000, signal);
 	}
 
-	private recovered(label: string) {
+	private recovered() {
 		if (this.failing) this.options.log('simulate: ingest accepts events again');
 		this.failing = undefined;
 		this.backoffMs = 0;
-		this.throttledSince.delete(label);
 	}
 
 	private count(events: IngestEvent[], answer: IngestAnswer, ambiguous: boolean) {
