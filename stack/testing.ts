@@ -1,10 +1,12 @@
-// Helpers for integration tests: official clients pointed at the running local platform.
+// Helpers for tests and benchmarks of the platform and the product (stack/, integration/,
+// scripts/bench/): official clients pointed at the running local platform, tokens, waiting.
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { config } from './config.ts';
+import { signLegacy } from './jwt.ts';
 
 // Node 20 has no global WebSocket, which realtime-js needs as soon as a client is created.
 const noSession = {
@@ -23,6 +25,43 @@ export function serviceClient(): SupabaseClient {
 /** A direct superuser connection, for arranging fixtures the API must not be able to make. */
 export function adminSql(options: postgres.Options<Record<string, postgres.PostgresType>> = {}) {
 	return postgres(config.db.url, { max: 2, onnotice: () => {}, ...options });
+}
+
+/** An access token for a signed-in user, with the claims GoTrue issues (plus `extra`). */
+export function userToken(
+	sub: string,
+	expiresIn = 3600,
+	extra: Record<string, unknown> = {}
+): Promise<string> {
+	const now = Math.floor(Date.now() / 1000);
+	return signLegacy({
+		sub,
+		role: 'authenticated',
+		aud: 'authenticated',
+		iat: now,
+		exp: now + expiresIn,
+		email: `${sub.slice(0, 8)}@example.test`,
+		app_metadata: { provider: 'email' },
+		user_metadata: {},
+		is_anonymous: false,
+		...extra
+	});
+}
+
+/** Waits until `check` holds, or fails naming `what` after `ms`. */
+export async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!check()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 20));
+	}
+}
+
+/** The nearest-rank percentile `p` (0-100) of `values`, or null when there are none. */
+export function percentile(values: number[], p: number): number | null {
+	if (values.length === 0) return null;
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 let counter = 0;

@@ -13,6 +13,7 @@ import { createClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { config, projectRoot, stateDir } from '../../stack/config.ts';
+import { percentile } from '../../stack/testing.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -80,10 +81,6 @@ async function throughput(op: (i: number) => Promise<unknown>): Promise<number> 
 		})
 	);
 	return done / ((performance.now() - start) / 1000);
-}
-
-function percentile(sorted: number[], p: number): number {
-	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 const randomId = () => 1 + Math.floor(Math.random() * seedRows);
@@ -180,7 +177,6 @@ async function functions() {
 	await call('fixture-echo');
 	const warm: number[] = [];
 	for (let i = 0; i < 300; i++) warm.push(await call('fixture-echo'));
-	warm.sort((a, b) => a - b);
 
 	log('Edge Function cold starts');
 	// A brand-new function each time: nothing warm to reuse, as after a deploy.
@@ -197,17 +193,16 @@ async function functions() {
 			rmSync(dir, { recursive: true, force: true });
 		}
 	}
-	cold.sort((a, b) => a - b);
 	return {
 		warm_round_trip_ms: {
-			p50: round(percentile(warm, 50)),
-			p95: round(percentile(warm, 95)),
+			p50: round(percentile(warm, 50) ?? NaN),
+			p95: round(percentile(warm, 95) ?? NaN),
 			samples: warm.length
 		},
 		warm_p95_target_ms: 10,
 		cold_round_trip_ms: {
-			p50: round(percentile(cold, 50)),
-			p95: round(percentile(cold, 95)),
+			p50: round(percentile(cold, 50) ?? NaN),
+			p95: round(percentile(cold, 95) ?? NaN),
 			samples: cold.length
 		},
 		cold_target_ms: 500

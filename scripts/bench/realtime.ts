@@ -15,6 +15,7 @@ import { createClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import { config, projectRoot } from '../../stack/config.ts';
 import { signLegacy } from '../../stack/jwt.ts';
+import { percentile } from '../../stack/testing.ts';
 import { ReplicationStream } from '../../stack/realtime/replication.ts';
 
 const { values: args } = parseArgs({
@@ -39,11 +40,6 @@ const JS_CLIENTS = 10; // subscribers driven through realtime-js; the rest are r
 const sql = postgres(config.db.url, { max: 8, onnotice: () => {} });
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function percentile(xs: number[], p: number) {
-	if (xs.length === 0) return null;
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
 const summary = (xs: number[]) => ({
 	p50: percentile(xs, 50),
 	p95: percentile(xs, 95),

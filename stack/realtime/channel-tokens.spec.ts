@@ -3,7 +3,7 @@
 // refreshes with a bad token are refused with hosted's reasons.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealtimeChannel } from '@supabase/supabase-js';
-import { adminSql } from '../testing.ts';
+import { adminSql, until, userToken } from '../testing.ts';
 import { signLegacy } from '../jwt.ts';
 import {
 	changeMarker,
@@ -14,8 +14,6 @@ import {
 	realtimeClient,
 	sleep,
 	subscribed,
-	until,
-	userToken,
 	type TestClient,
 	type Vsn
 } from './spec-helpers.ts';

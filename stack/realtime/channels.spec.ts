@@ -4,15 +4,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { config } from '../config.ts';
-import {
-	realtimeClient,
-	sleep,
-	subscribed,
-	until,
-	userToken,
-	type TestClient,
-	type Vsn
-} from './spec-helpers.ts';
+import { until, userToken } from '../testing.ts';
+import { realtimeClient, sleep, subscribed, type TestClient, type Vsn } from './spec-helpers.ts';
 
 const clients: TestClient[] = [];
 const sockets: WebSocket[] = [];

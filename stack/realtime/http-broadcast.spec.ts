@@ -2,14 +2,12 @@
 // REST before the channel has joined. Served by the standalone server (the gateway routes only
 // WebSocket upgrades under /realtime/v1 so far).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminSql } from '../testing.ts';
+import { adminSql, until, userToken } from '../testing.ts';
 import {
 	dropSlot,
 	realtimeClient,
 	startStandalone,
 	subscribed,
-	until,
-	userToken,
 	type TestClient
 } from './spec-helpers.ts';
 

@@ -3,7 +3,7 @@
 // subscription errors (channel tokens: channel-tokens.spec.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealtimeChannel, RealtimePostgresChangesPayload } from '@supabase/supabase-js';
-import { adminSql } from '../testing.ts';
+import { adminSql, until, userToken } from '../testing.ts';
 import {
 	changeMarker,
 	createFixtures,
@@ -12,8 +12,6 @@ import {
 	newOrg,
 	realtimeClient,
 	subscribed,
-	until,
-	userToken,
 	type TestClient,
 	type Vsn
 } from './spec-helpers.ts';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config, stateDir } from '../config.ts';
-import { adminSql } from '../testing.ts';
+import { adminSql, until, userToken } from '../testing.ts';
 import {
 	createFixtures,
 	member,
@@ -14,8 +14,6 @@ import {
 	dropFixtures,
 	realtimeClient,
 	subscribed,
-	until,
-	userToken,
 	type TestClient
 } from './spec-helpers.ts';
 

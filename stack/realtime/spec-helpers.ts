@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { config, projectRoot } from '../config.ts';
-import { signLegacy } from '../jwt.ts';
 import type { adminSql } from '../testing.ts';
 
 export type Vsn = '1.0.0' | '2.0.0';
@@ -49,22 +48,6 @@ export async function realtimeClient(
 	};
 }
 
-export function userToken(
-	sub: string,
-	expiresIn = 3600,
-	extra: Record<string, unknown> = {}
-): Promise<string> {
-	const now = Math.floor(Date.now() / 1000);
-	return signLegacy({
-		role: 'authenticated',
-		aud: 'authenticated',
-		sub,
-		iat: now,
-		exp: now + expiresIn,
-		...extra
-	});
-}
-
 /** Resolves on SUBSCRIBED, rejects with the server's reason on anything else. */
 export function subscribed(channel: RealtimeChannel): Promise<RealtimeChannel> {
 	return new Promise((resolve, reject) => {
@@ -73,15 +56,6 @@ export function subscribed(channel: RealtimeChannel): Promise<RealtimeChannel> {
 			else if (status !== 'CLOSED') reject(err ?? new Error(status));
 		});
 	});
-}
-
-/** Waits until `check` holds, or fails with `what` after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-	const deadline = Date.now() + ms;
-	while (!check()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 20));
-	}
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signAccessToken, signLegacy } from '../jwt.ts';
 import { anonClient, serviceClient } from '../testing.ts';
-import { admin, clientWithToken, ddl, userToken } from './spec-fixtures.ts';
+import { userToken } from '../testing.ts';
+import { admin, clientWithToken, ddl } from './spec-fixtures.ts';
 
 const table = 'rest_spec_rls_notes';
 const alice = randomUUID();

@@ -3,7 +3,6 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { config } from '../config.ts';
-import { signLegacy } from '../jwt.ts';
 import { adminSql } from '../testing.ts';
 
 export const admin = adminSql();
@@ -23,21 +22,5 @@ export function clientWithToken(token: string): SupabaseClient {
 		// Node 20 has no global WebSocket, which realtime-js wants when a client is created.
 		realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
 		global: { headers: { Authorization: `Bearer ${token}` } }
-	});
-}
-
-/** An access token for a signed-in user, with the claims GoTrue issues. */
-export function userToken(sub: string, expiresIn = 3600): Promise<string> {
-	const now = Math.floor(Date.now() / 1000);
-	return signLegacy({
-		sub,
-		role: 'authenticated',
-		aud: 'authenticated',
-		iat: now,
-		exp: now + expiresIn,
-		email: `${sub.slice(0, 8)}@example.test`,
-		app_metadata: { provider: 'email' },
-		user_metadata: {},
-		is_anonymous: false
 	});
 }
