@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
 	describeChange,
 	formatCount,
+	formatDay,
 	formatDurationMs,
 	formatMoney,
-	formatPercent
+	formatPercent,
+	formatTime
 } from './format';
 
 describe('formatters', () => {
@@ -56,5 +58,14 @@ describe('describeChange', () => {
 		expect(describeChange(5, 0, 'count').words).toBe('up from none');
 		expect(describeChange(0, 0, 'count').direction).toBe('flat');
 		expect(describeChange(0.9, null, 'ratio').words).toBe('no earlier data');
+	});
+});
+
+describe('dates in the bot time zone', () => {
+	it('names the local day and time, not the server one', () => {
+		// 23:30 UTC on 30 Nov is already 1 Dec in Tokyo.
+		expect(formatDay('2026-11-30T23:30:00Z', 'Asia/Tokyo')).toBe('Tue 1 Dec');
+		expect(formatDay('2026-11-30T23:30:00Z', 'America/New_York')).toBe('Mon 30 Nov');
+		expect(formatTime('2026-11-30T23:30:00Z', 'Europe/Paris')).toBe('00:30');
 	});
 });

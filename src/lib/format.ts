@@ -94,3 +94,22 @@ export function describeChange(
 		tone: up === higherIsBetter ? 'good' : 'bad'
 	};
 }
+
+/** "Mon 30 Nov" for an instant, in the given IANA time zone (the bot's). */
+export function formatDay(iso: string, timeZone: string): string {
+	return new Intl.DateTimeFormat('en-GB', {
+		weekday: 'short',
+		day: 'numeric',
+		month: 'short',
+		timeZone
+	}).format(new Date(iso));
+}
+
+/** "14:03" for an instant, in the given IANA time zone. */
+export function formatTime(iso: string, timeZone: string): string {
+	return new Intl.DateTimeFormat('en-GB', {
+		hour: '2-digit',
+		minute: '2-digit',
+		timeZone
+	}).format(new Date(iso));
+}

@@ -10,3 +10,8 @@ export function withQuery(
 	const qs = params.toString();
 	return (qs ? `${path}?${qs}` : path) as ResolvedPathname;
 }
+
+/** The live page of a bot (issue 11's route). */
+export function botPath(botId: string): ResolvedPathname {
+	return `/bots/${encodeURIComponent(botId)}` as ResolvedPathname;
+}

@@ -1,13 +1,12 @@
+import { loadOverview } from '$lib/server/overview';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, parent }) => {
 	const { organization } = await parent();
-	if (!organization) return { bots: [] };
-	const { data, error } = await locals.supabase
-		.from('bots')
-		.select('id, name, channel, timezone')
-		.eq('organization_id', organization.id)
-		.order('name');
-	if (error) console.error('loading bots failed', error);
-	return { bots: data ?? [] };
+	if (!organization) return { overview: Promise.resolve([]) };
+	// Streamed: the shell paints at once, the cards fill in when the one RPC answers.
+	const overview = loadOverview(locals.supabase, organization.id);
+	// A rejected streamed promise is rendered by the page; keep Node from calling it unhandled.
+	overview.catch(() => {});
+	return { overview };
 };
