@@ -44,7 +44,7 @@ create table public.conversations (
 	created_at timestamptz not null default now()
 		check (created_at >= '2000-01-01T00:00:00Z' and created_at < '2100-01-01T00:00:00Z'),
 	updated_at timestamptz not null default now()
-		check (updated_at >= created_at and updated_at < '2100-01-01T00:00:00Z'),
+		check (updated_at >= '2000-01-01T00:00:00Z' and updated_at < '2100-01-01T00:00:00Z'),
 	unique (bot_id, external_id),
 	unique (id, bot_id),
 	-- Event times as the bot reports them: after 2000 and never far ahead of when they arrived.
