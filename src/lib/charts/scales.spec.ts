@@ -48,7 +48,7 @@ describe('labels', () => {
 		expect(formatTick(at, 'hour', 'America/New_York')).toBe('08:00');
 		expect(formatBucket(at, 'hour', 'Europe/Paris')).toBe('Tue 1 Dec, 14:00');
 		expect(formatBucket(new Date('2026-11-30T23:00:00Z'), 'week', 'Europe/Paris')).toBe(
-			'week of Tue 1 Dec 2026'
+			'week of Tue, 1 Dec 2026'
 		);
 	});
 
