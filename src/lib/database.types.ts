@@ -621,6 +621,16 @@ export type Database = {
 					value: string;
 				}[];
 			};
+			bot_duration_distribution: {
+				Args: { p_bot_id: string; p_from: string; p_to: string };
+				Returns: {
+					band: number;
+					conversations: number;
+					label: string;
+					max_seconds: number;
+					min_seconds: number;
+				}[];
+			};
 			bot_summary: {
 				Args: { p_bot_id: string; p_from: string; p_to: string };
 				Returns: {
@@ -671,6 +681,24 @@ export type Database = {
 					tokens_out: number;
 				}[];
 			};
+			count_explored_conversations: {
+				Args: {
+					p_bot_id: string;
+					p_by?: string;
+					p_channel?: string;
+					p_from: string;
+					p_handoff?: boolean;
+					p_intent?: string;
+					p_max_duration_seconds?: number;
+					p_max_response_ms?: number;
+					p_min_duration_seconds?: number;
+					p_min_response_ms?: number;
+					p_query?: string;
+					p_status?: string;
+					p_to: string;
+				};
+				Returns: number;
+			};
 			create_bot_api_key: {
 				Args: { p_bot_id: string; p_name: string };
 				Returns: {
@@ -682,6 +710,49 @@ export type Database = {
 			decline_invitation: {
 				Args: { p_invitation_id: string };
 				Returns: undefined;
+			};
+			explore_conversations: {
+				Args: {
+					p_after_id?: string;
+					p_after_key?: string;
+					p_bot_id: string;
+					p_by?: string;
+					p_channel?: string;
+					p_dir?: string;
+					p_from: string;
+					p_handoff?: boolean;
+					p_intent?: string;
+					p_limit?: number;
+					p_max_duration_seconds?: number;
+					p_max_response_ms?: number;
+					p_min_duration_seconds?: number;
+					p_min_response_ms?: number;
+					p_query?: string;
+					p_sort?: string;
+					p_status?: string;
+					p_to: string;
+				};
+				Returns: {
+					channel: string;
+					cost_usd: number;
+					duration_seconds: number;
+					end_user_id: string;
+					ended_at: string;
+					external_id: string;
+					first_response_ms: number;
+					handed_off_at: string;
+					id: string;
+					last_message_at: string;
+					messages: number;
+					response_p50_ms: number;
+					response_p95_ms: number;
+					sort_key: string;
+					started_at: string;
+					status: string;
+					success_rate: number;
+					tokens_in: number;
+					tokens_out: number;
+				}[];
 			};
 			export_conversations: {
 				Args: {
@@ -782,6 +853,25 @@ export type Database = {
 					joined_at: string;
 					role: string;
 					user_id: string;
+				}[];
+			};
+			organization_overview: {
+				Args: { p_now?: string; p_organization_id: string };
+				Returns: {
+					bot_id: string;
+					bot_name: string;
+					channel: string;
+					daily_messages: number[];
+					daily_starts: string[];
+					messages: number;
+					p95_response_ms: number;
+					period_end: string;
+					period_start: string;
+					previous_messages: number;
+					previous_p95_response_ms: number;
+					previous_success_rate: number;
+					success_rate: number;
+					timezone: string;
 				}[];
 			};
 			search_conversations: {
