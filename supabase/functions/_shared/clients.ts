@@ -24,14 +24,16 @@ export function db(): postgres.Sql {
 }
 
 /**
- * A connection of its own for one long streaming query. Ending it is the reliable way to stop
- * that query when the client goes away: Postgres rolls back and frees everything at once.
+ * One connection of its own, for a long streaming query (an export's pool holds these). Ending
+ * it is the reliable way to stop that query: Postgres rolls back and frees everything at once.
  */
 export function dedicatedDb(applicationName: string): postgres.Sql {
 	return postgres(env('SUPABASE_DB_URL'), {
 		max: 1,
 		prepare: false,
 		onnotice: () => {},
+		// Kept between downloads, closed after a minute without one (reopened on demand).
+		idle_timeout: 60,
 		// Named, so pg_stat_activity shows whose connection it is.
 		connection: { application_name: applicationName }
 	});

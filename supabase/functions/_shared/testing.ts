@@ -132,3 +132,18 @@ export function parseCsv(text: string): string[][] {
 	if (field !== '' || row.length > 0) throw new Error('last record does not end with CRLF');
 	return rows;
 }
+
+/** Polls `check` until it returns a truthy value (returned), failing after `ms`. */
+export async function until<T>(
+	check: () => Promise<T>,
+	what: string,
+	ms = 10_000
+): Promise<NonNullable<T>> {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const value = await check();
+		if (value) return value as NonNullable<T>;
+		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+}

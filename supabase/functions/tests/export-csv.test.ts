@@ -63,6 +63,10 @@ const tricky = [
 	'+SUM(1,2)',
 	'-2+3',
 	'@cmd',
+	'＝HYPERLINK("http://evil.test")',
+	'＋1',
+	'－1',
+	'＠SUM(A1)',
 	'\tTabbed',
 	'\rcarriage',
 	'\nnewline first',
@@ -109,6 +113,9 @@ await sendAll(botA.key, [
 await sendAll(botB.key, [
 	message(uid('b'), { content: 'tenant B secret', timestamp: minutesAgo(30) })
 ]);
+
+/** What a spreadsheet evaluates, fullwidth forms included (they are in `tricky`). */
+const formulaStart = /^[=+\-@\t\r\n＝＋－＠]/;
 
 const range = {
 	from: new Date(Date.now() - 3 * 3600_000).toISOString(),
@@ -162,12 +169,12 @@ test('messages export neutralises formulas and quotes per RFC 4180, keeping the 
 	const rows = parseCsv(res.text);
 	const content = rows[0].indexOf('content');
 	const exported = rows.slice(1).map((r) => r[content]);
-	const expected = tricky.map((t) => (/^[=+\-@\t\r\n]/.test(t) ? `'${t}` : t));
+	const expected = tricky.map((t) => (formulaStart.test(t) ? `'${t}` : t));
 	for (const text of expected)
 		assert.ok(exported.includes(text), `missing ${JSON.stringify(text)}`);
 	for (const cell of rows.slice(1).flat()) {
 		assert.ok(
-			!/^[=+\-@\t\r\n]/.test(cell) || /^-?\d/.test(cell),
+			!formulaStart.test(cell) || /^-?\d/.test(cell),
 			`unsafe cell ${JSON.stringify(cell)}`
 		);
 	}
@@ -260,15 +267,12 @@ test('daily export: one row per local day, adding up to the messages in the rang
 	assert.equal(total, tricky.length + 3);
 });
 
-let busyBotId = '';
-
 test('a large export spans pages with every row exactly once, in time order', async () => {
 	const big = await createBot(ownerA, 'Busy bot');
-	busyBotId = big.id;
 	const [conv] = await sql`insert into public.conversations (bot_id, external_id, started_at)
 		values (${big.id}, 'busy', now() - interval '2 hours') returning id`;
-	// 12,001 rows over three pages of 5,000; many share a timestamp, so the keyset's id tie-break
-	// decides where a page ends.
+	// 12,001 rows over several windows; many share a timestamp, so the keyset's id tie-break
+	// decides where a window ends.
 	await sql`insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at)
 		select ${big.id}, ${conv.id}, 'm' || g, 'user', 'row ' || g,
 			now() - interval '2 hours' + (g / 7) * interval '1 second'
@@ -288,33 +292,4 @@ test('a large export spans pages with every row exactly once, in time order', as
 			`row ${i} out of order`
 		);
 	}
-});
-
-test('a download abandoned halfway leaves no database connection behind', async () => {
-	const { data } = await ownerA.client.auth.getSession();
-	const params = new URLSearchParams({
-		// The bot with 12,001 messages from the paging test above.
-		bot: busyBotId,
-		kind: 'messages',
-		from: new Date(Date.now() - 3 * 3600_000).toISOString()
-	});
-	const res = await fetch(`${functionUrl('export-csv')}?${params}`, {
-		headers: { Authorization: `Bearer ${data.session!.access_token}` }
-	});
-	assert.equal(res.status, 200);
-	const reader = res.body!.getReader();
-	await reader.read();
-	await reader.cancel();
-	// The function notices the client is gone and ends its connection; give it a moment.
-	let open = -1;
-	for (let i = 0; i < 100 && open !== 0; i++) {
-		[{ open }] = await sql`select count(*)::int as open from pg_stat_activity
-			where application_name = 'export-csv'`;
-		if (open !== 0) await new Promise((r) => setTimeout(r, 100));
-	}
-	assert.equal(open, 0);
-});
-
-test('close the fixture connection', async () => {
-	await sql.end();
 });
