@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
 	advance,
+	bucketSpan,
 	bucketEnd,
 	bucketFor,
 	conversationsQuery,
@@ -145,12 +146,36 @@ describe('conversationsQuery', () => {
 		});
 	});
 
-	it('turns a duration band [min, max) into the list filter [min, max - 1 ms]', () => {
+	it('links resolved and handed-off buckets by the timestamp the read API counts them at', () => {
+		const q = conversationsQuery({ from: now, to: now, by: 'ended', status: 'completed' });
+		expect(q.by).toBe('ended');
+		expect(q.status).toBe('completed');
+		expect(conversationsQuery({ from: now, to: now, by: 'started' }).by).toBeUndefined();
+	});
+
+	it('passes a duration band [min, max) as is (the list treats max as exclusive)', () => {
 		const q = conversationsQuery({ from: now, to: now, minDuration: 60, maxDuration: 120 });
 		expect(q.min_duration).toBe('60');
-		expect(q.max_duration).toBe('119.999');
+		expect(q.max_duration).toBe('120');
 		expect(
 			conversationsQuery({ from: now, to: now, minDuration: 1800, maxDuration: null }).max_duration
 		).toBeUndefined();
+	});
+});
+
+describe('bucketSpan', () => {
+	const starts = ['2026-12-01T12:00:00Z', '2026-12-01T13:00:00Z', '2026-12-01T14:00:00Z'].map(
+		(s) => new Date(s)
+	);
+	const from = new Date('2026-12-01T12:03:22Z');
+	const to = new Date('2026-12-01T14:03:22Z');
+
+	it('clips the first bucket to the range start and the last to the range end', () => {
+		expect(bucketSpan(starts, 0, from, to)).toEqual({ from, to: starts[1] });
+		expect(bucketSpan(starts, 2, from, to)).toEqual({ from: starts[2], to });
+	});
+
+	it('ends a middle bucket where the next one starts', () => {
+		expect(bucketSpan(starts, 1, from, to)).toEqual({ from: starts[1], to: starts[2] });
 	});
 });

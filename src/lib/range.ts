@@ -142,19 +142,34 @@ export type ConversationsFilter = {
 	from: Date;
 	to: Date;
 	status?: 'active' | 'completed' | 'abandoned' | 'handed_off';
-	/** Duration band [minDuration, maxDuration) in seconds. */
+	/** Which timestamp lies in [from, to): started_at (default), ended_at or handed_off_at. */
+	by?: 'started' | 'ended' | 'handed_off';
+	/** Duration band [minDuration, maxDuration) in seconds (the list's max is exclusive). */
 	minDuration?: number;
 	maxDuration?: number | null;
 };
 
-/** Query for the conversations list showing what a chart bucket counts. */
+/** Query for the conversations list showing what a chart bucket counts (see the contract). */
 export function conversationsQuery(f: ConversationsFilter): Record<string, string> {
 	const q: Record<string, string> = { from: f.from.toISOString(), to: f.to.toISOString() };
+	if (f.by && f.by !== 'started') q.by = f.by;
 	if (f.status) q.status = f.status;
 	if (f.minDuration !== undefined) q.min_duration = String(f.minDuration);
-	// The list's max is inclusive; durations are whole milliseconds, so max - 1 ms is [min, max).
-	if (f.maxDuration !== undefined && f.maxDuration !== null) {
-		q.max_duration = (f.maxDuration - 0.001).toFixed(3);
-	}
+	if (f.maxDuration !== undefined && f.maxDuration !== null) q.max_duration = String(f.maxDuration);
 	return q;
+}
+
+/**
+ * The instants a series bucket counts: from its start (or the range's start, for a first bucket
+ * that begins earlier) to the next bucket's start (or the range's end, for the last one).
+ */
+export function bucketSpan(
+	starts: Date[],
+	i: number,
+	from: Date,
+	to: Date
+): { from: Date; to: Date } {
+	const a = starts[i].getTime() < from.getTime() ? from : starts[i];
+	const b = i + 1 < starts.length && starts[i + 1].getTime() < to.getTime() ? starts[i + 1] : to;
+	return { from: a, to: b };
 }
