@@ -86,6 +86,12 @@ export async function signUpAndSignIn(
 	return { client, email, password, user: data.user, session: data.session };
 }
 
+/** A spare loopback address per call, so per-address limits one test hits never reach another. */
+export function freshAddress() {
+	const n = () => 1 + Math.floor(Math.random() * 250);
+	return `127.${n()}.${n()}.${n()}`;
+}
+
 /**
  * An anon client whose requests leave from the given loopback address (127.x.y.z), so a test
  * can act as a distinct client address (e.g. for per-address rate limits).
