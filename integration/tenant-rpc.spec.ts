@@ -84,6 +84,32 @@ const functions: Record<string, FunctionCase> = {
 		kind: 'read',
 		call: (c, t) => c.rpc('export_daily_metrics', { p_bot_id: t.botId, ...range(t) })
 	},
+	organization_overview: {
+		kind: 'read',
+		call: (c, t) => c.rpc('organization_overview', { p_organization_id: t.organizationId })
+	},
+	bot_duration_distribution: {
+		kind: 'read',
+		// Only the counts are data: the bands' labels and bounds are the same for everyone.
+		call: async (c, t) => {
+			const { data, error } = await c.rpc('bot_duration_distribution', {
+				p_bot_id: t.botId,
+				...range(t)
+			});
+			return {
+				data: (data as { conversations: number }[] | null)?.map((b) => b.conversations),
+				error
+			};
+		}
+	},
+	explore_conversations: {
+		kind: 'read',
+		call: (c, t) => c.rpc('explore_conversations', { p_bot_id: t.botId, ...range(t) })
+	},
+	count_explored_conversations: {
+		kind: 'read',
+		call: (c, t) => c.rpc('count_explored_conversations', { p_bot_id: t.botId, ...range(t) })
+	},
 	create_bot_api_key: {
 		kind: 'write',
 		call: (c, t) => c.rpc('create_bot_api_key', { p_bot_id: t.botId, p_name: 'intruder' })
