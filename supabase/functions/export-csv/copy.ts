@@ -8,6 +8,11 @@ import { CrlfRecords } from '../_shared/csv.ts';
 // small: the first bytes leave early and no call holds a million rows.
 export const firstWindowMs = 15 * 60_000;
 const rowsPerWindow = 20_000;
+/**
+ * No window reads more raw rows than this: growing past an empty stretch into a dense one
+ * must not make one statement that outlives the role's statement_timeout.
+ */
+export const maxWindowRows = 2 * rowsPerWindow;
 
 /**
  * The next window, from the last one's row count (towards rowsPerWindow) and how long the

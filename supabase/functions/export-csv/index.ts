@@ -20,7 +20,7 @@ import { corsHeaders, preflight } from '../_shared/cors.ts';
 import { csvRow, utf8Bom } from '../_shared/csv.ts';
 import { errorResponse, HttpError } from '../_shared/errors.ts';
 import { parseOr400 } from '../_shared/validation.ts';
-import { firstWindowMs, nextWindowMs, openCopy, type Copy } from './copy.ts';
+import { firstWindowMs, maxWindowRows, nextWindowMs, openCopy, type Copy } from './copy.ts';
 import { ConnectionPool } from './pool.ts';
 import { filters, kinds, type Filters } from './query.ts';
 
@@ -105,6 +105,14 @@ async function handle(req: Request): Promise<Response> {
 	let windowFrom = f.from;
 	const windowTo = () => new Date(Math.min(f.to.getTime(), windowFrom.getTime() + windowMs));
 	let windowBudgetMs = Infinity;
+	/** Shrinks the window from windowFrom until it holds fewer than maxWindowRows raw rows. */
+	const fitWindow = async () => {
+		for (let i = 0; kind.probe && i < 12 && windowMs > 1000; i++) {
+			const [{ n }] = await conn.unsafe(kind.probe(f, windowFrom, windowTo(), maxWindowRows));
+			if (n < maxWindowRows) return;
+			windowMs = Math.max(1000, windowMs / 4);
+		}
+	};
 	let botName: string;
 	try {
 		// One snapshot for every window, so rows arriving meanwhile neither show up half nor twice.
@@ -152,6 +160,7 @@ async function handle(req: Request): Promise<Response> {
 		botName = bots[0].name;
 		if (f.search) await conn`select set_config('botflow.export_search', ${f.search}, true)`;
 		// The first window opens before answering, so a query error still gets a proper status.
+		await fitWindow();
 		copy = await openCopy(conn, kind.query(f, windowFrom, windowTo()));
 	} catch (err) {
 		if (released) throw new HttpError(499, 'client_closed', 'The client went away.');
@@ -217,6 +226,7 @@ async function handle(req: Request): Promise<Response> {
 							windowBudgetMs
 						);
 						windowFrom = end;
+						await fitWindow();
 						copy = await openCopy(conn, kind.query(f, windowFrom, windowTo()));
 					}
 					if (released) return;

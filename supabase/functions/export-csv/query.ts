@@ -64,7 +64,16 @@ export type Kind = {
 	/** The rows of [from, to) as a query; windowed kinds are read one window at a time. */
 	query: (f: Filters, from: Date, to: Date) => string;
 	windowed: boolean;
+	/**
+	 * For windowed kinds: how many raw rows [from, to) holds, counting at most `cap` (an index
+	 * range scan, before filters: an upper bound), so a window is sized before it is read.
+	 */
+	probe?: (f: Filters, from: Date, to: Date, cap: number) => string;
 };
+
+const countUpTo = (table: string, time: string, f: Filters, from: Date, to: Date, cap: number) =>
+	`select count(*)::int as n from (select 1 from public.${table} t where t.bot_id = ${literal(f.bot)}::uuid
+		and t.${time} >= ${instant(from)} and t.${time} < ${instant(to)} limit ${Math.trunc(cap)}) x`;
 
 export const kinds: Record<Filters['kind'], Kind> = {
 	conversations: {
@@ -94,7 +103,8 @@ export const kinds: Record<Filters['kind'], Kind> = {
 				e.tokens_out, e.cost_usd
 			from public.export_conversations(${literal(f.bot)}::uuid, ${instant(from)}, ${instant(to)},
 				${optional(f.status)}, ${optional(f.channel)}, ${search(f)}) e`,
-		windowed: true
+		windowed: true,
+		probe: (f, from, to, cap) => countUpTo('conversations', 'started_at', f, from, to, cap)
 	},
 	messages: {
 		header: [
@@ -126,7 +136,8 @@ export const kinds: Record<Filters['kind'], Kind> = {
 				${f.channel ? `and c.channel = ${literal(f.channel)}` : ''})`
 					: ''
 			}`,
-		windowed: true
+		windowed: true,
+		probe: (f, from, to, cap) => countUpTo('messages', 'sent_at', f, from, to, cap)
 	},
 	daily: {
 		header: [
