@@ -67,7 +67,8 @@ describe('apikey', () => {
 		const table = `stack_gateway_probe_${process.pid}`;
 		const sql = adminSql();
 		await sql.unsafe(
-			`create table public.${table} (id int primary key); insert into public.${table} values (1);`
+			// Granted explicitly: the project revokes anon's default grants on new tables.
+			`create table public.${table} (id int primary key); insert into public.${table} values (1); grant select on public.${table} to anon;`
 		);
 		try {
 			const anon = clientWithKey(config.keys.anon);

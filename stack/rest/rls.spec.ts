@@ -22,6 +22,8 @@ beforeAll(async () => {
 			body text not null
 		);
 		alter table public.rest_spec_rls_notes enable row level security;
+		-- The project revokes anon's default grants; granted here, so RLS alone must refuse anon.
+		grant select, insert, update, delete on public.rest_spec_rls_notes to anon, authenticated;
 		create policy "Owners read their notes" on public.rest_spec_rls_notes
 			for select to authenticated using (owner = (select auth.uid()));
 		create policy "Owners add their notes" on public.rest_spec_rls_notes
