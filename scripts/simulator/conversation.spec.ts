@@ -73,6 +73,26 @@ describe('a planned conversation', () => {
 		}
 	});
 
+	it('answers about what was asked: the same order number, product and no repeated question', () => {
+		let checked = 0;
+		for (const plan of plans('support', 300)) {
+			const messages = plan.events
+				.map((e) => e.event)
+				.filter((e): e is Message => e.type === 'message');
+			const [ask, answer] = messages;
+			const asked = /#(\d+)/.exec(ask.content)?.[1];
+			if (asked && answer.success && /#\d+/.test(answer.content)) {
+				expect(answer.content).toContain(`#${asked}`);
+				checked++;
+			}
+			const questions = messages.filter((m) => m.role === 'user').map((m) => m.content);
+			const distinct = new Set(questions).size;
+			const retried = messages.filter((m) => m.error_code !== undefined).length;
+			expect(distinct).toBeGreaterThanOrEqual(questions.length - retried);
+		}
+		expect(checked).toBeGreaterThan(20);
+	});
+
 	it('reports no model, tokens or cost for a rule-based bot', () => {
 		const replies = plans('community', 50)
 			.flatMap((p) => p.events.map((e) => e.event))

@@ -65,10 +65,12 @@ const idleTimeoutMs = { min: 90_000, max: 240_000 };
 /** A user whose question failed retries with this probability, else gives up. */
 const retryAfterFailure = 0.5;
 
-const fill = (text: string, rng: Random, items: string[]) =>
-	text
-		.replace(/\{n\}/g, () => String(rng.int(100, 99_999)))
-		.replace(/\{item\}/g, () => rng.pick(items));
+/** Fills `{n}` and `{item}` with one draw, so the answer names what the question named. */
+function fill(texts: [string, string], rng: Random, items: string[]): [string, string] {
+	const n = String(rng.int(100, 99_999));
+	const item = rng.pick(items);
+	return texts.map((t) => t.replace(/\{n\}/g, n).replace(/\{item\}/g, item)) as [string, string];
+}
 
 /** Tokens a model reads for text: about four characters a token. */
 const tokensOf = (text: string) => Math.ceil(text.length / 4);
@@ -146,13 +148,22 @@ export function planConversation(
 	});
 	t += rng.int(300, 3000);
 
+	// Follow-up questions in a random order, so a long chat does not repeat itself.
+	const followUps = [...persona.followUps];
+	for (let i = followUps.length - 1; i > 0; i--) {
+		const j = rng.int(0, i);
+		[followUps[i], followUps[j]] = [followUps[j], followUps[i]];
+	}
 	let outcome: Outcome = planned;
 	for (let turn = 0; turn < turns; turn++) {
 		if (turn > 0) think();
-		const ask = turn === 0 ? rng.pick(topic.asks) : rng.pick(persona.followUps);
-		const answer = turn === 0 ? rng.pick(topic.answers) : rng.pick(persona.followUpAnswers);
-		message('user', fill(ask, rng, persona.items), { intent: topic.intent });
-		if (!botReply(fill(answer, rng, persona.items), topic.intent)) {
+		const [ask, answer] =
+			turn === 0
+				? [rng.pick(topic.asks), rng.pick(topic.answers)]
+				: followUps[(turn - 1) % followUps.length];
+		const [question, said] = fill([ask, answer], rng, persona.items);
+		message('user', question, { intent: topic.intent });
+		if (!botReply(said, topic.intent)) {
 			if (!rng.chance(retryAfterFailure)) {
 				outcome = 'failed';
 				break;

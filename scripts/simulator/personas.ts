@@ -32,8 +32,8 @@ export interface Persona {
 	thinkSeconds: number;
 	/** How conversations that do not fail end. */
 	outcomes: [Exclude<Outcome, 'failed'>, number][];
-	followUps: string[];
-	followUpAnswers: string[];
+	/** Later questions with their answers, asked in a random order without repeats. */
+	followUps: [ask: string, answer: string][];
 	items: string[];
 }
 
@@ -97,14 +97,17 @@ export const personas: Persona[] = [
 			}
 		],
 		followUps: [
-			'And when will it arrive?',
-			'Can you send me the tracking link?',
-			'Is there a fee?'
-		],
-		followUpAnswers: [
-			'Here is your tracking link: https://track.example/{n}',
-			'There is no fee for that.',
-			'Delivery is expected within 2 business days.'
+			['And when will it arrive?', 'Delivery is expected within 2 business days.'],
+			[
+				'Can you send me the tracking link?',
+				'Here is your tracking link: https://track.example/{n}'
+			],
+			['Is there a fee?', 'There is no fee for that.'],
+			[
+				'Can I pick it up in a store instead?',
+				'Yes, pick-up is free; we will email you when it is ready.'
+			],
+			['Do I need to print anything?', 'No, showing the email with code {n} is enough.']
 		],
 		items: ['blue jacket', 'running shoes', 'desk lamp', 'coffee grinder', 'backpack']
 	},
@@ -155,11 +158,14 @@ export const personas: Persona[] = [
 				answers: ['Of course! What time suits you for a call?']
 			}
 		],
-		followUps: ['Can I pay in instalments?', 'How fast is shipping?', 'Do you ship to Portugal?'],
-		followUpAnswers: [
-			'Yes, in 3 instalments at no extra cost.',
-			'Shipping takes 1 to 3 days in Europe.',
-			'We ship to Portugal in 4 days.'
+		followUps: [
+			['Can I pay in instalments?', 'Yes, in 3 instalments at no extra cost.'],
+			['How fast is shipping?', 'Shipping takes 1 to 3 days in Europe.'],
+			['Do you ship to Portugal?', 'Yes, we ship to Portugal in 4 days.'],
+			['Is there a warranty?', 'Every {item} has a 2-year warranty.'],
+			['Can I return it if it does not fit?', 'Yes, returns are free for 30 days.'],
+			['Do you have it in a bigger size?', 'Yes, the {item} also comes in L and XL.'],
+			['Any bundle deals?', 'Buy two and get 15% off the second one.']
 		],
 		items: ['travel backpack', 'rain jacket', 'smart watch', 'e-bike', 'standing desk']
 	},
@@ -212,14 +218,20 @@ export const personas: Persona[] = [
 			}
 		],
 		followUps: [
-			'Can you show an example in Python?',
-			'Does that work with webhooks too?',
-			'What are the rate limits?'
-		],
-		followUpAnswers: [
-			'Here is an example:\n\n```python\nclient = Client(key)\npage = client.list(limit=100)\n```',
-			'Yes, webhooks use the same signature scheme.',
-			'The default limit is 50 requests per second per project.'
+			[
+				'Can you show an example in Python?',
+				'Here is an example:\n\n```python\nclient = Client(key)\npage = client.list(limit=100)\n```'
+			],
+			['Does that work with webhooks too?', 'Yes, webhooks use the same signature scheme.'],
+			['What are the rate limits?', 'The default limit is 50 requests per second per project.'],
+			[
+				'Is there a sandbox?',
+				'Yes: keys starting with test_ hit the sandbox, which resets nightly.'
+			],
+			[
+				'How do I retry safely?',
+				'Send an Idempotency-Key header; a retried request is then applied once.'
+			]
 		],
 		items: ['orders', 'invoices', 'webhooks', 'customers', 'exports']
 	},
@@ -262,14 +274,10 @@ export const personas: Persona[] = [
 			}
 		],
 		followUps: [
-			'It still does not work',
-			'How long will it take?',
-			'Can I work from my phone meanwhile?'
-		],
-		followUpAnswers: [
-			'Let me try something else: restart the app and sign in again.',
-			'Usually within 4 working hours.',
-			'Yes, mail and chat work on your phone.'
+			['It still does not work', 'Let me try something else: restart the app and sign in again.'],
+			['How long will it take?', 'Usually within 4 working hours.'],
+			['Can I work from my phone meanwhile?', 'Yes, mail and chat work on your phone.'],
+			['Who do I call if it is urgent?', 'Call the IT hotline on extension {n}.']
 		],
 		items: ['laptop', 'monitor', 'headset', 'keyboard', 'badge']
 	},
@@ -308,8 +316,11 @@ export const personas: Persona[] = [
 				answers: ['Membership is free: send /join to get started.']
 			}
 		],
-		followUps: ['Where is it?', 'Can I bring a friend?'],
-		followUpAnswers: ['At the library, room {n}.', 'Of course, everyone is welcome.'],
+		followUps: [
+			['Where is it?', 'At the library, room {n}.'],
+			['Can I bring a friend?', 'Of course, everyone is welcome.'],
+			['Is it free?', 'Yes, all our events are free.']
+		],
 		items: ['meetup', 'workshop']
 	}
 ];
