@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
 	describeChange,
 	formatCount,
+	formatDateTimeUtc,
 	formatDay,
 	formatDurationMs,
 	formatMoney,
@@ -67,5 +68,12 @@ describe('dates in the bot time zone', () => {
 		expect(formatDay('2026-11-30T23:30:00Z', 'Asia/Tokyo')).toBe('Tue 1 Dec');
 		expect(formatDay('2026-11-30T23:30:00Z', 'America/New_York')).toBe('Mon 30 Nov');
 		expect(formatTime('2026-11-30T23:30:00Z', 'Europe/Paris')).toBe('00:30');
+	});
+});
+
+describe('formatDateTimeUtc', () => {
+	it('shows UTC explicitly, and a word for never', () => {
+		expect(formatDateTimeUtc('2026-12-01T14:03:59Z')).toBe('1 Dec 2026, 14:03 UTC');
+		expect(formatDateTimeUtc(null)).toBe('Never');
 	});
 });

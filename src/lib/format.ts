@@ -113,3 +113,17 @@ export function formatTime(iso: string, timeZone: string): string {
 		timeZone
 	}).format(new Date(iso));
 }
+
+/** "1 Dec 2026, 14:03 UTC" — UTC so the server's and the browser's renderings agree. */
+export function formatDateTimeUtc(iso: string | null | undefined, never = 'Never'): string {
+	if (!iso) return never;
+	const s = new Intl.DateTimeFormat('en-GB', {
+		day: 'numeric',
+		month: 'short',
+		year: 'numeric',
+		hour: '2-digit',
+		minute: '2-digit',
+		timeZone: 'UTC'
+	}).format(new Date(iso));
+	return `${s} UTC`;
+}

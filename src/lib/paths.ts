@@ -15,3 +15,8 @@ export function withQuery(
 export function botPath(botId: string): ResolvedPathname {
 	return `/bots/${encodeURIComponent(botId)}` as ResolvedPathname;
 }
+
+/** Settings of one bot (rename, API keys). */
+export function botSettingsPath(botId: string): ResolvedPathname {
+	return `/settings/bots/${encodeURIComponent(botId)}` as ResolvedPathname;
+}
