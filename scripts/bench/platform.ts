@@ -103,6 +103,8 @@ async function setUpTable() {
 		alter table public.${table} enable row level security;
 		create policy "Anyone can read benchmark rows" on public.${table} for select to anon using (true);
 		create policy "Anyone can add benchmark rows" on public.${table} for insert to anon with check (true);
+		-- The project revokes anon's default grants on new tables: grant what the policies allow.
+		grant select, insert on public.${table} to anon;
 		insert into public.${table} (bot, value, payload)
 			select 'bot-' || (g % 10), g, jsonb_build_object('g', g) from generate_series(1, ${seedRows}) g;
 		analyze public.${table};
