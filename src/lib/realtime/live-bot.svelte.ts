@@ -38,6 +38,10 @@ export type LiveBotOptions = {
 	fetchSince: (cursor: Cursor) => Promise<FeedItem[]>;
 	/** Something happened: refresh the figures (the caller throttles). */
 	onActivity: () => void;
+	/** New messages (live or caught up), e.g. for a chart of individual replies. */
+	onRows?: (rows: FeedItem[]) => void;
+	/** A catch-up finished: lists built from payloads may have missed updates. */
+	onCaughtUp?: () => void;
 };
 
 export class LiveBot {
@@ -134,13 +138,16 @@ export class LiveBot {
 		this.#catchingUp = (async () => {
 			try {
 				// With nothing seen yet, everything from page load on counts as missed.
+				// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a value, not state
 				const cursor = this.#cursor ?? { ingestedAt: new Date().toISOString(), id: 0 };
 				const rows = await this.#opts.fetchSince(cursor);
 				this.catchUpError = null;
+				// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
 				const known = new Set(this.feed.map((f) => f.id));
 				const fresh = rows.filter((r) => !known.has(r.id));
 				if (fresh.length > 0) this.#addMessages(fresh);
 				// Conversations may have changed meanwhile too: the page re-reads what it shows.
+				this.#opts.onCaughtUp?.();
 				this.#opts.onActivity();
 			} catch (e) {
 				this.catchUpError = e instanceof Error ? e.message : String(e);
@@ -167,7 +174,9 @@ export class LiveBot {
 		this.feed = mergeFeed(this.feed, items, this.#capacity);
 		this.#cursor = advanceCursor(this.#cursor, items);
 		this.received += items.length;
+		this.#opts.onRows?.(items);
 		// The active list shows each conversation's latest message and its turn count.
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local tally, not state
 		const perConversation = new Map<string, { n: number; last: string }>();
 		for (const i of items) {
 			const e = perConversation.get(i.conversation_id) ?? { n: 0, last: i.sent_at };
