@@ -122,6 +122,15 @@ function serverRss(): number {
 	return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
+/**
+ * CPU time (user + system) the server process has used so far, in ms: unlike latency, the
+ * cost per change hardly moves when other work shares the machine.
+ */
+function serverCpuMs(): number {
+	const fields = readFileSync(`/proc/${server!.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at 100 Hz
+}
+
 interface Subscriber {
 	org: number;
 	received: number;
@@ -279,6 +288,7 @@ async function phase(subs: Subscriber[], rate: number, ms: number, raw: number[]
 	}
 	raw.length = 0;
 	await serverStats();
+	const cpuBefore = serverCpuMs();
 	const perOrg = await load(rate, ms);
 	const expected = subs.reduce((n, s) => n + perOrg[s.org], 0);
 	// let the tail drain, bounded
@@ -286,16 +296,20 @@ async function phase(subs: Subscriber[], rate: number, ms: number, raw: number[]
 	while (subs.reduce((n, s) => n + s.received, 0) < expected && Date.now() < deadline)
 		await sleep(50);
 	const received = subs.reduce((n, s) => n + s.received, 0);
+	const changes = perOrg.reduce((a, b) => a + b, 0);
+	const cpuMs = serverCpuMs() - cpuBefore;
 	return {
 		subscribers: subs.length,
 		changes_per_s: rate,
-		changes: perOrg.reduce((a, b) => a + b, 0),
+		changes,
 		deliveries_expected: expected,
 		events_lost: Math.max(0, expected - received),
 		latency_ms: summary(subs.flatMap((s) => s.latencies)),
 		raw_replication_latency_ms: summary([...raw]),
 		// from arrival off the slot to frames handed to the sockets, measured inside the server
-		server_dispatch_ms: summary((await serverStats()).dispatchMs.map((x) => Math.round(x)))
+		server_dispatch_ms: summary((await serverStats()).dispatchMs.map((x) => Math.round(x))),
+		server_cpu_ms_per_change: Math.round((cpuMs / changes) * 1000) / 1000,
+		server_cpu_ms_per_delivery: Math.round((cpuMs / Math.max(1, received)) * 10000) / 10000
 	};
 }
 
