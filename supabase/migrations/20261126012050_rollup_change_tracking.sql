@@ -1,0 +1,139 @@
+-- Rollup change tracking: where each rollup has got to (watermarks) and which past hours and
+-- local days must be recomputed because data arrived or changed after they were rolled up
+-- (dirty marks, written by statement triggers on the raw tables).
+
+-- =====================================================================================
+-- Rollup state: watermarks and dirty marks (private)
+-- =====================================================================================
+create table private.rollup_state (
+	name text primary key check (name in ('hourly', 'daily')),
+	watermark timestamptz,
+	last_started_at timestamptz,
+	last_finished_at timestamptz,
+	last_duration_ms numeric,
+	last_rows integer
+);
+comment on table private.rollup_state is
+	'One row per rollup: everything before watermark is rolled up (hourly: UTC hours; daily: days ending by then).';
+comment on column private.rollup_state.name is 'hourly or daily.';
+comment on column private.rollup_state.watermark is 'Rolled up to here; null before the first run (start from the oldest message).';
+comment on column private.rollup_state.last_started_at is 'Start of the last run that did work.';
+comment on column private.rollup_state.last_finished_at is 'End of that run.';
+comment on column private.rollup_state.last_duration_ms is 'Its duration in ms.';
+comment on column private.rollup_state.last_rows is 'Rows it wrote.';
+insert into private.rollup_state (name) values ('hourly'), ('daily');
+
+create table private.rollup_dirty_hours (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	hour_start timestamptz not null,
+	primary key (bot_id, hour_start)
+);
+comment on table private.rollup_dirty_hours is
+	'UTC hours that received a late event or a conversation change after (or while) they were rolled up.';
+comment on column private.rollup_dirty_hours.bot_id is 'The bot.';
+comment on column private.rollup_dirty_hours.hour_start is 'Start of the UTC hour to recompute.';
+create index rollup_dirty_hours_hour_start_idx on private.rollup_dirty_hours (hour_start);
+
+create table private.rollup_dirty_days (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	day_start timestamptz not null,
+	day_end timestamptz not null,
+	primary key (bot_id, day_start)
+);
+comment on table private.rollup_dirty_days is 'Local days whose hours changed: the daily rollup recomputes them once they are over.';
+comment on column private.rollup_dirty_days.bot_id is 'The bot.';
+comment on column private.rollup_dirty_days.day_start is 'Local midnight starting the day.';
+comment on column private.rollup_dirty_days.day_end is 'Next local midnight.';
+create index rollup_dirty_days_day_end_idx on private.rollup_dirty_days (day_end);
+
+-- Marks hours that may already be rolled up. Events of the current hour are covered when the
+-- watermark passes it, except near the end of the hour, where a transaction may commit after
+-- the rollup read it: hence the 10-minute margin.
+create or replace function private.mark_dirty_hours(p_bot_ids uuid[], p_times timestamptz[])
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+	insert into private.rollup_dirty_hours (bot_id, hour_start)
+	select distinct u.bot_id, date_trunc('hour', u.at, 'UTC')
+	from unnest(p_bot_ids, p_times) u(bot_id, at)
+	where u.at is not null
+		and u.at < date_trunc('hour', clock_timestamp() + interval '10 minutes', 'UTC')
+	order by 1, 2
+	on conflict do nothing
+$$;
+comment on function private.mark_dirty_hours(uuid[], timestamptz[]) is
+	'Records (bot, hour) pairs the hourly rollup must recompute because data arrived for them late.';
+
+create or replace function private.mark_dirty_from_messages()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	perform private.mark_dirty_hours(array_agg(bot_id), array_agg(sent_at)) from new_rows;
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_messages() is 'After inserting messages: marks late hours dirty.';
+
+create or replace function private.mark_dirty_from_conversations()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	perform private.mark_dirty_hours(array_agg(c.bot_id), array_agg(c.at))
+	from (
+		select n.bot_id, t.at from new_rows n
+		cross join lateral (values (n.started_at), (n.ended_at), (n.handed_off_at)) t(at)
+	) c;
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_conversations() is
+	'After inserting or updating conversations: marks the hours of their start, end and handoff dirty.';
+
+create or replace function private.mark_dirty_from_conversation_changes()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	-- Old times too: an outcome that moved leaves its former hour to correct.
+	perform private.mark_dirty_hours(array_agg(c.bot_id), array_agg(c.at))
+	from (
+		select n.bot_id, t.at from new_rows n
+		join old_rows o on o.id = n.id
+		cross join lateral (values (n.started_at), (n.ended_at), (n.handed_off_at),
+			(o.started_at), (o.ended_at), (o.handed_off_at)) t(at)
+		where (n.status, n.started_at, n.ended_at, n.handed_off_at)
+			is distinct from (o.status, o.started_at, o.ended_at, o.handed_off_at)
+	) c;
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_conversation_changes() is
+	'After updating conversations: marks the old and new hours of a changed status or outcome dirty.';
+
+create trigger mark_dirty_hours
+	after insert on public.messages
+	referencing new table as new_rows
+	for each statement execute function private.mark_dirty_from_messages();
+create trigger mark_dirty_hours_on_insert
+	after insert on public.conversations
+	referencing new table as new_rows
+	for each statement execute function private.mark_dirty_from_conversations();
+create trigger mark_dirty_hours_on_update
+	after update on public.conversations
+	referencing old table as old_rows new table as new_rows
+	for each statement execute function private.mark_dirty_from_conversation_changes();
+
+revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]), private.mark_dirty_from_messages(),
+	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes()
+	from public, anon;
+revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]) from authenticated;
