@@ -40,33 +40,41 @@ afterAll(() => {
 });
 
 describe('stack:start and the gateway', () => {
-	it('refuses an API port that is already taken, with one line, leaving nothing running', async () => {
-		const blocker: Server = createServer();
-		await new Promise<void>((r) => blocker.listen(apiPort, '127.0.0.1', r));
-		try {
-			const r = stack('start');
-			expect(r.code).toBe(1);
-			expect(r.stderr.split('\n')).toHaveLength(1);
-			expect(r.stderr).toContain(`port ${apiPort}`);
-			expect(r.stderr).toContain('SUPABASE_API_PORT');
-			expect(processesOf(stateDir)).toEqual([]);
-		} finally {
-			await new Promise((r) => blocker.close(r));
-		}
-	}, startTimeout);
+	it(
+		'refuses an API port that is already taken, with one line, leaving nothing running',
+		async () => {
+			const blocker: Server = createServer();
+			await new Promise<void>((r) => blocker.listen(apiPort, '127.0.0.1', r));
+			try {
+				const r = stack('start');
+				expect(r.code).toBe(1);
+				expect(r.stderr.split('\n')).toHaveLength(1);
+				expect(r.stderr).toContain(`port ${apiPort}`);
+				expect(r.stderr).toContain('SUPABASE_API_PORT');
+				expect(processesOf(stateDir)).toEqual([]);
+			} finally {
+				await new Promise((r) => blocker.close(r));
+			}
+		},
+		startTimeout
+	);
 
-	it('starts everything with one command and prints the URLs and keys `supabase status` shows', async () => {
-		const r = stack('start');
-		expect(r.code, r.stderr).toBe(0);
-		for (const label of ['API URL', 'DB URL', 'JWT secret', 'anon key', 'service_role key']) {
-			expect(r.stdout).toContain(label);
-		}
-		expect(r.stdout).toContain(`http://127.0.0.1:${apiPort}`);
-		const health = await fetch(`http://127.0.0.1:${apiPort}/auth/v1/health`, {
-			headers: { apikey: /anon key: (\S+)/.exec(r.stdout)![1] }
-		});
-		expect(health.status).toBe(200);
-		expect(stack('stop').code).toBe(0);
-		expect(processesOf(stateDir)).toEqual([]);
-	}, startTimeout);
+	it(
+		'starts everything with one command and prints the URLs and keys `supabase status` shows',
+		async () => {
+			const r = stack('start');
+			expect(r.code, r.stderr).toBe(0);
+			for (const label of ['API URL', 'DB URL', 'JWT secret', 'anon key', 'service_role key']) {
+				expect(r.stdout).toContain(label);
+			}
+			expect(r.stdout).toContain(`http://127.0.0.1:${apiPort}`);
+			const health = await fetch(`http://127.0.0.1:${apiPort}/auth/v1/health`, {
+				headers: { apikey: /anon key: (\S+)/.exec(r.stdout)![1] }
+			});
+			expect(health.status).toBe(200);
+			expect(stack('stop').code).toBe(0);
+			expect(processesOf(stateDir)).toEqual([]);
+		},
+		startTimeout
+	);
 });
