@@ -260,6 +260,8 @@ test('the file is UTF-8 with a byte order mark (for Excel) unless bom=false', as
 });
 
 test('daily export: one row per local day, adding up to the messages in the range', async () => {
+	// Daily figures come from the rollups too.
+	await rollUp();
 	const { header, rows } = await ok(ownerA.client, { bot: botA.id, kind: 'daily', ...range });
 	assert.equal(header[0], 'day');
 	const messages = header.indexOf('messages');
