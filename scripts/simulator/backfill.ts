@@ -119,7 +119,7 @@ export async function runBackfill(run: BackfillRun): Promise<void> {
 				await run.client.send(bot.key, bot.name, batch.events);
 			} catch (e) {
 				if (!(e instanceof InvalidKeyError)) throw e;
-				if (!dead.has(batch.bot)) run.log(`simulate: ${e.message}; skipping this bot`);
+				if (!dead.has(batch.bot)) run.log(`simulate: ${e.message} (skipping this bot)`);
 				dead.add(batch.bot);
 				run.stats.unsent += batch.events.length;
 			}

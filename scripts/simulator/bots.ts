@@ -81,7 +81,7 @@ export async function resolveBots(options: Options): Promise<{ url: string; bots
 			const persona = personas[i % personas.length];
 			return {
 				key,
-				name: `bot ${i + 1} (${persona.label}, key ${key.slice(0, 14)}…)`,
+				name: `bot ${i + 1} (key ${key.slice(0, 14)}…)`,
 				channel: persona.defaultChannel,
 				timezone: 'UTC',
 				persona

@@ -53,7 +53,11 @@ describe('ingest client', () => {
 		const server = await serve([
 			(_, res) => {
 				res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
-				res.end(JSON.stringify({ message: 'rate limited', retry_after: 1 }));
+				res.end(
+					JSON.stringify({
+						error: { code: 'rate_limited', message: 'Over the rate', retry_after: 1 }
+					})
+				);
 			},
 			answer('accepted')
 		]);
@@ -69,7 +73,7 @@ describe('ingest client', () => {
 	it('backs off while ingest fails, with one line per failure streak', async () => {
 		const fail: Handler = (_, res) => {
 			res.writeHead(503, { 'content-type': 'application/json' });
-			res.end(JSON.stringify({ message: 'function is booting' }));
+			res.end(JSON.stringify({ error: { code: 'boot_error', message: 'function is booting' } }));
 		};
 		// The third attempt finds the batch already stored by an attempt that got no answer.
 		const server = await serve([fail, fail, answer('duplicate')]);
@@ -94,10 +98,14 @@ describe('ingest client', () => {
 		const server = await serve([
 			(_, res) => {
 				res.writeHead(401, { 'content-type': 'application/json' });
-				res.end(JSON.stringify({ message: 'The API key is unknown or revoked' }));
+				res.end(
+					JSON.stringify({ error: { code: 'invalid_api_key', message: 'The API key is unknown' } })
+				);
 			}
 		]);
-		await expect(client(server.url).c.send('bad', 'bot', events)).rejects.toThrow(InvalidKeyError);
+		const refused = client(server.url).c.send('bad', 'bot', events);
+		await expect(refused).rejects.toBeInstanceOf(InvalidKeyError);
+		await expect(refused).rejects.toThrow(/refused the key of bot \(401\): The API key is unknown/);
 
 		const stop = new AbortController();
 		const unreachable = client('http://127.0.0.1:1/', stop.signal);

@@ -12,8 +12,8 @@ export class InvalidKeyError extends Error {}
 
 interface IngestAnswer {
 	results?: { index: number; status: 'accepted' | 'duplicate' | 'rejected'; reason?: string }[];
-	message?: string;
-	retry_after?: number;
+	/** The functions' error body (supabase/functions/_shared/errors.ts). */
+	error?: { code: string; message: string; retry_after?: number };
 }
 
 export interface IngestClientOptions {
@@ -104,17 +104,19 @@ export class IngestClient {
 				}
 				if (res.status === 401) {
 					throw new InvalidKeyError(
-						`ingest refused the key of ${label} (401): ${answer.message ?? 'unknown or revoked key'}`
+						`ingest refused the key of ${label} (401): ${answer.error?.message ?? 'unknown or revoked key'}`
 					);
 				}
 				if (res.status === 400 || res.status === 413) {
 					// Our own batch is wrong: resending cannot help, and nothing of it was stored.
 					stats.sent += events.length;
 					stats.rejected += events.length;
-					log(`simulate: ingest rejected a batch of ${label} (${res.status}): ${answer.message}`);
+					log(
+						`simulate: ingest rejected a batch of ${label} (${res.status}): ${answer.error?.message}`
+					);
 					return;
 				}
-				problem = `ingest answered ${res.status}: ${answer.message ?? res.statusText}`;
+				problem = `ingest answered ${res.status}: ${answer.error?.message ?? res.statusText}`;
 			} catch (e) {
 				if (e instanceof InvalidKeyError) throw e;
 				problem = `ingest is unreachable (${e instanceof Error ? e.message : String(e)})`;
@@ -135,7 +137,8 @@ export class IngestClient {
 		const { stats, signal, log } = this.options;
 		stats.throttled++;
 		const header = Number(res.headers.get('retry-after'));
-		const seconds = Number.isFinite(header) && header > 0 ? header : (answer.retry_after ?? 1);
+		const seconds =
+			Number.isFinite(header) && header > 0 ? header : (answer.error?.retry_after ?? 1);
 		const last = this.throttleLogged.get(label);
 		if (last === undefined || Date.now() - last > 60_000) {
 			log(

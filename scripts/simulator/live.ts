@@ -66,7 +66,7 @@ export async function runLive(run: LiveRun): Promise<void> {
 			.send(bots[b].key, bots[b].name, batch)
 			.catch((e: unknown) => {
 				if (!(e instanceof InvalidKeyError)) throw e;
-				run.log(`simulate: ${e.message}; this bot stops`);
+				run.log(`simulate: ${e.message} (this bot stops)`);
 				dead.add(b);
 				stats.unsent += queues[b].length;
 				queues[b] = [];

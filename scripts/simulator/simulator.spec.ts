@@ -70,7 +70,8 @@ function expectAgreement(summary: Summary, rows: Awaited<ReturnType<typeof store
 	expect(total).toBe(summary.accepted);
 }
 
-describe('npm run simulate', () => {
+// Each test runs the real command; a busy machine makes it slow, never wrong.
+describe('npm run simulate', { timeout: 90_000 }, () => {
 	it('live for a bounded time: events accepted = rows stored', async () => {
 		const run = simulate(['--seed', '7', '--rate', '20', '--duration', '6s']);
 		const summary = await run.summary;
@@ -97,6 +98,35 @@ describe('npm run simulate', () => {
 			select count(distinct bot_id)::int n from public.conversations
 			where external_id like ${`sim-${runId}-%`}`;
 		expect(bots.n).toBe(2);
+	});
+
+	it('waits out ingest 429s (Retry-After) and resends: nothing lost, nothing counted twice', async () => {
+		// One request a second for this bot, far below what the run sends.
+		await sql`insert into private.ingest_rate_limits (bot_id)
+			select id from public.bots where name = 'Acme Support' on conflict do nothing`;
+		await sql`
+			update private.ingest_rate_limits r
+			set requests_per_second = ${1}, request_burst = ${1}
+			from public.bots b where b.id = r.bot_id and b.name = 'Acme Support'`;
+		try {
+			const summary = await simulate([
+				'--seed',
+				'10',
+				'--bots',
+				'support',
+				'--rate',
+				'20',
+				'--duration',
+				'5s'
+			]).summary;
+			expect(summary.throttled).toBeGreaterThan(0);
+			expectAgreement(summary, await stored(summary.runId));
+		} finally {
+			await sql`
+				update private.ingest_rate_limits r
+				set requests_per_second = default, request_burst = default
+				from public.bots b where b.id = r.bot_id and b.name = 'Acme Support'`;
+		}
 	});
 
 	it('--backfill writes past days through ingest, spread over those days', async () => {
