@@ -307,6 +307,7 @@ export type Database = {
 					id: number;
 					ingested_at: string;
 					intent: string | null;
+					latency_bucket: number | null;
 					model: string | null;
 					response_time_ms: number | null;
 					role: string;
@@ -326,6 +327,7 @@ export type Database = {
 					id?: never;
 					ingested_at?: string;
 					intent?: string | null;
+					latency_bucket?: never;
 					model?: string | null;
 					response_time_ms?: number | null;
 					role: string;
@@ -345,6 +347,7 @@ export type Database = {
 					id?: never;
 					ingested_at?: string;
 					intent?: string | null;
+					latency_bucket?: never;
 					model?: string | null;
 					response_time_ms?: number | null;
 					role?: string;

@@ -170,3 +170,12 @@ grant execute on function private.latency_bucket(integer), private.latency_bucke
 	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
 	private.local_day_end(timestamptz, text)
 	to authenticated, service_role;
+
+-- Each reply's histogram bucket, computed once when the message is stored: the one place the
+-- formula is applied to raw rows. The rollups and the live reads group by this column, which
+-- also spares them a logarithm per row on every run (a function with a fixed search_path is
+-- never inlined, so calling it per row at read time would dominate the rollup).
+alter table public.messages
+	add column latency_bucket integer generated always as (private.latency_bucket(response_time_ms)) stored;
+comment on column public.messages.latency_bucket is
+	'Histogram bucket of response_time_ms (private.latency_bucket); what the rollups count.';

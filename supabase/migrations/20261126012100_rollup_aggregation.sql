@@ -7,10 +7,12 @@
 -- Windows are (bot, from, to) triples; rows are grouped per bot by p_grain ('window' = the whole
 -- window, for totals that need no time split; 'hour' = UTC hour,
 -- 'day' = local day), and a bucket never starts before its window (partial hours stay apart).
--- Per-row expressions repeat private.latency_bucket / private.bucket_start inline: a function
--- with a fixed search_path is never inlined, and a call per row would dominate the rollup.
+-- Latency buckets come from messages.latency_bucket (computed once per row on insert); the
+-- bucket-start expressions repeat private.bucket_start inline: a function with a fixed
+-- search_path is never inlined, and a call per row would dominate the reads.
 create or replace function private.aggregate_raw(
-	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[], p_grain text, p_distinct_counts boolean default true
+	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[], p_grain text, p_distinct_counts boolean default true,
+	p_gap_from timestamptz default null, p_gap_to timestamptz default null, p_skip_bots uuid[] default '{}'
 )
 returns table (
 	bot_id uuid, bucket_start timestamptz,
@@ -28,6 +30,9 @@ set work_mem = '256MB'
 as $$
 #variable_conflict use_column
 begin
+	if p_gap_from is not null and p_grain <> 'hour' then
+		raise exception 'aggregate_raw: a gap (p_gap_from) is read by UTC hour only, not by %', p_grain;
+	end if;
 	-- PL/pgSQL keeps this plan across calls; a SQL function would plan it on every dashboard read.
 	return query
 	with w as materialized (
@@ -41,12 +46,22 @@ begin
 		select w.bot_id, case when p_grain = 'window' then w.from_at
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, m.sent_at, w.timezone)) end b,
-			m.conversation_id, m.role, m.success, m.response_time_ms rt, m.tokens_in, m.tokens_out, m.cost_usd
+			m.conversation_id, m.role, m.success, m.response_time_ms rt, m.latency_bucket lb, m.tokens_in,
+			m.tokens_out, m.cost_usd
 		from w
 		cross join lateral (
 			select * from public.messages m
 			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
 		) m
+		where p_gap_from is null or w.to_at <= p_gap_from or w.from_at >= p_gap_to
+		union all
+		-- The hourly job's gap since its watermark is the same for every bot: one time-range scan
+		-- (BRIN), as cheap as a plain scan, instead of a probe per bot that ends in a full scan.
+		select m.bot_id, date_trunc('hour', m.sent_at, 'UTC'), m.conversation_id, m.role, m.success,
+			m.response_time_ms, m.latency_bucket, m.tokens_in, m.tokens_out, m.cost_usd
+		from public.messages m
+		where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
+			and not (m.bot_id = any (p_skip_bots))
 	),
 	totals as (
 		select base.bot_id, base.b,
@@ -65,8 +80,7 @@ begin
 	hist as (
 		select h.bot_id, h.b, private.histogram_from_pairs(array_agg(h.lb), array_agg(h.n)) latency_histogram
 		from (
-			select base.bot_id, base.b,
-				least(161, 1 + floor(8 * ln(greatest(rt, 1)::float8) / ln(2::float8))::integer) lb, count(*) n
+			select base.bot_id, base.b, base.lb, count(*) n
 			from base where role = 'bot' and rt is not null group by 1, 2, 3
 		) h
 		group by 1, 2
@@ -129,11 +143,12 @@ begin
 	full join ce on ce.bot_id = t.bot_id and ce.b = t.b;
 end
 $$;
-comment on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean) is
-	'Aggregates raw messages and conversation outcomes inside (bot, from, to) windows per hour or local day.';
+comment on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean, timestamptz, timestamptz, uuid[]) is
+	'Aggregates raw messages and conversation outcomes inside (bot, from, to) windows (plus an hourly gap read by time, skipping p_skip_bots) per window, UTC hour or local day: the one definition the hourly and daily rollups, the live tail and the tests share.';
 
 create or replace function private.aggregate_raw_breakdowns(
-	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[]
+	p_bot_ids uuid[], p_from timestamptz[], p_to timestamptz[],
+	p_gap_from timestamptz default null, p_gap_to timestamptz default null, p_skip_bots uuid[] default '{}'
 )
 returns table (
 	bot_id uuid, hour_start timestamptz, dimension text, value text,
@@ -154,38 +169,56 @@ begin
 		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
 		where w.from_at < w.to_at
 	),
-	-- One pass, three grouping sets: hashed together, no row is copied per dimension.
-	g as (
-		select w.bot_id, greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC')) h, c.channel,
-			coalesce(m.intent, 'unknown') intent, coalesce(m.model, 'unknown') model,
-			count(*) messages,
-			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
-			count(*) filter (where m.role = 'bot' and m.success = false) failed_replies,
-			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
-			coalesce(sum(m.cost_usd), 0) cost_usd,
-			count(*) filter (where m.role = 'bot' and m.response_time_ms is not null) rt_count,
-			coalesce(sum(m.response_time_ms) filter (where m.role = 'bot'), 0) rt_sum,
-			array_agg(least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer))
-				filter (where m.role = 'bot' and m.response_time_ms is not null) lbs,
-			grouping(c.channel, coalesce(m.intent, 'unknown'), coalesce(m.model, 'unknown')) gid
+	-- The windows' rows, and the gap since the hourly watermark by one time-range scan, as in
+	-- private.aggregate_raw.
+	src as (
+		select m.bot_id, greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC')) h, m.conversation_id,
+			m.role, m.success, m.response_time_ms rt, m.latency_bucket lb, m.tokens_in, m.tokens_out,
+			m.cost_usd, m.intent, m.model
 		from w
 		cross join lateral (
 			select * from public.messages m
 			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
 		) m
-		join public.conversations c on c.id = m.conversation_id
-		group by grouping sets ((1, 2, 3), (1, 2, 4), (1, 2, 5))
+		where p_gap_from is null or w.to_at <= p_gap_from or w.from_at >= p_gap_to
+		union all
+		select m.bot_id, date_trunc('hour', m.sent_at, 'UTC'), m.conversation_id, m.role, m.success,
+			m.response_time_ms, m.latency_bucket, m.tokens_in, m.tokens_out, m.cost_usd, m.intent, m.model
+		from public.messages m
+		where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
+			and not (m.bot_id = any (p_skip_bots))
+	),
+	-- One pass, three grouping sets, grouped by latency bucket too and then folded: a
+	-- histogram from (bucket, count) pairs loops over at most 161 pairs, not over every reply.
+	g as (
+		select s.bot_id, s.h, case when s.role = 'bot' and s.rt is not null then s.lb end lb, c.channel,
+			coalesce(s.intent, 'unknown') intent, coalesce(s.model, 'unknown') model,
+			count(*) messages,
+			count(*) filter (where s.role = 'bot' and s.success is not null) replies,
+			count(*) filter (where s.role = 'bot' and s.success = false) failed_replies,
+			coalesce(sum(s.tokens_in), 0) tokens_in, coalesce(sum(s.tokens_out), 0) tokens_out,
+			coalesce(sum(s.cost_usd), 0) cost_usd,
+			count(*) filter (where s.role = 'bot' and s.rt is not null) rt_count,
+			coalesce(sum(s.rt) filter (where s.role = 'bot'), 0) rt_sum,
+			grouping(c.channel, coalesce(s.intent, 'unknown'), coalesce(s.model, 'unknown')) gid
+		from src s
+		join public.conversations c on c.id = s.conversation_id
+		group by grouping sets ((1, 2, 3, 4), (1, 2, 3, 5), (1, 2, 3, 6))
 	)
 	select g.bot_id, g.h,
 		case g.gid when 3 then 'channel' when 5 then 'intent' else 'model' end,
 		case g.gid when 3 then g.channel when 5 then g.intent else g.model end,
-		g.messages, g.replies, g.failed_replies, g.tokens_in, g.tokens_out, g.cost_usd, g.rt_count, g.rt_sum,
-		private.histogram_of(g.lbs)
-	from g;
+		sum(g.messages)::bigint, sum(g.replies)::bigint, sum(g.failed_replies)::bigint,
+		sum(g.tokens_in)::bigint, sum(g.tokens_out)::bigint, sum(g.cost_usd),
+		sum(g.rt_count)::bigint, sum(g.rt_sum)::bigint,
+		private.histogram_from_pairs(array_agg(g.lb) filter (where g.lb is not null),
+			array_agg(g.messages) filter (where g.lb is not null))
+	from g
+	group by 1, 2, 3, 4;
 end
 $$;
-comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]) is
-	'Aggregates raw messages inside (bot, from, to) windows per UTC hour and channel / intent / model.';
+comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[], timestamptz, timestamptz, uuid[]) is
+	'Aggregates raw messages inside (bot, from, to) windows, plus an hourly gap for every bot but p_skip_bots, per UTC hour and channel / intent / model.';
 
 -- Called by the hourly job after it filled pg_temp.rollup_rows with every message inside the
 -- windows. A touched conversation's metrics are recomputed from all of its messages, but only
@@ -339,12 +372,12 @@ $$;
 comment on function private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]) is
 	'Recomputes conversation_metrics of every conversation with a message or an outcome in the windows; reads pg_temp.rollup_rows.';
 
-revoke execute on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean),
-	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[]),
+revoke execute on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean, timestamptz, timestamptz, uuid[]),
+	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[], timestamptz, timestamptz, uuid[]),
 	private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[])
 	from public, anon;
 -- The read API (security invoker) runs these as the caller, under the caller's RLS.
-grant execute on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean),
-	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[])
+grant execute on function private.aggregate_raw(uuid[], timestamptz[], timestamptz[], text, boolean, timestamptz, timestamptz, uuid[]),
+	private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[], timestamptz, timestamptz, uuid[])
 	to authenticated, service_role;
 revoke execute on function private.refresh_conversation_metrics(uuid[], timestamptz[], timestamptz[]) from authenticated;

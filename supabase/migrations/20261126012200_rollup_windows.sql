@@ -26,112 +26,12 @@ declare
 	v_phases jsonb := '{}';
 	v_t timestamptz;
 begin
-	-- One scan of the raw rows in the windows; every table below is aggregated from it. The
-	-- expressions mirror private.aggregate_raw / aggregate_raw_breakdowns (the live path), and
-	-- the pgTAP suite checks both against a from-scratch aggregation.
+	-- Usage and breakdowns come from the one aggregation the daily job, the live tail and the
+	-- tests also use (private.aggregate_raw / aggregate_raw_breakdowns), which read the gap
+	-- since the watermark by one time-range scan (BRIN) and other windows by an index range each.
 	v_t := clock_timestamp();
-	-- A second run in the same transaction (tests do that) replaces the first run's rows.
-	if to_regclass('pg_temp.rollup_rows') is not null then
-		drop table pg_temp.rollup_rows;
-	end if;
-	create temporary table rollup_rows on commit drop as
-	select m.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, m.conversation_id, m.sent_at, m.role, m.success,
-		m.response_time_ms rt,
-		case when m.role = 'bot' and m.response_time_ms is not null
-			then least(161, 1 + floor(8 * ln(greatest(m.response_time_ms, 1)::float8) / ln(2::float8))::integer) end lb,
-		m.tokens_in, m.tokens_out, m.cost_usd, c.channel, c.end_user_id,
-		coalesce(m.intent, 'unknown') intent, coalesce(m.model, 'unknown') model
-	from (
-		-- The gap since the watermark is the same for every bot: one time-range scan (BRIN), as
-		-- cheap as a plain scan, instead of a probe per bot that ends in a full-table scan.
-		select m.* from public.messages m
-		where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
-			and not (m.bot_id = any (p_skip_bots))
-		union all
-		-- Other windows (dirty hours before the gap, or everything for one bot): an index range each.
-		select m.* from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		cross join lateral (
-			select * from public.messages m
-			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
-		) m
-		where p_gap_from is null or w.to_at <= p_gap_from or w.from_at >= p_gap_to
-	) m
-	join public.conversations c on c.id = m.conversation_id;
-	analyze pg_temp.rollup_rows;
-	v_phases := v_phases || jsonb_build_object('scan_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
-
-	v_t := clock_timestamp();
-	with totals as (
-		select r.bot_id, r.h,
-			count(*) messages,
-			count(*) filter (where r.role = 'user') user_messages,
-			count(*) filter (where r.role = 'bot') bot_messages,
-			coalesce(sum(r.tokens_in), 0) tokens_in, coalesce(sum(r.tokens_out), 0) tokens_out,
-			coalesce(sum(r.cost_usd), 0) cost_usd,
-			count(*) filter (where r.role = 'bot' and r.success is not null) replies,
-			count(*) filter (where r.role = 'bot' and r.success = false) failed_replies,
-			count(*) filter (where r.role = 'bot' and r.rt is not null) response_time_count,
-			coalesce(sum(r.rt) filter (where r.role = 'bot'), 0) response_time_sum_ms
-		from pg_temp.rollup_rows r group by 1, 2
-	),
-	hist as (
-		select x.bot_id, x.h, private.histogram_from_pairs(array_agg(x.lb), array_agg(x.n)) latency_histogram
-		from (select r.bot_id, r.h, r.lb, count(*) n from pg_temp.rollup_rows r where r.lb is not null group by 1, 2, 3) x
-		group by 1, 2
-	),
-	-- One pass for both distinct counts: a conversation has one end user, so the users of an
-	-- hour are found among its (far fewer) conversations.
-	bc as materialized (
-		select distinct r.bot_id, r.h, r.conversation_id, r.end_user_id from pg_temp.rollup_rows r
-	),
-	active as (
-		select bc.bot_id, bc.h, count(*) n from bc group by 1, 2
-	),
-	users as (
-		select x.bot_id, x.h, count(*) n
-		from (select distinct bc.bot_id, bc.h, bc.end_user_id from bc where bc.end_user_id is not null) x
-		group by 1, 2
-	),
-	e as (
-		select w.bot_id, date_trunc('hour', c.started_at, 'UTC') h, 'started' kind
-		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		cross join lateral (select c.started_at from public.conversations c
-			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at) c
-		union all
-		select w.bot_id, date_trunc('hour', c.ended_at, 'UTC'), c.status
-		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		cross join lateral (select c.ended_at, c.status from public.conversations c
-			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
-				and c.status in ('completed', 'abandoned')) c
-		union all
-		select w.bot_id, date_trunc('hour', c.handed_off_at, 'UTC'), 'handed_off'
-		from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		cross join lateral (select c.handed_off_at from public.conversations c
-			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at) c
-	),
-	ce as (
-		select e.bot_id, e.h,
-			count(*) filter (where kind = 'started') started,
-			count(*) filter (where kind = 'completed') resolved,
-			count(*) filter (where kind = 'abandoned') abandoned,
-			count(*) filter (where kind = 'handed_off') handed_off
-		from e group by 1, 2
-	),
-	agg as (
-		select coalesce(t.bot_id, ce.bot_id) bot_id, coalesce(t.h, ce.h) bucket_start,
-			coalesce(t.messages, 0) messages, coalesce(t.user_messages, 0) user_messages,
-			coalesce(t.bot_messages, 0) bot_messages, coalesce(ce.started, 0) conversations_started,
-			coalesce(ce.resolved, 0) conversations_resolved, coalesce(ce.abandoned, 0) conversations_abandoned,
-			coalesce(ce.handed_off, 0) conversations_handed_off, coalesce(a.n, 0) conversations_active,
-			coalesce(u.n, 0) active_end_users, coalesce(t.tokens_in, 0) tokens_in, coalesce(t.tokens_out, 0) tokens_out,
-			coalesce(t.cost_usd, 0) cost_usd, coalesce(t.replies, 0) replies, coalesce(t.failed_replies, 0) failed_replies,
-			coalesce(t.response_time_count, 0) response_time_count, coalesce(t.response_time_sum_ms, 0) response_time_sum_ms,
-			coalesce(hi.latency_histogram, private.histogram_of('{}')) latency_histogram
-		from totals t
-		left join hist hi on hi.bot_id = t.bot_id and hi.h = t.h
-		left join active a on a.bot_id = t.bot_id and a.h = t.h
-		left join users u on u.bot_id = t.bot_id and u.h = t.h
-		full join ce on ce.bot_id = t.bot_id and ce.h = t.h
+	with agg as (
+		select * from private.aggregate_raw(v_bots, v_from, v_to, 'hour', true, p_gap_from, p_gap_to, p_skip_bots)
 	),
 	up as (
 		insert into public.usage_analytics as t (bot_id, hour_start, messages, user_messages, bot_messages,
@@ -182,32 +82,8 @@ begin
 	v_phases := v_phases || jsonb_build_object('usage_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 	v_t := clock_timestamp();
 
-	-- Grouped by latency bucket too, then folded: a histogram from (bucket, count) pairs costs a
-	-- loop over at most 161 pairs per group instead of one over every reply.
-	with g as (
-		select r.bot_id, r.h, r.lb,
-			case grouping(r.channel, r.intent, r.model) when 3 then 'channel' when 5 then 'intent' else 'model' end dimension,
-			case grouping(r.channel, r.intent, r.model) when 3 then r.channel when 5 then r.intent else r.model end value,
-			count(*) messages,
-			count(*) filter (where r.role = 'bot' and r.success is not null) replies,
-			count(*) filter (where r.role = 'bot' and r.success = false) failed_replies,
-			coalesce(sum(r.tokens_in), 0) tokens_in, coalesce(sum(r.tokens_out), 0) tokens_out,
-			coalesce(sum(r.cost_usd), 0) cost_usd,
-			count(*) filter (where r.role = 'bot' and r.rt is not null) response_time_count,
-			coalesce(sum(r.rt) filter (where r.role = 'bot'), 0) response_time_sum_ms
-		from pg_temp.rollup_rows r
-		group by grouping sets ((r.bot_id, r.h, r.lb, r.channel), (r.bot_id, r.h, r.lb, r.intent),
-			(r.bot_id, r.h, r.lb, r.model))
-	),
-	agg as (
-		select g.bot_id, g.h hour_start, g.dimension, g.value, sum(g.messages) messages,
-			sum(g.replies) replies, sum(g.failed_replies) failed_replies, sum(g.tokens_in) tokens_in,
-			sum(g.tokens_out) tokens_out, sum(g.cost_usd) cost_usd,
-			sum(g.response_time_count) response_time_count, sum(g.response_time_sum_ms) response_time_sum_ms,
-			private.histogram_from_pairs(array_agg(g.lb) filter (where g.lb is not null),
-				array_agg(g.messages) filter (where g.lb is not null)) latency_histogram
-		from g
-		group by 1, 2, 3, 4
+	with agg as (
+		select * from private.aggregate_raw_breakdowns(v_bots, v_from, v_to, p_gap_from, p_gap_to, p_skip_bots)
 	),
 	up as (
 		insert into public.usage_breakdowns as t (bot_id, hour_start, dimension, value, messages, replies,
@@ -233,6 +109,27 @@ begin
 	v_phases := v_phases || jsonb_build_object('breakdowns_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 	v_t := clock_timestamp();
 
+	-- The windows' messages, once, for the per-conversation recomputation.
+	-- A second run in the same transaction (tests do that) replaces the first run's rows.
+	if to_regclass('pg_temp.rollup_rows') is not null then
+		drop table pg_temp.rollup_rows;
+	end if;
+	create temporary table rollup_rows on commit drop as
+	select m.bot_id, m.conversation_id, m.sent_at, m.role, m.success, m.response_time_ms rt,
+		m.tokens_in, m.tokens_out, m.cost_usd
+	from public.messages m
+	where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
+		and not (m.bot_id = any (p_skip_bots))
+	union all
+	select m.bot_id, m.conversation_id, m.sent_at, m.role, m.success, m.response_time_ms, m.tokens_in,
+		m.tokens_out, m.cost_usd
+	from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+	cross join lateral (
+		select * from public.messages m
+		where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+	) m
+	where p_gap_from is null or w.to_at <= p_gap_from or w.from_at >= p_gap_to;
+	analyze pg_temp.rollup_rows;
 	v_n := private.refresh_conversation_metrics(v_bots, v_from, v_to);
 	v_rows := v_rows + coalesce(v_n, 0);
 	v_phases := v_phases || jsonb_build_object('conversations_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));

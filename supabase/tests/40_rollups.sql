@@ -3,7 +3,7 @@
 -- is repaired by one run; a late event for a rolled-up hour is counted; a bot's day is cut at
 -- its local midnight, also on the 23- and 25-hour days of DST changes.
 begin;
-select plan(19);
+select plan(21);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -69,6 +69,26 @@ select set_eq(
 		union all select bot_id, date_trunc('hour', handed_off_at, 'UTC'), 'h' from public.conversations where handed_off_at is not null
 	) e where h < (select watermark from hourly_wm) group by 1, 2$$,
 	'conversation starts and handoffs per hour equal a from-scratch count');
+-- The one aggregation (private.aggregate_raw) over every bot's whole history, each bot read by
+-- its own index range, must give exactly what the runs stored (read by time for the gap).
+select set_eq(
+	$$select bot_id, hour_start, messages, conversations_started, conversations_resolved, conversations_abandoned,
+		conversations_handed_off, conversations_active, active_end_users, tokens_in, cost_usd, replies, failed_replies,
+		response_time_count, response_time_sum_ms, latency_histogram
+		from public.usage_analytics where hour_start < (select watermark from hourly_wm)$$,
+	$$select a.bot_id, a.bucket_start, a.messages::int, a.conversations_started::int, a.conversations_resolved::int,
+		a.conversations_abandoned::int, a.conversations_handed_off::int, a.conversations_active::int, a.active_end_users::int,
+		a.tokens_in, a.cost_usd, a.replies::int, a.failed_replies::int, a.response_time_count::int, a.response_time_sum_ms,
+		a.latency_histogram
+		from public.bots b
+		cross join lateral private.aggregate_raw(array[b.id], array[timestamptz '2000-01-01Z'],
+			array[(select watermark from hourly_wm)], 'hour') a$$,
+	'usage_analytics equals the shared aggregation recomputed from scratch for every bot');
+select throws_ok(
+	$$select * from private.aggregate_raw(array['a1a1a1a1-0000-4000-8000-0000000000a1'::uuid], array[now() - interval '1 day'],
+		array[now()], 'day', true, now() - interval '1 hour', now())$$,
+	'P0001', 'aggregate_raw: a gap (p_gap_from) is read by UTC hour only, not by day',
+	'the shared aggregation refuses a time-range gap at any grain but the UTC hour, saying why');
 select set_eq(
 	$$select d.bot_id, d.day, d.messages, d.unique_end_users, d.tokens_in, d.cost_usd from public.bot_performance_metrics d
 		where d.day_end <= (select watermark from private.rollup_state where name = 'daily') and d.messages > 0$$,
