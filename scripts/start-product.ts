@@ -53,7 +53,30 @@ function sourceHash(root = projectRoot): string {
 	return hash.digest('hex');
 }
 
-function buildIfChanged() {
+/** Runs a command to its end (stop() ends it like the others); quiet keeps its output for later. */
+function runToEnd(
+	name: string,
+	cmd: string,
+	args: string[],
+	quiet: boolean
+): Promise<{ code: number | null; output: string }> {
+	const child = spawn(cmd, args, {
+		cwd: projectRoot,
+		stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit'
+	});
+	children.set(name, child);
+	let output = '';
+	child.stdout?.on('data', (c) => (output += c));
+	child.stderr?.on('data', (c) => (output += c));
+	return new Promise((resolve) => {
+		child.on('exit', (code) => {
+			children.delete(name);
+			resolve({ code, output });
+		});
+	});
+}
+
+async function buildIfChanged() {
 	const hash = sourceHash();
 	const built = existsSync(join(buildDir, 'index.js')) && existsSync(stampFile);
 	if (built && readFileSync(stampFile, 'utf8').trim() === hash) {
@@ -63,19 +86,30 @@ function buildIfChanged() {
 	console.log('npm start: building the dashboard (vite build), once per change of its sources...');
 	const t0 = Date.now();
 	// The build's own chatter (warnings of dependencies, timings) is shown only when it fails.
-	const result = spawnSync(join(projectRoot, 'node_modules', '.bin', 'vite'), ['build'], {
-		cwd: projectRoot,
-		encoding: 'utf8',
-		maxBuffer: 256 * 1024 * 1024
-	});
-	if (result.status !== 0) {
-		console.error(
-			`${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n')
-		);
+	const vite = join(projectRoot, 'node_modules', '.bin', 'vite');
+	const { code, output } = await runToEnd('build', vite, ['build'], true);
+	if (stopping) return;
+	if (code !== 0) {
+		console.error(output.trim().split('\n').slice(-40).join('\n'));
 		throw new Error('the dashboard does not build (the end of its output is above)');
 	}
 	console.log(`npm start: built in ${Math.round((Date.now() - t0) / 1000)} s`);
 	writeFileSync(stampFile, `${hash}\n`);
+}
+
+async function startPlatform() {
+	if (platformRunning()) {
+		console.log(`npm start: using the local platform already running at ${config.api.url}`);
+		return;
+	}
+	startedPlatform = true;
+	const { code } = await runToEnd(
+		'platform',
+		process.execPath,
+		tsx('stack/cli.ts', ['start']),
+		false
+	);
+	if (code !== 0 && !stopping) throw new Error('the local platform did not start (see above)');
 }
 
 function platformRunning(): boolean {
@@ -175,15 +209,9 @@ async function main() {
 			`port ${port} is taken by another process: stop it, or set PORT to a free port`
 		);
 	}
-	if (!platformRunning()) {
-		startedPlatform = true;
-		const start = spawnSync(process.execPath, tsx('stack/cli.ts', ['start']), { stdio: 'inherit' });
-		if (start.status !== 0) throw new Error('the local platform did not start (see above)');
-	} else {
-		console.log(`npm start: using the local platform already running at ${config.api.url}`);
-	}
-	await checkIngest();
-	buildIfChanged();
+	// The build does not need the platform: both at once save the shorter one's time.
+	await Promise.all([startPlatform().then(checkIngest), buildIfChanged()]);
+	if (stopping) return;
 	const publicEnv = {
 		PUBLIC_SUPABASE_URL: config.api.url,
 		PUBLIC_SUPABASE_ANON_KEY: config.keys.anon
