@@ -68,7 +68,7 @@ async function fixture(sql: postgres.Sql, userId: string): Promise<string> {
 			case when g % 5 in (0, 1, 2) then t + (g % 600) * interval '1 second' end,
 			case when g % 5 = 3 then t + interval '30 seconds' end
 		from generate_series(0, ${CONVERSATIONS - 1}) g,
-			lateral (select now() - interval '30 days' + g * ${step} * interval '1 millisecond' + interval '1 second' t) x`;
+			lateral (select now() - interval '30 days' + g * ${step}::float8 * interval '1 millisecond' + interval '1 second' t) x`;
 	await sql`insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
 			response_time_ms, success, intent, model, tokens_in, tokens_out, cost_usd)
 		select c.bot_id, c.id, c.external_id || '-' || k, case when k = 1 then 'user' else 'bot' end,
