@@ -72,9 +72,20 @@ export class LiveBot {
 		this.#cursor = advanceCursor(null, opts.initialFeed);
 	}
 
-	/** Opens the channel and starts watching visibility and the network. */
-	start(): void {
+	/** Opens the channel (as the signed-in user) and starts watching visibility and the network. */
+	async start(): Promise<void> {
 		const { supabase, botId } = this.#opts;
+		// Realtime checks RLS with the token given at join: without it the join is anonymous and
+		// sees nothing. A refreshed token is handed over without leaving the channel.
+		const { data } = await supabase.auth.getSession();
+		if (data.session) await supabase.realtime.setAuth(data.session.access_token);
+		if (this.#stopped) return;
+		const { data: auth } = supabase.auth.onAuthStateChange((event, session) => {
+			if (session && (event === 'TOKEN_REFRESHED' || event === 'SIGNED_IN')) {
+				void supabase.realtime.setAuth(session.access_token);
+			}
+		});
+		this.#cleanups.push(() => auth.subscription.unsubscribe());
 		const filter = `bot_id=eq.${botId}`;
 		const channel = supabase
 			.channel(`bot-live:${botId}`)
