@@ -26,6 +26,29 @@ create index if not exists conversations_bot_id_handed_off_at_idx on public.conv
 create index if not exists messages_bot_id_intent_idx on public.messages (bot_id, intent, conversation_id)
 	where intent is not null;
 
+-- Full-text search runs as the definer: under RLS, Postgres may not use the GIN index for `@@`
+-- (ts_match_vq is not leakproof, so it is evaluated after the policy, row by row over the
+-- bot's messages). The caller's right to read the bot is checked first, and only conversation
+-- ids of that bot come back; the conversations themselves are still read under RLS.
+create or replace function private.explorer_search_ids(p_bot_id uuid, p_query text)
+returns setof uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+	if not p_bot_id = any (array(select private.readable_bot_ids())) then
+		return;
+	end if;
+	return query
+	select distinct m.conversation_id from public.messages m
+	where m.bot_id = p_bot_id and m.search_vector @@ websearch_to_tsquery('simple'::regconfig, p_query);
+end
+$$;
+comment on function private.explorer_search_ids(uuid, text) is
+	'Ids of the conversations of a bot the caller can read that have a message matching the search (web-search syntax); empty for any other bot.';
+
 create or replace function private.explorer_filter_sql(
 	p_by text, p_query text, p_status text, p_channel text, p_intent text, p_handoff boolean,
 	p_min_duration_seconds numeric, p_max_duration_seconds numeric,
@@ -64,9 +87,8 @@ begin
 		v_sql := v_sql || case when p_handoff then ' and c.handed_off_at is not null' else ' and c.handed_off_at is null' end;
 	end if;
 	if nullif(trim(p_query), '') is not null then
-		-- The same predicate as export_conversations, so list and export agree.
-		v_sql := v_sql || ' and c.id in (select m.conversation_id from public.messages m'
-			|| ' where m.bot_id = $1 and m.search_vector @@ websearch_to_tsquery(''simple''::regconfig, $4))';
+		-- The same match as export_conversations (pgTAP 57 checks), through the GIN index.
+		v_sql := v_sql || ' and c.id in (select private.explorer_search_ids($1, $4))';
 	end if;
 	if p_intent is not null then
 		v_sql := v_sql || ' and c.id in (select m.conversation_id from public.messages m'
@@ -201,12 +223,14 @@ comment on function public.count_explored_conversations(uuid, timestamptz, times
 	'Exact number of conversations explore_conversations lists for the same filters (all pages).';
 
 revoke execute on function
+	private.explorer_search_ids(uuid, text),
 	private.explorer_filter_sql(text, text, text, text, text, boolean, numeric, numeric, numeric, numeric),
 	private.explorer_duration_sql(),
 	public.explore_conversations(uuid, timestamptz, timestamptz, text, text, text, text, text, boolean, numeric, numeric, numeric, numeric, text, text, text, uuid, integer),
 	public.count_explored_conversations(uuid, timestamptz, timestamptz, text, text, text, text, text, boolean, numeric, numeric, numeric, numeric)
 	from public, anon;
 grant execute on function
+	private.explorer_search_ids(uuid, text),
 	private.explorer_filter_sql(text, text, text, text, text, boolean, numeric, numeric, numeric, numeric),
 	private.explorer_duration_sql(),
 	public.explore_conversations(uuid, timestamptz, timestamptz, text, text, text, text, text, boolean, numeric, numeric, numeric, numeric, text, text, text, uuid, integer),

@@ -4,7 +4,7 @@
 -- handed_off_at) counts exactly what bot_usage_series counted; other tenants see nothing; bad
 -- input says what to fix.
 begin;
-select plan(22);
+select plan(24);
 \ir fixtures.psql
 
 -- Three days of traffic for bot A1: a conversation every 15 minutes; outcomes by n.
@@ -142,6 +142,12 @@ select is((select count(*) from r, public.explore_conversations('a1a1a1a1-0000-4
 	0::bigint, 'another tenant lists none of the bot''s conversations');
 select is((select public.count_explored_conversations('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) from r),
 	0::bigint, 'another tenant counts none of them');
+select is((select count(*) from private.explorer_search_ids('a1a1a1a1-0000-4000-8000-0000000000a1', 'refund')),
+	0::bigint, 'the search helper (security definer) gives another tenant no conversation id');
+select pg_temp.logout();
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select ok((select count(*) from private.explorer_search_ids('a1a1a1a1-0000-4000-8000-0000000000a1', 'refund')) > 0,
+	'the search helper finds the member''s matches');
 select pg_temp.logout();
 select pg_temp.login_anon();
 select throws_ok(
