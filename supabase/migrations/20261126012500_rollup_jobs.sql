@@ -85,6 +85,10 @@ begin
 	if v_old_wm < v_new_wm then
 		v_gap_from := v_old_wm;
 		v_gap_to := v_new_wm;
+	elsif not exists (select 1 from private.rollup_dirty_hours d where d.hour_start < v_new_wm)
+		and exists (select 1 from private.rollup_state s where s.name = 'hourly' and s.watermark = v_new_wm) then
+		-- Idle (every 15 minutes, mostly): nothing new, so no temporary table and no write.
+		return jsonb_build_object('windows', 0, 'rows', 0, 'watermark', v_new_wm, 'failed_bots', '[]'::jsonb);
 	end if;
 
 	-- Windows: the whole gap since the watermark for every bot, plus each dirty hour before it.
@@ -184,6 +188,11 @@ begin
 		return jsonb_build_object('days', 0, 'reason', 'the hourly rollup has not run yet');
 	end if;
 
+	if not exists (select 1 from private.rollup_dirty_days d where d.day_end <= v_horizon) then
+		-- Idle: no temporary table; the watermark only moves when the hourly one did.
+		update private.rollup_state set watermark = v_horizon where name = 'daily' and watermark is distinct from v_horizon;
+		return jsonb_build_object('days', 0, 'rows', 0, 'watermark', v_horizon, 'failed_bots', '[]'::jsonb);
+	end if;
 	if to_regclass('pg_temp.rollup_day_windows') is not null then
 		drop table pg_temp.rollup_day_windows;
 	end if;

@@ -3,7 +3,7 @@
 -- is repaired by one run; a late event for a rolled-up hour is counted; a bot's day is cut at
 -- its local midnight, also on the 23- and 25-hour days of DST changes.
 begin;
-select plan(21);
+select plan(22);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -142,6 +142,9 @@ select set_eq(
 	union all select 'b', ctid::text from public.usage_breakdowns union all select 'c', ctid::text from public.conversation_metrics$$,
 	$$select t, c from before_rows$$,
 	'running both rollups again rewrites no row at all');
+-- Nothing new since: the cron job's usual case answers without recomputing any window.
+select is(private.run_hourly_rollup() - 'watermark', '{"windows": 0, "rows": 0, "failed_bots": []}'::jsonb,
+	'an idle hourly run recomputes no window and writes no row');
 
 -- ---------------------------------------------------------------- watermark moved back 3 hours
 create temp table snapshot as select * from public.usage_analytics;

@@ -1,0 +1,52 @@
+// Shared by the ingest and export benchmarks: a signed-in user with an organization, and bots
+// with an API key and no rate limit.
+import { createHash, randomUUID } from 'node:crypto';
+import { createClient } from '@supabase/supabase-js';
+import type postgres from 'postgres';
+import WebSocket from 'ws';
+import { config } from '../../stack/config.ts';
+
+export type Sql = postgres.Sql;
+
+export const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+export const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** A user with a bot in their personal organization; the user signs in for the export. */
+export async function fixture(sql: Sql, label: string) {
+	const email = `bench-${label}@example.test`;
+	const password = 'bench-password-42';
+	const client = createClient(config.api.url, config.keys.anon, {
+		auth: { persistSession: false, autoRefreshToken: false },
+		// Node 20 has no global WebSocket, which realtime-js wants as soon as a client exists.
+		realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket }
+	});
+	let auth = await client.auth.signInWithPassword({ email, password });
+	if (auth.error) {
+		const signUp = await client.auth.signUp({ email, password });
+		if (signUp.error) throw new Error(`bench sign-up failed: ${signUp.error.message}`);
+		auth = await client.auth.signInWithPassword({ email, password });
+		if (auth.error) throw new Error(`bench sign-in failed: ${auth.error.message}`);
+	}
+	const userId = auth.data.user!.id;
+	const [org] = await sql`select organization_id as id from public.organization_members
+		where user_id = ${userId} and role = 'owner' order by created_at limit 1`;
+	return {
+		client,
+		token: auth.data.session!.access_token,
+		userId,
+		organizationId: org.id as string
+	};
+}
+
+export async function newBot(sql: Sql, organizationId: string, name: string) {
+	const key = `bf_live_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}`;
+	const [bot] =
+		await sql`insert into public.bots (organization_id, name) values (${organizationId}, ${name}) returning id`;
+	await sql`insert into public.bot_api_keys (bot_id, name, key_prefix, key_hash)
+		values (${bot.id}, 'bench', ${key.slice(0, 14)}, ${createHash('sha256').update(key).digest()})`;
+	// The bench measures throughput, not the default rate limit.
+	await sql`insert into private.ingest_rate_limits
+			(bot_id, request_burst, requests_per_second, event_burst, events_per_second)
+		values (${bot.id}, 1000000, 1000000, 1000000000, 1000000000)`;
+	return { id: bot.id as string, key };
+}
