@@ -113,6 +113,30 @@ test('chart buckets drill down: each list counts what its bucket counted', async
 	}
 });
 
+test('a bucket of the bot page chart opens, with Enter, a list counting what it showed', async ({
+	page
+}) => {
+	await signIn(page, demoUsers.alice, DEMO_PASSWORD, `/bots/${ACME_SUPPORT}?range=7d`);
+	// The success chart's buckets link to the conversations handed off in them (their label
+	// says how many); take the busiest one.
+	const buckets = page.getByRole('link', {
+		name: /handed off\. Open the handed-off conversations/
+	});
+	await expect(buckets.first()).toBeAttached({ timeout: 30_000 });
+	const labels = await buckets.evaluateAll((links) =>
+		links.map((a) => a.getAttribute('aria-label') ?? a.textContent ?? '')
+	);
+	const values = labels.map((l) =>
+		Number(/([\d,]+) handed off\./.exec(l)?.[1].replace(/,/g, '') ?? 0)
+	);
+	const best = values.indexOf(Math.max(...values));
+	expect(values[best]).toBeGreaterThan(0);
+	await buckets.nth(best).focus();
+	await page.keyboard.press('Enter');
+	await expect(page).toHaveURL(/\/conversations\?.*by=handed_off/);
+	await expect(count(page)).toHaveText(values[best].toLocaleString('en-US'));
+});
+
 test('a transcript shows every message with its response time as stored', async ({ page }) => {
 	await signIn(page, demoUsers.alice, DEMO_PASSWORD, list('range=30d&status=completed'));
 	const first = page.getByRole('table').getByRole('link').first();
