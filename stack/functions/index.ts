@@ -1,5 +1,5 @@
 // The Edge Functions host behind /functions/v1: real Deno, one warm process per function.
-import type { HttpService } from '../services-api.ts';
+import type { HttpService } from '../service-interface.ts';
 import { handleFunction, stopAllFunctions } from './host.ts';
 import { denoAvailable } from './worker.ts';
 
