@@ -21,6 +21,7 @@ const buildRoot = `.stack-e2e-${port}`;
 
 export default defineConfig({
 	testDir: 'e2e',
+	outputDir: `${buildRoot}/test-results`,
 	fullyParallel: false,
 	workers: 1,
 	retries: 0,

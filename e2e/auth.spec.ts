@@ -38,7 +38,7 @@ test('sign up lands on the overview of a personal organization; sign out ends th
 	page
 }) => {
 	await signUpNewUser(page, 'Dana Example');
-	await expect(page.getByText("Dana Example's organization")).toBeVisible();
+	await expect(page.getByText("Dana Example's organization", { exact: true })).toBeVisible();
 	await signOut(page);
 	await page.goto('/');
 	await expect(page).toHaveURL(/\/sign-in$/);

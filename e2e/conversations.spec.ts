@@ -165,6 +165,56 @@ test('a transcript shows every message with its response time as stored', async 
 	await expect(page.getByText(/Times in Europe\/|Times in /)).toBeVisible();
 });
 
+test('an active conversation transcript appends new messages live, without reload', async ({
+	page
+}) => {
+	const external = `e2e-live-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
+	const send = async (n: number, role: string, content: string) => {
+		const res = await fetch(`${apiUrl}/functions/v1/ingest`, {
+			method: 'POST',
+			headers: {
+				Authorization: 'Bearer bf_live_demo_acme_support',
+				'Content-Type': 'application/json'
+			},
+			body: JSON.stringify({
+				events: [
+					{
+						type: 'message',
+						conversation_id: external,
+						message_id: `${external}-${n}`,
+						role,
+						content,
+						timestamp: new Date().toISOString(),
+						...(role === 'bot' ? { response_time_ms: 777, model: 'gpt-4o-mini' } : {})
+					}
+				]
+			})
+		});
+		expect(res.status, await res.text()).toBeLessThan(300);
+	};
+	await send(1, 'user', 'Is my parcel on its way?');
+	const sb = await asAlice();
+	const { data } = await sb
+		.from('conversations')
+		.select('id, status')
+		.eq('bot_id', ACME_SUPPORT)
+		.eq('external_id', external)
+		.single();
+	expect(data!.status).toBe('active');
+	await signIn(
+		page,
+		demoUsers.alice,
+		DEMO_PASSWORD,
+		`/bots/${ACME_SUPPORT}/conversations/${data!.id}`
+	);
+	await expect(page.getByTestId('message')).toHaveCount(1);
+	await expect(page.getByText('Live: new messages appear here')).toBeVisible({ timeout: 15_000 });
+	await send(2, 'bot', 'Yes, it ships today.');
+	await expect(page.getByTestId('message')).toHaveCount(2);
+	await expect(page.getByTestId('message').nth(1)).toContainText('Yes, it ships today.');
+	await expect(page.getByTestId('response-time')).toHaveText(['777 ms']);
+});
+
 test('another tenant opening a conversation by URL gets the same 404 as a missing one', async ({
 	page
 }) => {

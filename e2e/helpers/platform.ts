@@ -1,5 +1,7 @@
 // What the e2e specs need to know about the running platform instance (the same settings the
 // webServer hands the app), and a few direct API calls a user's bot or script would make.
+import { createClient } from '@supabase/supabase-js';
+import { WebSocket } from 'ws';
 import { config } from '../../stack/config.ts';
 
 export const apiUrl = config.api.url;
@@ -20,8 +22,10 @@ export function uniqueEmail(tag: string): string {
 	return `e2e-${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}@botflow.test`;
 }
 
-/** Sends one message event to the ingest function with a bot API key; returns the HTTP status. */
-export async function ingestOneEvent(apiKey: string): Promise<number> {
+/** Sends one message event to the ingest function with a bot API key, as a bot would. */
+export async function ingestOneEvent(
+	apiKey: string
+): Promise<{ status: number; accepted: number | null }> {
 	const res = await fetch(`${apiUrl}/functions/v1/ingest`, {
 		method: 'POST',
 		headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
@@ -38,6 +42,18 @@ export async function ingestOneEvent(apiKey: string): Promise<number> {
 			]
 		})
 	});
-	await res.body?.cancel();
-	return res.status;
+	const body = (await res.json().catch(() => null)) as { accepted?: number } | null;
+	return { status: res.status, accepted: body?.accepted ?? null };
+}
+
+/** A supabase-js client signed in as a demo user: what a user's own script could do with REST. */
+export async function signedInClient(email: string, password = DEMO_PASSWORD) {
+	const client = createClient(apiUrl, anonKey, {
+		auth: { persistSession: false, autoRefreshToken: false },
+		// Node 20 has no global WebSocket; supabase-js wants one even when Realtime is unused.
+		realtime: { transport: WebSocket as never }
+	});
+	const { error } = await client.auth.signInWithPassword({ email, password });
+	if (error) throw new Error(`sign-in as ${email} failed: ${error.message}`);
+	return client;
 }

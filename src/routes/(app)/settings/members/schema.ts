@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { ROLES } from '$lib/roles';
 
 export const inviteSchema = z.object({
-	email: z
-		.email({ error: 'Enter the email address to invite, like name@example.com' })
-		.transform((e) => e.toLowerCase()),
+	// Lower-cased by the database; no transform here, so the form keeps a default value.
+	email: z.email({ error: 'Enter the email address to invite, like name@example.com' }),
 	role: z.enum(ROLES, { error: 'Pick owner, admin or viewer' }).default('viewer')
 });
 
