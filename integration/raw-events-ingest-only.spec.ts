@@ -36,7 +36,7 @@ async function rawRows(t: TenantData) {
 describe('raw events through REST', () => {
 	it("the owner cannot insert a conversation, not even with another tenant's id", async () => {
 		const before = await rawRows(owner);
-		for (const row of [
+		const rows: { id?: string; bot_id: string; external_id: string; started_at: string }[] = [
 			{ bot_id: owner.botId, external_id: 'rest-made', started_at: new Date().toISOString() },
 			{
 				id: other.conversationId,
@@ -44,7 +44,8 @@ describe('raw events through REST', () => {
 				external_id: 'reused-id',
 				started_at: new Date().toISOString()
 			}
-		]) {
+		];
+		for (const row of rows) {
 			const { error } = await owner.client.from('conversations').insert(row);
 			expect(error?.code).toBe('42501');
 		}

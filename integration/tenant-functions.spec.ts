@@ -37,7 +37,7 @@ describe('ingest with one tenant key', () => {
 		const at = new Date(Date.now() - 60_000).toISOString();
 		// The other tenant's own conversation and message ids, so any cross-bot lookup would hit.
 		const bConversation = b.conversationExternalId;
-		const attempts: { what: string; body: unknown }[] = [
+		const attempts: { what: string; body: Record<string, unknown> }[] = [
 			{
 				what: "the other bot's ids as extra fields on events",
 				body: {
