@@ -49,6 +49,7 @@ export default defineConfig({
 			PUBLIC_SUPABASE_ANON_KEY: platform.keys.anon
 		},
 		reuseExistingServer: !process.env.CI,
-		timeout: 180_000
+		// A production build on a loaded 2-core machine can take minutes.
+		timeout: 600_000
 	}
 });
