@@ -12,7 +12,7 @@
 // Then the conversations explorer's figures (scripts/bench/explorer.ts, issue 12) under
 // `explorer`. Prints JSON. `--quick` shortens every phase (figures then only indicative).
 //
-//   npm run bench:dashboard [-- --quick] [-- --no-build] [-- --skip-explorer]
+//   npm run bench:dashboard [-- --quick] [--no-build] [--skip-explorer] [--only chart_frames,heap]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
@@ -28,10 +28,14 @@ const { values: args } = parseArgs({
 		quick: { type: 'boolean', default: false },
 		'no-build': { type: 'boolean', default: false },
 		'skip-explorer': { type: 'boolean', default: false },
+		/** Comma-separated phases: load, event_to_screen, chart_frames, heap (default: all). */
+		only: { type: 'string' },
 		port: { type: 'string', default: '4199' }
 	}
 });
 const quick = args.quick!;
+const only = args.only ? new Set(args.only.split(',')) : null;
+const wanted = (phase: string) => !only || only.has(phase);
 const port = Number(args.port);
 const base = `http://127.0.0.1:${port}`;
 const buildRoot = `.stack-bench-${port}`;
@@ -426,14 +430,17 @@ async function main() {
 				'--enable-precise-memory-info'
 			]
 		});
-		log('page load…');
-		result.load = await loadFigures(browser);
+		if (wanted('load')) {
+			log('page load…');
+			result.load = await loadFigures(browser);
+		}
 		const ctx = await signedInContext(browser);
 		for (const [name, fn] of [
 			['event_to_screen', eventToScreen],
 			['chart_frames', chartFrames],
 			['heap', heapGrowth]
 		] as const) {
+			if (!wanted(name)) continue;
 			log(`${name}…`);
 			const bot = await benchBot();
 			bots.push(bot.id);

@@ -48,6 +48,19 @@ export function timeTicks(from: Date, to: Date, timeZone: string, max = 6): Date
 	return [from];
 }
 
+// Building an Intl.DateTimeFormat costs far more than using one, and charts label every bucket
+// on each refresh: keep one per options and zone.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+	const key = `${locale}|${JSON.stringify(opts)}`;
+	let f = formatters.get(key);
+	if (!f) {
+		f = new Intl.DateTimeFormat(locale, opts);
+		formatters.set(key, f);
+	}
+	return f;
+}
+
 /** A tick label in the bot's zone: "14:00" for hourly charts, "Mon 30" for days, "Nov 2026" for months. */
 export function formatTick(at: Date, bucket: Bucket, timeZone: string): string {
 	const opts: Intl.DateTimeFormatOptions =
@@ -56,7 +69,7 @@ export function formatTick(at: Date, bucket: Bucket, timeZone: string): string {
 			: bucket === 'month'
 				? { month: 'short', year: 'numeric' }
 				: { weekday: 'short', day: 'numeric' };
-	return new Intl.DateTimeFormat('en-GB', { ...opts, timeZone }).format(at);
+	return formatter('en-GB', { ...opts, timeZone }).format(at);
 }
 
 /** A bucket's full label for tooltips and tables: "Tue 1 Dec, 14:00" or "Tue 1 Dec 2026". */
@@ -74,13 +87,13 @@ export function formatBucket(at: Date, bucket: Bucket, timeZone: string): string
 			: bucket === 'month'
 				? { month: 'long', year: 'numeric' }
 				: { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' };
-	const label = new Intl.DateTimeFormat('en-GB', { ...opts, timeZone }).format(at);
+	const label = formatter('en-GB', { ...opts, timeZone }).format(at);
 	return bucket === 'week' ? `week of ${label}` : label;
 }
 
 /** "Europe/Paris (CET)": the IANA name and its abbreviation (or offset) at that instant. */
 export function zoneLabel(timeZone: string, at: Date): string {
-	const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' })
+	const part = formatter('en-US', { timeZone, timeZoneName: 'short' })
 		.formatToParts(at)
 		.find((p) => p.type === 'timeZoneName')?.value;
 	return part && part !== timeZone ? `${timeZone} (${part})` : timeZone;

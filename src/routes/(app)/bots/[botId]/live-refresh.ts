@@ -84,20 +84,29 @@ export function createRefresher(opts: { get: () => State; set: (u: Update) => vo
 /** Bot replies of the last hour (time, response time) for the canvas chart, oldest first. */
 export async function loadReplyPoints(
 	db: SupabaseClient<Database>,
-	botId: string
+	botId: string,
+	max = 10_000
 ): Promise<{ t: number; v: number }[]> {
-	const { data, error } = await db
-		.from('messages')
-		.select('sent_at, response_time_ms')
-		.eq('bot_id', botId)
-		.eq('role', 'bot')
-		.not('response_time_ms', 'is', null)
-		.gte('sent_at', new Date(Date.now() - REPLY_WINDOW_MS).toISOString())
-		.order('sent_at', { ascending: true })
-		.limit(10_000);
-	if (error) return [];
-	return (data ?? []).map((r) => ({
-		t: Math.floor(timeKey(String(r.sent_at)) / 1000),
-		v: Number(r.response_time_ms)
-	}));
+	const since = new Date(Date.now() - REPLY_WINDOW_MS).toISOString();
+	const out: { t: number; v: number }[] = [];
+	// The API returns at most 1,000 rows per request (max_rows): read in pages.
+	const page = 1000;
+	while (out.length < max) {
+		const { data, error } = await db
+			.from('messages')
+			.select('sent_at, response_time_ms')
+			.eq('bot_id', botId)
+			.eq('role', 'bot')
+			.not('response_time_ms', 'is', null)
+			.gte('sent_at', since)
+			.order('sent_at', { ascending: true })
+			.order('id', { ascending: true })
+			.range(out.length, out.length + page - 1);
+		if (error || !data) break;
+		for (const r of data) {
+			out.push({ t: Math.floor(timeKey(String(r.sent_at)) / 1000), v: Number(r.response_time_ms) });
+		}
+		if (data.length < page) break;
+	}
+	return out;
 }
