@@ -3,6 +3,7 @@
 // other tenants get the same 404 as a missing conversation, axe is clean.
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import type { Database } from '../src/lib/database.types';
 import { expect, test, type Page } from '@playwright/test';
 import { signIn } from './helpers/auth';
 import { expectAccessibleInBothThemes } from './helpers/axe';
@@ -14,7 +15,7 @@ const list = (q = '') => `/bots/${ACME_SUPPORT}/conversations${q ? `?${q}` : ''}
 
 /** The read API as Alice (owner of Acme), the way the dashboard calls it. */
 async function asAlice() {
-	const sb = createClient(apiUrl, anonKey, {
+	const sb = createClient<Database>(apiUrl, anonKey, {
 		auth: { persistSession: false },
 		// Node 20 has no global WebSocket, which realtime-js wants as soon as a client exists.
 		realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket }
