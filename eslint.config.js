@@ -46,6 +46,19 @@ export default ts.config(
 		}
 	},
 	{
+		// Type-aware rules: a promise nobody awaits hides its failure (Edge Functions are checked
+		// by `deno check`, whose types ESLint's project does not load).
+		files: ['**/*.ts', '**/*.svelte'],
+		ignores: ['supabase/functions/**'],
+		languageOptions: {
+			parserOptions: { projectService: true, extraFileExtensions: ['.svelte'] }
+		},
+		rules: {
+			'@typescript-eslint/no-floating-promises': 'error',
+			'@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }]
+		}
+	},
+	{
 		// Edge Functions run on Deno, whose globals ESLint does not know.
 		files: ['supabase/functions/**/*.ts'],
 		languageOptions: { globals: { Deno: 'readonly' } }

@@ -39,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await Promise.allSettled(channels.map(({ client, channel }) => client.removeChannel(channel)));
-	for (const client of new Set(channels.map((c) => c.client))) client.realtime.disconnect();
+	for (const client of new Set(channels.map((c) => c.client))) await client.realtime.disconnect();
 	await sql.end();
 });
 

@@ -43,7 +43,7 @@ export async function realtimeClient(
 		refresh: () => supabase.realtime.setAuth(),
 		async close() {
 			await supabase.removeAllChannels();
-			supabase.realtime.disconnect();
+			await supabase.realtime.disconnect();
 		}
 	};
 }
