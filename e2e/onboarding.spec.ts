@@ -30,7 +30,7 @@ test('sign up → personal organization → create a bot → key shown once → 
 	const apiKey = (await shown.textContent())!.trim();
 	await expect(page.getByText(`curl -X POST`)).toContainText(apiKey);
 	const prefix = apiKey.slice(0, 14);
-	await expect(page.getByRole('cell', { name: `${prefix}…` })).toBeVisible();
+	await expect(page.getByRole('cell', { name: `${prefix}…`, exact: true })).toBeVisible();
 
 	expect(await ingestOneEvent(apiKey)).toEqual({ status: 200, accepted: 1 });
 
@@ -38,7 +38,7 @@ test('sign up → personal organization → create a bot → key shown once → 
 	await page.reload();
 	await expect(page.getByTestId('new-api-key')).toHaveCount(0);
 	await expect(page.getByText(apiKey)).toHaveCount(0);
-	await expect(page.getByRole('cell', { name: `${prefix}…` })).toBeVisible();
+	await expect(page.getByRole('cell', { name: `${prefix}…`, exact: true })).toBeVisible();
 
 	await page.getByRole('button', { name: `Revoke key production (${prefix}…)` }).click();
 	const dialog = page.getByRole('alertdialog');
