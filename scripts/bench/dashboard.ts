@@ -311,22 +311,19 @@ async function eventToScreen(ctx: BrowserContext, bot: { id: string; key: string
 }
 
 async function frameTimes(page: Page, seconds: number): Promise<number[]> {
-	return page.evaluate(
-		(ms) =>
-			new Promise<number[]>((resolve) => {
-				const deltas: number[] = [];
-				let last = performance.now();
-				const end = last + ms;
-				const tick = (t: number) => {
-					deltas.push(t - last);
-					last = t;
-					if (t < end) requestAnimationFrame(tick);
-					else resolve(deltas.slice(1));
-				};
-				requestAnimationFrame(tick);
-			}),
-		seconds * 1000
-	);
+	// A string, not a function: tsx would wrap a named inner function in a helper the page lacks.
+	return page.evaluate(`new Promise((resolve) => {
+		const deltas = [];
+		let last = performance.now();
+		const end = last + ${seconds * 1000};
+		function tick(t) {
+			deltas.push(t - last);
+			last = t;
+			if (t < end) requestAnimationFrame(tick);
+			else resolve(deltas.slice(1));
+		}
+		requestAnimationFrame(tick);
+	})`) as Promise<number[]>;
 }
 
 async function chartFrames(ctx: BrowserContext, bot: { id: string; key: string }) {
