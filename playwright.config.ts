@@ -26,6 +26,9 @@ export default defineConfig({
 	workers: 1,
 	retries: 0,
 	timeout: 60_000,
+	// How long a condition may take to become true, not a speed requirement: a 2-core machine
+	// running the platform, the app and Chromium at once answers slower than a laptop.
+	expect: { timeout: 15_000 },
 	reporter: 'list',
 	use: { baseURL: `http://127.0.0.1:${port}`, headless: true, launchOptions, trace: 'off' },
 	projects: [

@@ -26,6 +26,8 @@ test('a mistyped email is flagged on its field, a wrong password says what to ch
 	await expect(email).toHaveAttribute('aria-invalid', 'true');
 	const describedBy = await email.getAttribute('aria-describedby');
 	await expect(page.locator(`#${describedBy}`)).toContainText('like name@example.com');
+	// The first answer must have landed before typing again, or it would put the old value back.
+	await page.waitForLoadState('networkidle');
 
 	await email.fill(demoUsers.alice);
 	await page.getByLabel('Password').fill('wrong-password');
