@@ -4,6 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** GoTrue's API version: clients read it to know errors carry a string `code`. */
 const apiVersion = '2024-01-01';
 const maxBody = 1024 * 1024;
+/** How much of an oversized body is read and dropped before the connection is cut instead. */
+const drainLimit = 16 * 1024 * 1024;
 
 /** An error a client caused, answered with GoTrue's status, code and message. */
 export class AuthError extends Error {
@@ -11,9 +13,7 @@ export class AuthError extends Error {
 		readonly status: number,
 		readonly code: string,
 		message: string,
-		readonly extra: Record<string, unknown> = {},
-		/** The connection must close after the answer (the body was not read to its end). */
-		readonly closeConnection = false
+		readonly extra: Record<string, unknown> = {}
 	) {
 		super(message);
 	}
@@ -47,7 +47,6 @@ export function sendError(req: IncomingMessage, res: ServerResponse, e: AuthErro
 		: { code: e.status, error_code: e.code, msg: e.message, ...e.extra };
 	const headers: Record<string, string> = {};
 	if (e.status === 429) headers['retry-after'] = '300';
-	if (e.closeConnection) headers.connection = 'close';
 	sendJson(res, e.status, body, headers);
 }
 
@@ -85,16 +84,19 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
 	}
 }
 
-/** Answers before the rest of an oversized body arrives, then closes that connection. */
+/**
+ * Answers before the rest of an oversized body arrives. The rest is read and dropped, so a
+ * client still uploading gets the answer rather than a reset connection; a body far past the
+ * limit has its connection cut instead.
+ */
 function tooLarge(req: IncomingMessage) {
+	let dropped = 0;
+	req.on('data', (chunk: Buffer) => {
+		dropped += chunk.length;
+		if (dropped > drainLimit) req.socket.destroy();
+	});
 	req.resume();
-	return new AuthError(
-		413,
-		'request_too_large',
-		'Request body is larger than 1 MB: send less',
-		{},
-		true
-	);
+	return new AuthError(413, 'request_too_large', 'Request body is larger than 1 MB: send less');
 }
 
 export function bearer(req: IncomingMessage): string | undefined {
