@@ -1,6 +1,8 @@
 // What the export button sends to export-csv for the current view of the conversations list.
-// export-csv accepts kind, bot, from, to, status, channel and search; the list's other filters
-// are named in `notApplied` so the page can say the file will hold more than the list shows.
+// export-csv reads the list's own statement with every filter the list has, so the file holds
+// exactly the listed conversations (or their messages). Daily metrics are whole-bot figures per
+// local day: the list's filters do not apply, and `notApplied` names those set so the page can
+// say so.
 import type { ExplorerFilters } from '$lib/conversation-filters';
 
 export const EXPORT_KINDS = ['conversations', 'messages', 'daily'] as const;
@@ -13,6 +15,23 @@ export const EXPORT_KIND_LABELS: Record<ExportKind, string> = {
 };
 
 export type ExportQuery = { params: URLSearchParams; notApplied: string[] };
+
+/** The list's filters as export-csv names them (its parameter, the label the page shows). */
+function listFilters(f: ExplorerFilters): [string, string | null, string][] {
+	const n = (v: number | null) => (v === null ? null : String(v));
+	return [
+		['by', f.by === 'started' ? null : f.by, `${f.by.replace('_', ' ')} time`],
+		['status', f.status, 'status'],
+		['channel', f.channel, 'channel'],
+		['search', f.q, 'search'],
+		['intent', f.intent, 'intent'],
+		['handoff', f.handoff === null ? null : f.handoff ? 'yes' : 'no', 'handoff'],
+		['min_duration', n(f.minDuration), 'duration'],
+		['max_duration', n(f.maxDuration), 'duration'],
+		['min_response', n(f.minResponse), 'response time'],
+		['max_response', n(f.maxResponse), 'response time']
+	];
+}
 
 export function exportQuery(
 	f: ExplorerFilters,
@@ -27,24 +46,11 @@ export function exportQuery(
 		to: range.to.toISOString()
 	});
 	const notApplied: string[] = [];
-	if (kind === 'daily') {
-		// Daily metrics are whole-bot figures per local day: no conversation filter applies.
-		for (const [on, label] of [
-			[f.status, 'status'],
-			[f.channel, 'channel'],
-			[f.q, 'search']
-		] as const)
-			if (on) notApplied.push(label);
-	} else {
-		if (f.status) params.set('status', f.status);
-		if (f.channel) params.set('channel', f.channel);
-		if (f.q) params.set('search', f.q);
+	for (const [name, value, label] of listFilters(f)) {
+		if (value === null) continue;
+		if (kind !== 'daily') params.set(name, value);
+		else if (!notApplied.includes(label)) notApplied.push(label);
 	}
-	if (f.by !== 'started') notApplied.push(`${f.by.replace('_', ' ')} time`);
-	if (f.intent) notApplied.push('intent');
-	if (f.minDuration !== null || f.maxDuration !== null) notApplied.push('duration');
-	if (f.minResponse !== null || f.maxResponse !== null) notApplied.push('response time');
-	if (f.handoff !== null) notApplied.push('handoff');
 	return { params, notApplied };
 }
 

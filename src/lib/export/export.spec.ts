@@ -10,28 +10,49 @@ const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01
 const enc = new TextEncoder();
 
 describe('exportQuery', () => {
-	it('sends the filters export-csv applies and names those it cannot', () => {
+	it('sends every filter of the list, so the file holds exactly the listed conversations', () => {
 		const f = parseFilters(
-			new URLSearchParams('status=completed&channel=web&q=refund&intent=billing&min_duration=5')
+			new URLSearchParams(
+				'by=handed_off&status=handed_off&channel=web&q=refund&intent=billing&handoff=yes' +
+					'&min_duration=5&max_duration=60.5&min_response=0&max_response=2000'
+			)
 		).filters;
-		const { params, notApplied } = exportQuery(f, 'conversations', 'bot-1', range);
-		expect(Object.fromEntries(params)).toEqual({
-			kind: 'conversations',
-			bot: 'bot-1',
-			from: '2026-11-01T00:00:00.000Z',
-			to: '2026-12-01T00:00:00.000Z',
-			status: 'completed',
-			channel: 'web',
-			search: 'refund'
-		});
-		expect(notApplied).toEqual(['intent', 'duration']);
+		for (const kind of ['conversations', 'messages'] as const) {
+			const { params, notApplied } = exportQuery(f, kind, 'bot-1', range);
+			expect(Object.fromEntries(params)).toEqual({
+				kind,
+				bot: 'bot-1',
+				from: '2026-11-01T00:00:00.000Z',
+				to: '2026-12-01T00:00:00.000Z',
+				by: 'handed_off',
+				status: 'handed_off',
+				channel: 'web',
+				search: 'refund',
+				intent: 'billing',
+				handoff: 'yes',
+				min_duration: '5',
+				max_duration: '60.5',
+				min_response: '0',
+				max_response: '2000'
+			});
+			expect(notApplied).toEqual([]);
+		}
 	});
 
-	it('daily metrics take the range only', () => {
-		const f = parseFilters(new URLSearchParams('status=active&by=ended')).filters;
+	it('leaves out filters the view does not set (start time is the default)', () => {
+		const f = parseFilters(new URLSearchParams('handoff=no&max_response=900')).filters;
+		const { params } = exportQuery(f, 'conversations', 'bot-1', range);
+		expect([...params.keys()]).toEqual(['kind', 'bot', 'from', 'to', 'handoff', 'max_response']);
+		expect(params.get('handoff')).toBe('no');
+	});
+
+	it('daily metrics take the range only and name each filter they ignore once', () => {
+		const f = parseFilters(
+			new URLSearchParams('status=active&by=ended&min_duration=1&max_duration=9&intent=x')
+		).filters;
 		const { params, notApplied } = exportQuery(f, 'daily', 'bot-1', range);
-		expect(params.get('status')).toBeNull();
-		expect(notApplied).toEqual(['status', 'ended time']);
+		expect([...params.keys()]).toEqual(['kind', 'bot', 'from', 'to']);
+		expect(notApplied).toEqual(['ended time', 'status', 'intent', 'duration']);
 	});
 
 	it('suggests the file name export-csv gives', () => {

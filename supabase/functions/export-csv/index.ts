@@ -1,5 +1,5 @@
 // GET /functions/v1/export-csv: the dashboard's filters as query parameters, a CSV file back.
-// Rows come from the read API's export functions (./query.ts), run as the caller (role
+// Rows come from the conversations list's statement or the read API (./query.ts), run as the caller (role
 // authenticated + their JWT claims, as PostgREST does), so RLS decides what is exported.
 // Postgres formats the CSV itself (COPY ... TO STDOUT), one time window after another inside
 // one repeatable-read snapshot, and the bytes stream on with backpressure, so memory stays flat
@@ -22,7 +22,7 @@ import { errorResponse, HttpError } from '../_shared/errors.ts';
 import { parseOr400 } from '../_shared/validation.ts';
 import { firstWindowMs, maxWindowRows, nextWindowMs, openCopy, type Copy } from './copy.ts';
 import { ConnectionPool } from './pool.ts';
-import { filters, kinds, type Filters } from './query.ts';
+import { filters, kinds, listSqlArgs, type Filters } from './query.ts';
 
 function setting(name: string, fallback: number): number {
 	const value = Number(Deno.env.get(name) ?? fallback);
@@ -114,6 +114,7 @@ async function handle(req: Request): Promise<Response> {
 		}
 	};
 	let botName: string;
+	let list = '';
 	try {
 		// One snapshot for every window, so rows arriving meanwhile neither show up half nor twice.
 		await conn.unsafe('begin isolation level repeatable read read only');
@@ -158,10 +159,18 @@ async function handle(req: Request): Promise<Response> {
 			throw new HttpError(404, 'bot_not_found', `No bot ${f.bot} among the bots you can see.`);
 		}
 		botName = bots[0].name;
-		if (f.search) await conn`select set_config('botflow.export_search', ${f.search}, true)`;
+		if (f.kind !== 'daily') {
+			// The list's statement, its values quoted by the database (they never become SQL here).
+			const a = listSqlArgs(f);
+			const [row] = await conn`select private.explorer_sql(${a.bot}::uuid, ${a.from}::timestamptz,
+				${a.to}::timestamptz, ${a.by}::text, ${a.search}::text, ${a.status}::text, ${a.channel}::text,
+				${a.intent}::text, ${a.handoff}::boolean, ${a.minDuration}::numeric, ${a.maxDuration}::numeric,
+				${a.minResponse}::numeric, ${a.maxResponse}::numeric) as sql`;
+			list = row.sql;
+		}
 		// The first window opens before answering, so a query error still gets a proper status.
 		await fitWindow();
-		copy = await openCopy(conn, kind.query(f, windowFrom, windowTo()));
+		copy = await openCopy(conn, kind.query(f, list, windowFrom, windowTo()));
 	} catch (err) {
 		if (released) throw new HttpError(499, 'client_closed', 'The client went away.');
 		// Nothing was streamed yet: rolling back frees the slot and keeps the connection usable.
@@ -227,7 +236,7 @@ async function handle(req: Request): Promise<Response> {
 						);
 						windowFrom = end;
 						await fitWindow();
-						copy = await openCopy(conn, kind.query(f, windowFrom, windowTo()));
+						copy = await openCopy(conn, kind.query(f, list, windowFrom, windowTo()));
 					}
 					if (released) return;
 					if (copy) return void armStall();

@@ -1,11 +1,37 @@
 // What export-csv exports: the dashboard's filters as query parameters, and for each kind its
-// header and the query over the read API's export functions (the ones behind the dashboard's
-// cards and charts, so the numbers agree). Postgres formats the rows (COPY ... TO STDOUT).
+// header and its query. Conversations and messages read the conversations list's own statement
+// (private.explorer_sql, which the list and its count run too), so a file holds exactly the
+// listed conversations, or their messages; daily metrics read the chart's daily series.
+// Postgres formats the rows (COPY ... TO STDOUT).
 import { z } from 'zod';
 import { sqlNeutralise } from '../_shared/csv.ts';
 
 const day = 86_400_000;
 const isoInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+/** A bound of a range filter, as the list's URL writes it: a plain non-negative number. */
+const bound = (unit: string) =>
+	z
+		.string()
+		.refine(
+			(v) => v.trim() !== '' && Number.isFinite(Number(v)) && Number(v) >= 0,
+			`must be a number of ${unit}, 0 or more (like 30 or 2.5)`
+		)
+		.transform(Number)
+		.optional();
+
+/** The list's filters; none applies to kind=daily (whole-bot figures per local day). */
+const conversationFilters = [
+	'by',
+	'status',
+	'channel',
+	'search',
+	'intent',
+	'handoff',
+	'min_duration',
+	'max_duration',
+	'min_response',
+	'max_response'
+] as const;
 
 export const filters = z
 	.strictObject({
@@ -13,6 +39,8 @@ export const filters = z
 		bot: z.uuid({ message: 'bot must be the id (uuid) of one of your bots' }),
 		from: isoInstant.optional(),
 		to: isoInstant.optional(),
+		// Which timestamp of a conversation must lie in [from, to).
+		by: z.enum(['started', 'ended', 'handed_off']).optional(),
 		status: z.enum(['active', 'completed', 'abandoned', 'handed_off']).optional(),
 		channel: z
 			.enum(['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api'])
@@ -23,6 +51,19 @@ export const filters = z
 			.max(200)
 			.refine((v) => !v.includes('\u0000'), 'contains a NUL character; remove it')
 			.optional(),
+		intent: z
+			.string()
+			.min(1)
+			.max(100)
+			.refine((v) => !v.includes('\u0000'), 'contains a NUL character; remove it')
+			.optional(),
+		handoff: z.enum(['yes', 'no']).optional(),
+		// Seconds, [min, max): a duration histogram bar drills down to exactly its conversations.
+		min_duration: bound('seconds'),
+		max_duration: bound('seconds'),
+		// Milliseconds, the conversation's median response time, both inclusive.
+		min_response: bound('milliseconds'),
+		max_response: bound('milliseconds'),
 		bom: z.enum(['true', 'false']).default('true')
 	})
 	.transform((f, ctx) => {
@@ -33,36 +74,69 @@ export const filters = z
 		if (to.getTime() - from.getTime() > 400 * day) {
 			ctx.addIssue({ code: 'custom', path: ['to'], message: 'a range spans at most 400 days' });
 		}
+		for (const [min, max] of [
+			['min_duration', 'max_duration'],
+			['min_response', 'max_response']
+		] as const) {
+			const lo = f[min];
+			const hi = f[max];
+			if (lo !== undefined && hi !== undefined && lo > hi) {
+				ctx.addIssue({ code: 'custom', path: [min], message: `${min} must not exceed ${max}` });
+			}
+		}
 		if (f.kind === 'daily') {
-			for (const key of ['status', 'channel', 'search'] as const) {
+			for (const key of conversationFilters) {
 				if (f[key] !== undefined) {
 					ctx.addIssue({
 						code: 'custom',
 						path: [key],
-						message: `${key} does not apply to kind=daily; remove it`
+						message: `${key} does not apply to kind=daily (whole-bot figures per day); remove it`
 					});
 				}
 			}
 		}
-		return { ...f, from, to };
+		return { ...f, by: f.by ?? 'started', from, to };
 	});
 
 export type Filters = z.infer<typeof filters>;
 
-// COPY takes no bind parameters. Values that validation reduced to a fixed shape (uuid, ISO
-// instant, enum) are written as literals; the one free-text value (search) travels as a
-// setting of the export's own connection, set with a bound parameter, so user text never
-// becomes SQL.
+/** The conversations list's statement, filled in by the database (see private.explorer_sql). */
+export type ListSql = string;
+
+/**
+ * The arguments of private.explorer_sql for these filters, sent as bound parameters: the
+ * database quotes them into the list's statement, so user text never becomes SQL here.
+ */
+export function listSqlArgs(f: Filters) {
+	const orNull = <T>(v: T | undefined) => v ?? null;
+	return {
+		bot: f.bot,
+		from: f.from.toISOString(),
+		to: f.to.toISOString(),
+		by: f.by,
+		search: orNull(f.search),
+		status: orNull(f.status),
+		channel: orNull(f.channel),
+		intent: orNull(f.intent),
+		handoff: f.handoff === undefined ? null : f.handoff === 'yes',
+		minDuration: orNull(f.min_duration),
+		maxDuration: orNull(f.max_duration),
+		minResponse: orNull(f.min_response),
+		maxResponse: orNull(f.max_response)
+	};
+}
+
+// COPY takes no bind parameters. The list's statement comes from the database with its values
+// quoted there; the window bounds are instants written here as literals.
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const instant = (t: Date) => `${literal(t.toISOString())}::timestamptz`;
-const search = (f: Filters) => (f.search ? `current_setting('botflow.export_search')` : 'null');
-const optional = (value: string | undefined) => (value ? literal(value) : 'null');
 const safe = sqlNeutralise;
+const atColumn = { started: 'started_at', ended: 'ended_at', handed_off: 'handed_off_at' } as const;
 
 export type Kind = {
 	header: string[];
-	/** The rows of [from, to) as a query; windowed kinds are read one window at a time. */
-	query: (f: Filters, from: Date, to: Date) => string;
+	/** The rows of the window [from, to) as a query; windowed kinds are read window by window. */
+	query: (f: Filters, list: ListSql, from: Date, to: Date) => string;
 	windowed: boolean;
 	/**
 	 * For windowed kinds: how many raw rows [from, to) holds, counting at most `cap` (an index
@@ -96,15 +170,17 @@ export const kinds: Record<Filters['kind'], Kind> = {
 			'tokens_out',
 			'cost_usd'
 		],
-		query: (f, from, to) => `
+		// The window applies to the timestamp the list's range applies to, in its order.
+		query: (f, list, from, to) => `
 			select ${safe('e.external_id')}, e.channel, ${safe('e.end_user_id')}, e.status, e.started_at,
 				e.last_message_at, e.ended_at, e.handed_off_at, e.duration_seconds, e.messages,
 				e.first_response_ms, e.response_p50_ms, e.response_p95_ms, e.success_rate, e.tokens_in,
 				e.tokens_out, e.cost_usd
-			from public.export_conversations(${literal(f.bot)}::uuid, ${instant(from)}, ${instant(to)},
-				${optional(f.status)}, ${optional(f.channel)}, ${search(f)}) e`,
+			from (${list}) e
+			where e.${atColumn[f.by]} >= ${instant(from)} and e.${atColumn[f.by]} < ${instant(to)}
+			order by e.${atColumn[f.by]}, e.id`,
 		windowed: true,
-		probe: (f, from, to, cap) => countUpTo('conversations', 'started_at', f, from, to, cap)
+		probe: (f, from, to, cap) => countUpTo('conversations', atColumn[f.by], f, from, to, cap)
 	},
 	messages: {
 		header: [
@@ -122,20 +198,16 @@ export const kinds: Record<Filters['kind'], Kind> = {
 			'tokens_out',
 			'cost_usd'
 		],
-		// Status and channel belong to the conversation: a key lookup per row, only when asked for.
-		query: (f, from, to) => `
-			select ${safe('e.conversation_external_id')}, ${safe('e.external_id')}, e.role,
-				${safe('e.content')}, e.sent_at, e.response_time_ms, e.success, ${safe('e.error_code')},
-				${safe('e.intent')}, ${safe('e.model')}, e.tokens_in, e.tokens_out, e.cost_usd
-			from public.export_messages(${literal(f.bot)}::uuid, ${instant(from)}, ${instant(to)}, null,
-				${search(f)}) e
-			${
-				f.status || f.channel
-					? `where exists (select 1 from public.conversations c where c.id = e.conversation_id
-				${f.status ? `and c.status = ${literal(f.status)}` : ''}
-				${f.channel ? `and c.channel = ${literal(f.channel)}` : ''})`
-					: ''
-			}`,
+		// The messages sent in the window of the conversations the list shows (export_messages'
+		// columns); joining the list's statement both filters and names each conversation.
+		query: (f, list, from, to) => `
+			select ${safe('e.external_id')}, ${safe('m.external_id')}, m.role, ${safe('m.content')},
+				m.sent_at, m.response_time_ms, m.success, ${safe('m.error_code')}, ${safe('m.intent')},
+				${safe('m.model')}, m.tokens_in, m.tokens_out, m.cost_usd
+			from public.messages m
+			join (${list}) e on e.id = m.conversation_id
+			where m.bot_id = ${literal(f.bot)}::uuid and m.sent_at >= ${instant(from)} and m.sent_at < ${instant(to)}
+			order by m.sent_at, m.id`,
 		windowed: true,
 		probe: (f, from, to, cap) => countUpTo('messages', 'sent_at', f, from, to, cap)
 	},
@@ -158,7 +230,7 @@ export const kinds: Record<Filters['kind'], Kind> = {
 			'p95_response_ms',
 			'p99_response_ms'
 		],
-		query: (f, from, to) => `
+		query: (f, _list, from, to) => `
 			select e.day, e.day_start, e.messages, e.conversations, e.resolved_conversations,
 				e.handed_off_conversations, e.tokens_in, e.tokens_out, e.cost_usd, e.replies, e.failed_replies,
 				e.success_rate, e.avg_response_ms, e.p50_response_ms, e.p95_response_ms, e.p99_response_ms

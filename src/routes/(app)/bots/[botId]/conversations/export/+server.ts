@@ -7,7 +7,23 @@ import { supabaseEnv } from '$lib/supabase-env';
 import { isUuid } from '../explorer.server';
 import type { RequestHandler } from './$types';
 
-const PASSED = ['kind', 'from', 'to', 'status', 'channel', 'search', 'bom'];
+// Every filter export-csv takes (it validates them; anything else is dropped here).
+const PASSED = [
+	'kind',
+	'from',
+	'to',
+	'by',
+	'status',
+	'channel',
+	'search',
+	'intent',
+	'handoff',
+	'min_duration',
+	'max_duration',
+	'min_response',
+	'max_response',
+	'bom'
+];
 
 export const GET: RequestHandler = async ({ locals, params, url, request, fetch }) => {
 	const session = locals.session;
