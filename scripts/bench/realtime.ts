@@ -271,10 +271,11 @@ function rawReference() {
 		dbUrl: config.db.url,
 		slot: rawSlot,
 		publication: 'supabase_realtime',
-		onTransaction: (tx) => {
-			latencies.push(Date.now() - tx.commitTime.getTime());
-			setImmediate(() => stream.confirm(tx.endLsn, 1));
-			return true;
+		onChunk: (chunk) => {
+			if (chunk.endLsn === null) return;
+			const end = chunk.endLsn;
+			latencies.push(Date.now() - chunk.commitTime.getTime());
+			setImmediate(() => stream.confirm(end, 1));
 		},
 		log
 	});

@@ -1,7 +1,7 @@
 // What the dispatcher reads from pg_catalog about the tables it decodes: type names for the
 // payload's `columns`, and per table its RLS flag and primary key (briefly cached).
 import type postgres from 'postgres';
-import type { Change, RelationInfo } from './replication.ts';
+import type { Change, RelationInfo } from './pgoutput.ts';
 
 export interface TableMeta {
 	at: number;

@@ -2,7 +2,7 @@
 // columns: each combination is encoded once, to bytes, so fan-out does not re-encode the same
 // text per socket.
 import type { Vsn } from './protocol.ts';
-import type { Change } from './replication.ts';
+import type { Change } from './pgoutput.ts';
 
 export interface ChangePayload {
 	change: Change;

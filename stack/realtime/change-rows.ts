@@ -1,6 +1,6 @@
 // A decoded change as the payload shows it (`record`, `old_record`) and as filters and RLS
 // judge it. Pure: what leaves the server for a DELETE is decided here.
-import type { Change } from './replication.ts';
+import type { Change } from './pgoutput.ts';
 import { toJsonValue } from './values.ts';
 
 export interface ChangeRows {

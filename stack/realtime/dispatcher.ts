@@ -2,19 +2,17 @@
 // table (event + filter, in memory), check RLS once per (table, batch) for all identities
 // involved, then send. Batches form by themselves: whatever committed while the previous batch
 // was being checked goes in the next one, so load raises batch size rather than latency.
-import type { Socket } from 'node:net';
+// A huge transaction arrives in chunks and goes out batch by batch, in commit order; the slot
+// position is confirmed only once its final chunk went out.
 import type postgres from 'postgres';
 import { ensureSlot, tuneForCapture } from './capture-setup.ts';
 import { Catalog } from './catalog.ts';
-import { ChangeFrames, type ChangePayload } from './change-frames.ts';
 import { changeRows, committedRow } from './change-rows.ts';
+import { ChangeSender, type Prepared } from './change-sender.ts';
 import type { Binding, Channel, Connection } from './channel.ts';
 import { matches } from './filters.ts';
-import { ReplicationStream, lsnFromString, type Transaction } from './replication.ts';
+import { ReplicationStream, lsnFromString, type ChangeChunk } from './replication.ts';
 import { VisibilityChecker, ensureHelpers } from './rls.ts';
-
-/** The TCP socket under a `ws` connection (not public API, hence optional). */
-const socketOf = (c: Connection) => (c.ws as unknown as { _socket?: Socket })._socket;
 
 /** What the dispatcher needs from the server that owns the sockets; nothing more. */
 export interface DispatcherPort {
@@ -26,19 +24,17 @@ export interface DispatcherPort {
 	log(msg: string): void;
 	/** Hands a change frame (UTF-8 JSON) to a socket's bounded send queue. */
 	deliver(conn: Connection, frame: Buffer): void;
-}
-
-interface Prepared extends ChangePayload {
-	/** channel -> ids of its bindings that match */
-	targets: Map<Channel, number[]>;
-	/** channel -> columns it asked for (`select`), null for all */
-	selects: Map<Channel, Set<string> | null>;
-	/** the row as committed, in Postgres text form, for the RLS check */
-	committed: Record<string, string | null> | null;
+	/** A socket's send-queue bound: a batch waits while a reader holds more than a part of it. */
+	maxBufferedBytes: number;
 }
 
 const MAX_BATCH_CHANGES = 5000;
-const PAUSE_AT_QUEUED = 50_000;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Decoded but unsent, above which the walsender's socket is no longer read (backpressure). */
+const PAUSE_AT_QUEUED = 20_000;
+const PAUSE_AT_QUEUED_BYTES = 16 * 1024 * 1024;
+/** How long sending waits for a reader to flush before going on without it. */
+const SLOW_READER_WAIT_MS = 5000;
 const MAX_INFLIGHT = 1;
 /** A batch whose dispatch fails (database away) is retried this often before being dropped. */
 const MAX_ATTEMPTS = 60;
@@ -56,8 +52,9 @@ export class Dispatcher {
 	private checker: VisibilityChecker;
 	private byTable = new Map<string, Set<Binding>>();
 	private wildcard = new Set<Binding>();
-	private queue: Transaction[] = [];
+	private queue: ChangeChunk[] = [];
 	private queuedChanges = 0;
+	private queuedBytes = 0;
 	private scheduled = false;
 	/**
 	 * An RLS check costs the same for one row as for fifty, per identity. After a batch whose
@@ -70,14 +67,14 @@ export class Dispatcher {
 	private attempt = 0;
 	private inflight = 0;
 	private sendChain: Promise<void> = Promise.resolve();
-	private lastQueued = 0n;
 	private catalog: Catalog;
 	private holdBelow: bigint | null = null;
 	private holdTimer: NodeJS.Timeout | null = null;
 	private graceArmed = false;
 	private closed = false;
+	private sender: ChangeSender;
 	/** counters for the benchmark and logs */
-	stats = { transactions: 0, changes: 0, frames: 0, rlsQueries: 0 };
+	stats = { transactions: 0, chunks: 0, changes: 0, rlsQueries: 0 };
 	/** per transaction: ms from its arrival off the slot until its frames were handed to sockets */
 	dispatchMs: number[] = [];
 
@@ -86,16 +83,27 @@ export class Dispatcher {
 			dbUrl: port.dbUrl,
 			slot: port.slot,
 			publication: port.publication,
-			onTransaction: (tx) => this.enqueue(tx),
+			onChunk: (chunk) => this.enqueue(chunk),
 			// Backlog from before a restart is kept whole until subscribers have rejoined.
-			wants: (schema, table, finalLsn) =>
-				(this.holdBelow !== null && finalLsn <= this.holdBelow) ||
+			wants: (schema, table, commitLsn) =>
+				(this.holdBelow !== null && commitLsn <= this.holdBelow) ||
 				this.candidates(schema, table).length > 0,
 			beforeReconnect: () => ensureSlot(port.sql, port.slot, port.log),
 			log: port.log
 		});
 		this.checker = new VisibilityChecker(port.sql);
 		this.catalog = new Catalog(port.sql);
+		this.sender = new ChangeSender({
+			deliver: port.deliver,
+			// a quarter of the bound: room for the frames of a change to many channels
+			highWaterBytes: port.maxBufferedBytes / 4,
+			maxWaitMs: SLOW_READER_WAIT_MS
+		});
+	}
+
+	/** Frames sent and the readers' backpressure (waits, ms waited, laggards). */
+	get sendStats() {
+		return this.sender.stats;
 	}
 
 	async start() {
@@ -149,15 +157,13 @@ export class Dispatcher {
 		if (set?.size === 0) this.byTable.delete(key);
 	}
 
-	private enqueue(tx: Transaction): boolean {
-		// after a reconnect the slot replays what we had received but not yet confirmed
-		if (tx.endLsn <= this.lastQueued) return false;
-		this.lastQueued = tx.endLsn;
-		this.queue.push(tx);
-		this.queuedChanges += tx.changes.length;
-		if (this.queuedChanges > PAUSE_AT_QUEUED) this.replication.pause();
+	private enqueue(chunk: ChangeChunk) {
+		this.queue.push(chunk);
+		this.queuedChanges += chunk.changes.length;
+		this.queuedBytes += chunk.bytes;
+		if (this.queuedChanges > PAUSE_AT_QUEUED || this.queuedBytes > PAUSE_AT_QUEUED_BYTES)
+			this.replication.pause();
 		this.schedule();
-		return true;
 	}
 
 	private schedule() {
@@ -174,7 +180,7 @@ export class Dispatcher {
 
 	private held() {
 		return (
-			this.holdBelow !== null && this.queue.length > 0 && this.queue[0].endLsn <= this.holdBelow
+			this.holdBelow !== null && this.queue.length > 0 && this.queue[0].commitLsn <= this.holdBelow
 		);
 	}
 
@@ -184,19 +190,23 @@ export class Dispatcher {
 	 */
 	private pump() {
 		while (this.queue.length > 0 && !this.closed && this.inflight < MAX_INFLIGHT && !this.held()) {
-			const batch: Transaction[] = [];
+			const batch: ChangeChunk[] = [];
 			let n = 0;
-			while (
-				this.queue.length > 0 &&
-				(n === 0 || n + this.queue[0].changes.length <= MAX_BATCH_CHANGES) &&
-				!this.held()
-			) {
-				const tx = this.queue.shift()!;
-				n += tx.changes.length;
-				batch.push(tx);
+			let bytes = 0;
+			while (this.queue.length > 0 && !this.held()) {
+				const next = this.queue[0];
+				const fits =
+					n + next.changes.length <= MAX_BATCH_CHANGES && bytes + next.bytes <= MAX_BATCH_BYTES;
+				if (n > 0 && !fits) break;
+				this.queue.shift();
+				n += next.changes.length;
+				bytes += next.bytes;
+				batch.push(next);
 			}
 			this.queuedChanges -= n;
-			if (this.queuedChanges < PAUSE_AT_QUEUED / 2) this.replication.resume();
+			this.queuedBytes -= bytes;
+			if (this.queuedChanges < PAUSE_AT_QUEUED / 2 && this.queuedBytes < PAUSE_AT_QUEUED_BYTES / 2)
+				this.replication.resume();
 			this.inflight++;
 			const ready = this.prepare(batch).catch((e) => {
 				if (this.attempt >= MAX_ATTEMPTS) {
@@ -213,6 +223,7 @@ export class Dispatcher {
 					this.attempt++;
 					this.queue.unshift(...batch);
 					this.queuedChanges += n;
+					this.queuedBytes += bytes;
 					this.cooldownUntil = performance.now() + RETRY_MS;
 					this.inflight--;
 					this.schedule();
@@ -220,14 +231,17 @@ export class Dispatcher {
 				}
 				this.attempt = 0;
 				try {
-					this.sendBatch(prepared);
+					await this.sender.send(prepared);
 				} catch (e) {
 					this.port.log(`sending ${n} changes failed: ${(e as Error).stack}`);
 				}
 				const done = performance.now();
+				// only transactions whose final chunk went out are confirmed, up to the last one
+				const finals = batch.filter((c) => c.endLsn !== null);
 				if (this.dispatchMs.length < 100_000)
-					for (const tx of batch) this.dispatchMs.push(done - tx.receivedAt);
-				this.replication.confirm(batch[batch.length - 1].endLsn, batch.length);
+					for (const c of finals) this.dispatchMs.push(done - c.receivedAt);
+				if (finals.length > 0)
+					this.replication.confirm(finals[finals.length - 1].endLsn!, finals.length);
 				this.cooldownUntil =
 					this.lastRlsMs > MIN_COOLDOWN_RLS_MS
 						? done + Math.min(this.lastRlsMs, MAX_COOLDOWN_MS)
@@ -249,13 +263,14 @@ export class Dispatcher {
 		return out;
 	}
 
-	private async prepare(batch: Transaction[]): Promise<Prepared[]> {
+	private async prepare(batch: ChangeChunk[]): Promise<Prepared[]> {
 		const prepared: Prepared[] = [];
 		const now = Date.now();
-		for (const tx of batch) {
-			this.stats.transactions++;
-			const commitTs = tx.commitTime.toISOString();
-			for (const change of tx.changes) {
+		for (const chunk of batch) {
+			this.stats.chunks++;
+			if (chunk.endLsn !== null) this.stats.transactions++;
+			const commitTs = chunk.commitTime.toISOString();
+			for (const change of chunk.changes) {
 				this.stats.changes++;
 				const { schema, table } = change.relation;
 				const cands = this.candidates(schema, table);
@@ -306,16 +321,6 @@ export class Dispatcher {
 		return prepared;
 	}
 
-	/** Sends a batch with each touched socket corked, so its frames leave in one write. */
-	private sendBatch(prepared: Prepared[]) {
-		const corked = new Set<Connection>();
-		try {
-			for (const p of prepared) this.sendChange(p, corked);
-		} finally {
-			for (const c of corked) socketOf(c)?.uncork();
-		}
-	}
-
 	/** Drops targets whose identity may not select the changed row: one query per table. */
 	private async applyRls(prepared: Prepared[]) {
 		const byTable = new Map<string, Prepared[]>();
@@ -364,20 +369,6 @@ export class Dispatcher {
 				});
 			})
 		);
-	}
-
-	private sendChange(p: Prepared, corked: Set<Connection>) {
-		const frames = new ChangeFrames(p);
-		for (const [ch, ids] of p.targets) {
-			if (!ch.open) continue;
-			const frame = frames.frame(ch.conn.vsn, ch.topic, ids, p.selects.get(ch) ?? null);
-			this.stats.frames++;
-			if (!corked.has(ch.conn)) {
-				socketOf(ch.conn)?.cork();
-				corked.add(ch.conn);
-			}
-			this.port.deliver(ch.conn, frame);
-		}
 	}
 
 	async close() {

@@ -2,96 +2,35 @@
 // connection. Durable (not temporary), so changes committed while the server was down or the
 // database restarted are still in the slot; we confirm a position only after its changes went
 // out to the sockets, which makes restarts lose nothing that was committed.
+//
+// pgoutput without `streaming` sends a transaction only after it committed, but it sends it
+// change by change: we hand changes on in chunks as they arrive instead of collecting the whole
+// transaction, so a 1M-row commit costs a chunk's memory, not a million rows'. The consumer
+// pauses the stream when it falls behind, which stops reading the socket: the walsender waits.
 import postgres from 'postgres';
+import { decodeMessage, pgNow, type Change, type RelationInfo } from './pgoutput.ts';
 
-export interface RelationInfo {
-	oid: number;
-	schema: string;
-	table: string;
-	/** 'd' default, 'f' full, 'i' index, 'n' nothing */
-	replicaIdentity: string;
-	columns: { name: string; typeOid: number; key: boolean }[];
-}
+export { lsnFromString, lsnToString } from './pgoutput.ts';
+export type { Change, RelationInfo, TupleValue } from './pgoutput.ts';
 
-export type TupleValue = string | null | undefined; // undefined: unchanged TOAST value
-
-export interface Change {
-	kind: 'INSERT' | 'UPDATE' | 'DELETE';
-	relation: RelationInfo;
-	newTuple: TupleValue[] | null;
-	oldTuple: TupleValue[] | null;
-	/** 'K' when the old tuple holds key columns only, 'O' when it is the full old row */
-	oldKind: 'K' | 'O' | null;
-}
-
-export interface Transaction {
-	endLsn: bigint;
+/** A run of one committed transaction's changes, in commit order. */
+export interface ChangeChunk {
+	/** the commit record's position (from BEGIN): orders transactions, known before any change */
+	commitLsn: bigint;
 	commitTime: Date;
 	changes: Change[];
+	/** their size on the wire: what the consumer's memory bound counts */
+	bytes: number;
+	/** on the transaction's final chunk only: the position to confirm once it went out */
+	endLsn: bigint | null;
+	/** performance.now() when the chunk was handed on */
 	receivedAt: number;
 }
 
-const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
-
-export function lsnToString(lsn: bigint): string {
-	return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
-}
-
-export function lsnFromString(s: string): bigint {
-	const [hi, lo] = s.split('/');
-	return (BigInt('0x' + hi) << 32n) | BigInt('0x' + lo);
-}
-
-class Reader {
-	off = 0;
-	constructor(readonly buf: Buffer) {}
-	u8() {
-		return this.buf[this.off++];
-	}
-	i16() {
-		const v = this.buf.readInt16BE(this.off);
-		this.off += 2;
-		return v;
-	}
-	i32() {
-		const v = this.buf.readInt32BE(this.off);
-		this.off += 4;
-		return v;
-	}
-	u32() {
-		const v = this.buf.readUInt32BE(this.off);
-		this.off += 4;
-		return v;
-	}
-	i64() {
-		const v = this.buf.readBigInt64BE(this.off);
-		this.off += 8;
-		return v;
-	}
-	cstr() {
-		const end = this.buf.indexOf(0, this.off);
-		const s = this.buf.toString('utf8', this.off, end);
-		this.off = end + 1;
-		return s;
-	}
-	tuple(): TupleValue[] {
-		const n = this.i16();
-		const out: TupleValue[] = new Array(n);
-		for (let i = 0; i < n; i++) {
-			const t = this.u8();
-			if (t === 0x6e)
-				out[i] = null; // n
-			else if (t === 0x75)
-				out[i] = undefined; // u
-			else {
-				const len = this.i32();
-				out[i] = this.buf.toString('utf8', this.off, this.off + len);
-				this.off += len;
-			}
-		}
-		return out;
-	}
-}
+/** Changes per chunk: large enough to batch RLS checks, small enough to bound memory. */
+export const CHUNK_CHANGES = 2000;
+/** Wide rows close a chunk earlier. */
+const CHUNK_BYTES = 1024 * 1024;
 
 export interface ReplicationOptions {
 	dbUrl: string;
@@ -99,14 +38,28 @@ export interface ReplicationOptions {
 	publication: string;
 	/** Runs before each reconnect: recreates the slot if a database reset dropped it. */
 	beforeReconnect?: () => Promise<void>;
-	/** Takes a committed transaction; false if it was already taken before a reconnect. */
-	onTransaction(tx: Transaction): boolean;
 	/**
-	 * Whether a table's changes in the transaction ending at `finalLsn` may reach anyone; the
-	 * others are not kept, so a bulk load into an unwatched table costs no memory here.
+	 * Takes the next chunk. Every chunk of a transaction, the final one included (even when it
+	 * is empty), comes once per process: a replay after a reconnect resumes after the last
+	 * change handed on. The consumer calls `confirm` with the final chunk's `endLsn`.
 	 */
-	wants?(schema: string, table: string, finalLsn: bigint): boolean;
+	onChunk(chunk: ChangeChunk): void;
+	/**
+	 * Whether a table's changes in the transaction committed at `commitLsn` may reach anyone;
+	 * the others are not kept, so a bulk load into an unwatched table costs no memory here.
+	 */
+	wants?(schema: string, table: string, commitLsn: bigint): boolean;
+	chunkChanges?: number;
 	log(msg: string): void;
+}
+
+interface OpenTransaction {
+	commitLsn: bigint;
+	commitTime: Date;
+	changes: Change[];
+	bytes: number;
+	/** row changes seen so far in this transaction, kept or not (a replay sees the same) */
+	seen: number;
 }
 
 /** One walsender stream with reconnects; `confirm(lsn)` acknowledges delivered positions. */
@@ -114,37 +67,44 @@ export class ReplicationStream {
 	private sql: postgres.Sql | null = null;
 	private stream: import('node:stream').Duplex | null = null;
 	private relations = new Map<number, RelationInfo>();
-	private current: Transaction | null = null;
-	private currentFinalLsn = 0n;
+	private current: OpenTransaction | null = null;
+	/** How far changes were handed on: a replay skips up to here. */
+	private taken = { commitLsn: -1n, commitTime: new Date(0), seen: 0, complete: true };
 	private confirmed = 0n;
 	private lastReceived = 0n;
+	/** transactions with a chunk handed on and their final chunk not yet confirmed */
 	private pendingTx = 0;
 	private closed = false;
 	private retryMs = 200;
 	private statusTimer: NodeJS.Timeout | null = null;
+	private readonly chunkChanges: number;
 	/** Called once streaming is established (again). */
 	onStreaming: (() => void) | null = null;
 	streaming = false;
 
-	constructor(private readonly opts: ReplicationOptions) {}
+	constructor(private readonly opts: ReplicationOptions) {
+		this.chunkChanges = opts.chunkChanges ?? CHUNK_CHANGES;
+	}
 
 	async start(): Promise<void> {
 		this.closed = false;
 		await this.connect();
 		// Asking for a reply makes the walsender send a keepalive with its position: pgoutput
 		// skips transactions with nothing published, so without this the slot would not
-		// advance over WAL that carries no changes for us.
+		// advance over WAL that carries no changes for us. Paused, the timer still answers, so
+		// the walsender does not time us out while the consumer catches up.
 		this.statusTimer = setInterval(() => this.sendStatus(true), 1000);
 		this.statusTimer.unref();
 	}
 
-	/** Marks everything up to `lsn` (a transaction end) as delivered. */
+	/** Marks everything up to `lsn` (a final chunk's `endLsn`) as delivered. */
 	confirm(lsn: bigint, txCount: number) {
 		this.pendingTx -= txCount;
 		if (lsn > this.confirmed) this.confirmed = lsn;
 		this.sendStatus(false);
 	}
 
+	/** Stops reading the walsender's socket (backpressure): it waits until `resume()`. */
 	pause() {
 		this.stream?.pause();
 	}
@@ -226,107 +186,92 @@ export class ReplicationStream {
 		}
 	}
 
-	private keeps(relation: RelationInfo): boolean {
-		return this.opts.wants?.(relation.schema, relation.table, this.currentFinalLsn) ?? true;
+	/** Whether the change numbered `seen` of the transaction at `commitLsn` was handed on. */
+	private alreadyTaken(commitLsn: bigint, seen: number) {
+		const t = this.taken;
+		return commitLsn < t.commitLsn || (commitLsn === t.commitLsn && (t.complete || seen <= t.seen));
+	}
+
+	/** Whether the transaction at `commitLsn` was handed on with its final chunk. */
+	private takenWhole(commitLsn: bigint) {
+		const t = this.taken;
+		return commitLsn < t.commitLsn || (commitLsn === t.commitLsn && t.complete);
 	}
 
 	private decode(buf: Buffer) {
-		const r = new Reader(buf);
-		const tag = String.fromCharCode(r.u8());
-		switch (tag) {
+		const m = decodeMessage(buf);
+		const tx = this.current;
+		switch (m.tag) {
 			case 'B': {
-				this.currentFinalLsn = r.i64();
-				const ts = r.i64();
+				const t = this.taken;
+				// A transaction cut short by a reconnect comes again first, in commit order; a later
+				// one instead means it is gone (slot recreated): close it so the counts stay right.
+				if (!t.complete && m.commitLsn > t.commitLsn)
+					this.handOn(
+						{
+							commitLsn: t.commitLsn,
+							commitTime: t.commitTime,
+							changes: [],
+							bytes: 0,
+							seen: t.seen
+						},
+						t.commitLsn
+					);
 				this.current = {
-					endLsn: 0n,
-					commitTime: new Date(PG_EPOCH_MS + Number(ts / 1000n)),
+					commitLsn: m.commitLsn,
+					commitTime: m.commitTime,
 					changes: [],
-					receivedAt: 0
+					bytes: 0,
+					seen: 0
 				};
 				break;
 			}
-			case 'C': {
-				r.u8();
-				r.i64();
-				const end = r.i64();
-				const tx = this.current;
-				this.current = null;
-				if (end > this.lastReceived) this.lastReceived = end;
-				if (!tx) break;
-				tx.endLsn = end;
-				tx.receivedAt = performance.now();
-				// a replay of what was already taken (after a reconnect) is refused, not pending
-				this.pendingTx++;
-				if (this.opts.onTransaction(tx) === false) this.pendingTx--;
+			case 'R':
+				this.relations.set(m.relation.oid, m.relation);
 				break;
-			}
-			case 'R': {
-				const oid = r.u32();
-				const schema = r.cstr();
-				const table = r.cstr();
-				const replicaIdentity = String.fromCharCode(r.u8());
-				const n = r.i16();
-				const columns = [];
-				for (let i = 0; i < n; i++) {
-					const flags = r.u8();
-					const name = r.cstr();
-					const typeOid = r.u32();
-					r.i32();
-					columns.push({ name, typeOid, key: (flags & 1) === 1 });
-				}
-				this.relations.set(oid, { oid, schema, table, replicaIdentity, columns });
-				break;
-			}
-			case 'I': {
-				const relation = this.relations.get(r.u32())!;
-				if (!this.keeps(relation)) break;
-				r.u8(); // 'N'
-				this.current?.changes.push({
-					kind: 'INSERT',
-					relation,
-					newTuple: r.tuple(),
-					oldTuple: null,
-					oldKind: null
-				});
-				break;
-			}
-			case 'U': {
-				const relation = this.relations.get(r.u32())!;
-				if (!this.keeps(relation)) break;
-				const t = String.fromCharCode(r.u8());
-				let oldTuple: TupleValue[] | null = null;
-				let oldKind: 'K' | 'O' | null = null;
-				if (t === 'K' || t === 'O') {
-					oldKind = t;
-					oldTuple = r.tuple();
-					r.u8(); // 'N' precedes the new tuple
-				}
-				this.current?.changes.push({
-					kind: 'UPDATE',
-					relation,
-					newTuple: r.tuple(),
-					oldTuple,
-					oldKind
-				});
-				break;
-			}
+			case 'I':
+			case 'U':
 			case 'D': {
-				const relation = this.relations.get(r.u32())!;
-				if (!this.keeps(relation)) break;
-				const oldKind = String.fromCharCode(r.u8()) as 'K' | 'O';
-				this.current?.changes.push({
-					kind: 'DELETE',
-					relation,
-					newTuple: null,
-					oldTuple: r.tuple(),
-					oldKind
-				});
+				if (!tx) break;
+				tx.seen++;
+				if (this.alreadyTaken(tx.commitLsn, tx.seen)) break;
+				const relation = this.relations.get(m.oid)!;
+				if (!(this.opts.wants?.(relation.schema, relation.table, tx.commitLsn) ?? true)) break;
+				tx.changes.push(m.read(relation));
+				tx.bytes += buf.length;
+				if (tx.changes.length >= this.chunkChanges || tx.bytes >= CHUNK_BYTES)
+					this.handOn(tx, null);
 				break;
 			}
-			default:
-				// Origin, Type, Truncate and Message carry nothing hosted Realtime forwards.
+			case 'C':
+				this.current = null;
+				if (m.endLsn > this.lastReceived) this.lastReceived = m.endLsn;
+				// a transaction already handed on whole before a reconnect is not pending again
+				if (tx && !this.takenWhole(tx.commitLsn)) this.handOn(tx, m.endLsn);
 				break;
 		}
+	}
+
+	private handOn(tx: OpenTransaction, endLsn: bigint | null) {
+		const t = this.taken;
+		if (t.commitLsn !== tx.commitLsn) this.pendingTx++;
+		this.taken = {
+			commitLsn: tx.commitLsn,
+			commitTime: tx.commitTime,
+			seen: tx.seen,
+			complete: endLsn !== null
+		};
+		const { changes, bytes } = tx;
+		tx.changes = [];
+		tx.bytes = 0;
+		this.opts.onChunk({
+			commitLsn: tx.commitLsn,
+			commitTime: tx.commitTime,
+			changes,
+			bytes,
+			endLsn,
+			receivedAt: performance.now()
+		});
 	}
 
 	/** Standby status: flush = delivered position, or the stream end when nothing is in flight. */
@@ -341,7 +286,7 @@ export class ReplicationStream {
 		b.writeBigInt64BE(flush, 1);
 		b.writeBigInt64BE(flush, 9);
 		b.writeBigInt64BE(flush, 17);
-		b.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
+		b.writeBigInt64BE(pgNow(), 25);
 		b[33] = replyRequested ? 1 : 0;
 		try {
 			stream.write(b);

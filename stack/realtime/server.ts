@@ -83,7 +83,8 @@ export class RealtimeServer {
 			sql: this.sql,
 			log: options.log,
 			// Change frames are UTF-8 JSON: sent as text frames.
-			deliver: (conn, frame) => this.send(conn, frame, true)
+			deliver: (conn, frame) => this.send(conn, frame, true),
+			maxBufferedBytes: options.maxBufferedBytes
 		});
 		this.scopes = new Scopes({
 			send: (conn, data) => this.send(conn, data),

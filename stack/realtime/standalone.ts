@@ -26,6 +26,7 @@ const http = createServer((req, res) => {
 		const { dispatcher } = realtime;
 		const body = JSON.stringify({
 			...dispatcher.stats,
+			...dispatcher.sendStats,
 			dispatchMs: dispatcher.dispatchMs,
 			connections: realtime.conns.size
 		});
