@@ -51,7 +51,9 @@ test('filters change the URL, and a reload or back/forward restores them', async
 	await page.reload();
 	await expect(page.getByLabel('Outcome')).toHaveValue('completed');
 	await expect(page.getByLabel('Search messages')).toHaveValue('"card payment"');
-	await expect(page.getByLabel('Period')).toHaveValue('30d');
+	await expect(
+		page.getByRole('navigation', { name: 'Time range' }).getByRole('link', { name: '30 d' })
+	).toHaveAttribute('aria-current', 'true');
 	expect(await countValue(page)).toBe(filtered);
 
 	await page.goBack();

@@ -4,6 +4,7 @@ import {
 	decodeCursor,
 	encodeCursor,
 	filtersToParams,
+	withPickedRange,
 	hasFilters,
 	parseFilters,
 	resolveRange,
@@ -90,6 +91,28 @@ describe('filtersToParams', () => {
 
 	it('keeps a preset as a preset (the view moves with time)', () => {
 		expect(filtersToParams(parse('range=30d').filters).toString()).toBe('range=30d');
+	});
+});
+
+describe('withPickedRange', () => {
+	it('replaces the range, keeps the filters and sort, and starts from the first page', () => {
+		const { filters } = parse(
+			'range=30d&status=completed&q=refund&sort=duration&after=8e359c00-363d-4b62-a1e7-efa4bffa92b1:12'
+		);
+		const custom = withPickedRange(filters, {
+			from: '2026-11-01T00:00:00.000Z',
+			to: '2026-11-03T00:00:00.000Z'
+		});
+		expect(filtersToParams(custom).toString()).toBe(
+			'from=2026-11-01T00%3A00%3A00.000Z&to=2026-11-03T00%3A00%3A00.000Z&status=completed&q=refund&sort=duration'
+		);
+		// A preset drops explicit instants; the default preset leaves the URL.
+		expect(filtersToParams(withPickedRange(custom, { range: '24h' })).toString()).toBe(
+			'range=24h&status=completed&q=refund&sort=duration'
+		);
+		expect(filtersToParams(withPickedRange(custom, { range: '7d' })).toString()).toBe(
+			'status=completed&q=refund&sort=duration'
+		);
 	});
 });
 

@@ -2,9 +2,11 @@
 // buckets link with: see /bots/[botId]/conversations). The URL is the only state, so
 // bookmarks, shared links, reload and back/forward all restore the same view.
 import { CHANNELS, type Channel } from '$lib/bots';
+import { Constants, type Enums } from '$lib/database.types';
 
-export const STATUSES = ['active', 'completed', 'abandoned', 'handed_off'] as const;
-export type Status = (typeof STATUSES)[number];
+/** The database's enum type public.conversation_status. */
+export const STATUSES = Constants.public.Enums.conversation_status;
+export type Status = Enums<'conversation_status'>;
 export const PRESETS = ['1h', '24h', '7d', '30d'] as const;
 export type Preset = (typeof PRESETS)[number];
 export const BY = ['started', 'ended', 'handed_off'] as const;
@@ -20,7 +22,9 @@ const PRESET_MS: Record<Preset, number> = {
 	'30d': 30 * 86_400_000
 };
 export const DEFAULT_PRESET: Preset = '7d';
-const MAX_RANGE_MS = 400 * 86_400_000;
+/** The longest range the list reads (its custom range picker refuses longer ones). */
+export const MAX_RANGE_DAYS = 400;
+const MAX_RANGE_MS = MAX_RANGE_DAYS * 86_400_000;
 
 export type Cursor = { id: string; key: string };
 
@@ -206,6 +210,18 @@ export function hasFilters(f: ExplorerFilters): boolean {
 /** The same view with its filters cleared (range and sort kept), first page. */
 export function clearFilters(f: ExplorerFilters): ExplorerFilters {
 	return { ...emptyFilters(), from: f.from, to: f.to, range: f.range, sort: f.sort, dir: f.dir };
+}
+
+/**
+ * The view with the range the picker chose (`{ range }` or `{ from, to }`, see range.ts's
+ * rangeQuery), other filters kept, from the first page.
+ */
+export function withPickedRange(
+	f: ExplorerFilters,
+	query: Record<string, string>
+): ExplorerFilters {
+	const picked = parseFilters(new URLSearchParams(query)).filters;
+	return { ...f, range: picked.range, from: picked.from, to: picked.to, after: null, before: null };
 }
 
 /** [from, to) of a view: explicit instants, or the preset ending at `now`. */

@@ -5,6 +5,8 @@ import {
 	bucketEnd,
 	bucketFor,
 	conversationsQuery,
+	customRangeLabel,
+	checkSpan,
 	daysRange,
 	parseRange,
 	presetRange,
@@ -177,5 +179,38 @@ describe('bucketSpan', () => {
 
 	it('ends a middle bucket where the next one starts', () => {
 		expect(bucketSpan(starts, 1, from, to)).toEqual({ from: starts[1], to: starts[2] });
+	});
+});
+
+describe('customRangeLabel', () => {
+	it('names whole local days as days, the last one inclusive', () => {
+		const r = daysRange('2026-11-28', '2026-11-30', 'Europe/Berlin');
+		expect(customRangeLabel(r.from, r.to, 'Europe/Berlin')).toBe('28 Nov 2026 – 30 Nov 2026');
+		const one = daysRange('2026-11-28', '2026-11-28', 'Europe/Berlin');
+		expect(customRangeLabel(one.from, one.to, 'Europe/Berlin')).toBe('28 Nov 2026');
+	});
+
+	it('shows the times of a range that is not whole days (a drill-down hour)', () => {
+		const from = new Date('2026-12-01T13:00:00Z');
+		const to = new Date('2026-12-01T14:00:00Z');
+		expect(customRangeLabel(from, to, 'Europe/Berlin')).toBe('1 Dec 2026, 14:00–15:00');
+		// UTC midnights are not whole days in Berlin.
+		expect(
+			customRangeLabel(
+				new Date('2026-12-01T00:00:00Z'),
+				new Date('2026-12-02T00:00:00Z'),
+				'Europe/Berlin'
+			)
+		).toBe('1 Dec 2026, 01:00 – 2 Dec 2026, 01:00');
+	});
+});
+
+describe('checkSpan', () => {
+	it('takes the longest range of the page that reads it', () => {
+		const from = new Date('2026-01-01T00:00:00Z');
+		const to = new Date('2026-12-01T00:00:00Z');
+		expect(checkSpan(from, to)).toBeNull();
+		expect(checkSpan(from, to, 300)).toBe('A range covers at most 300 days: choose a shorter one.');
+		expect(checkSpan(to, from)).toBe('The start must be before the end.');
 	});
 });

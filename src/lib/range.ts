@@ -2,6 +2,7 @@
 // zone (mirroring private.choose_bucket in the read API), and drill-down links to the
 // conversations list (query names agreed in /tmp/team/contract-conversations-url.md).
 import { TZDate } from '@date-fns/tz';
+import type { Enums } from '$lib/database.types';
 import { addDays, addMonths, addWeeks } from 'date-fns';
 
 export const PRESETS = ['1h', '24h', '7d', '30d'] as const;
@@ -83,13 +84,53 @@ export function parseRange(params: URLSearchParams, now: Date): ParsedRange {
 	return { range: presetRange(preset, now), error: null };
 }
 
-/** Null when [from, to) is a range the read API accepts, else what to change. */
-export function checkSpan(from: Date, to: Date): string | null {
+/** Null when [from, to) is a range the reader accepts (at most `maxDays`), else what to change. */
+export function checkSpan(from: Date, to: Date, maxDays = MAX_RANGE_DAYS): string | null {
 	if (from.getTime() >= to.getTime()) return 'The start must be before the end.';
-	if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
-		return `A range covers at most ${MAX_RANGE_DAYS} days: choose a shorter one.`;
+	if (to.getTime() - from.getTime() > maxDays * 86_400_000) {
+		return `A range covers at most ${maxDays} days: choose a shorter one.`;
 	}
 	return null;
+}
+
+/** True when `d` is midnight in `timeZone`. */
+function isLocalMidnight(d: Date, timeZone: string): boolean {
+	const hms = new Intl.DateTimeFormat('en-GB', {
+		timeZone,
+		hour: '2-digit',
+		minute: '2-digit',
+		second: '2-digit',
+		hourCycle: 'h23'
+	}).format(d);
+	return hms === '00:00:00' && d.getUTCMilliseconds() === 0;
+}
+
+/**
+ * A custom range as a person reads it in the bot's zone: whole days as days ("1 Dec 2026 –
+ * 3 Dec 2026", the end day inclusive), anything else with its times (a drill-down's hour).
+ */
+export function customRangeLabel(from: Date, to: Date, timeZone: string): string {
+	const day = new Intl.DateTimeFormat('en-GB', {
+		day: 'numeric',
+		month: 'short',
+		year: 'numeric',
+		timeZone
+	});
+	if (isLocalMidnight(from, timeZone) && isLocalMidnight(to, timeZone)) {
+		const first = day.format(from);
+		const last = day.format(new Date(to.getTime() - 1));
+		return first === last ? first : `${first} – ${last}`;
+	}
+	const time = new Intl.DateTimeFormat('en-GB', {
+		hour: '2-digit',
+		minute: '2-digit',
+		hourCycle: 'h23',
+		timeZone
+	});
+	const start = `${day.format(from)}, ${time.format(from)}`;
+	return day.format(from) === day.format(to)
+		? `${start}–${time.format(to)}`
+		: `${start} – ${day.format(to)}, ${time.format(to)}`;
 }
 
 /** The query string for a range: `{ range }` for a preset, `{ from, to }` for a custom one. */
@@ -141,7 +182,7 @@ export function bucketEnd(start: Date, bucket: Bucket, timeZone: string): Date {
 export type ConversationsFilter = {
 	from: Date;
 	to: Date;
-	status?: 'active' | 'completed' | 'abandoned' | 'handed_off';
+	status?: Enums<'conversation_status'>;
 	/** Which timestamp lies in [from, to): started_at (default), ended_at or handed_off_at. */
 	by?: 'started' | 'ended' | 'handed_off';
 	/** Duration band [minDuration, maxDuration) in seconds (the list's max is exclusive). */
