@@ -188,11 +188,17 @@ begin
 		where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
 			and not (m.bot_id = any (p_skip_bots))
 	),
-	-- One pass, three grouping sets, grouped by latency bucket too and then folded: a
-	-- histogram from (bucket, count) pairs loops over at most 161 pairs, not over every reply.
+	-- Each message with its conversation's channel (one hash join), read once by both aggregates.
+	s as materialized (
+		select src.bot_id, src.h, c.channel::text channel, coalesce(src.intent, 'unknown') intent,
+			coalesce(src.model, 'unknown') model, src.role, src.success, src.rt, src.lb, src.tokens_in,
+			src.tokens_out, src.cost_usd
+		from src
+		join public.conversations c on c.id = src.conversation_id
+	),
+	-- Totals: three grouping sets of a few values per bot and hour (small hash tables).
 	g as (
-		select s.bot_id, s.h, case when s.role = 'bot' and s.rt is not null then s.lb end lb, c.channel,
-			coalesce(s.intent, 'unknown') intent, coalesce(s.model, 'unknown') model,
+		select s.bot_id, s.h, s.channel, s.intent, s.model,
 			count(*) messages,
 			count(*) filter (where s.role = 'bot' and s.success is not null) replies,
 			count(*) filter (where s.role = 'bot' and s.success = false) failed_replies,
@@ -200,21 +206,33 @@ begin
 			coalesce(sum(s.cost_usd), 0) cost_usd,
 			count(*) filter (where s.role = 'bot' and s.rt is not null) rt_count,
 			coalesce(sum(s.rt) filter (where s.role = 'bot'), 0) rt_sum,
-			grouping(c.channel, coalesce(s.intent, 'unknown'), coalesce(s.model, 'unknown')) gid
-		from src s
-		join public.conversations c on c.id = s.conversation_id
-		group by grouping sets ((1, 2, 3, 4), (1, 2, 3, 5), (1, 2, 3, 6))
+			grouping(s.channel, s.intent, s.model) gid
+		from s
+		group by grouping sets ((1, 2, 3), (1, 2, 4), (1, 2, 5))
+	),
+	-- Histograms: the timed replies only, counted per latency bucket and folded from at most
+	-- 161 (bucket, count) pairs per value instead of looping over every reply.
+	hp as (
+		select s.bot_id, s.h, s.lb, count(*) n, grouping(s.channel, s.intent, s.model) gid,
+			case grouping(s.channel, s.intent, s.model) when 3 then s.channel when 5 then s.intent
+				else s.model end v
+		from s
+		where s.role = 'bot' and s.rt is not null
+		group by grouping sets ((1, 2, 3, s.channel), (1, 2, 3, s.intent), (1, 2, 3, s.model))
+	),
+	hist as (
+		select hp.bot_id, hp.h, hp.gid, hp.v, private.histogram_from_pairs(array_agg(hp.lb), array_agg(hp.n)) histogram
+		from hp
+		group by 1, 2, 3, 4
 	)
 	select g.bot_id, g.h,
 		case g.gid when 3 then 'channel' when 5 then 'intent' else 'model' end,
 		case g.gid when 3 then g.channel when 5 then g.intent else g.model end,
-		sum(g.messages)::bigint, sum(g.replies)::bigint, sum(g.failed_replies)::bigint,
-		sum(g.tokens_in)::bigint, sum(g.tokens_out)::bigint, sum(g.cost_usd),
-		sum(g.rt_count)::bigint, sum(g.rt_sum)::bigint,
-		private.histogram_from_pairs(array_agg(g.lb) filter (where g.lb is not null),
-			array_agg(g.messages) filter (where g.lb is not null))
+		g.messages, g.replies, g.failed_replies, g.tokens_in::bigint, g.tokens_out::bigint, g.cost_usd,
+		g.rt_count, g.rt_sum::bigint, coalesce(hist.histogram, private.histogram_of('{}'))
 	from g
-	group by 1, 2, 3, 4;
+	left join hist on hist.bot_id = g.bot_id and hist.h = g.h and hist.gid = g.gid
+		and hist.v = case g.gid when 3 then g.channel when 5 then g.intent else g.model end;
 end
 $$;
 comment on function private.aggregate_raw_breakdowns(uuid[], timestamptz[], timestamptz[], timestamptz, timestamptz, uuid[]) is
@@ -237,6 +255,8 @@ declare
 	v_gap_to timestamptz;
 	v_end timestamptz;
 	v_rows integer;
+	-- Each bucket's upper bound once, not a function call per conversation.
+	v_upper_ms numeric[] := array(select private.latency_bucket_upper_ms(k) from generate_series(1, 161) k);
 begin
 	-- The widest window (the gap since the watermark) bounds the index probes; other windows
 	-- (dirty hours) are subtracted row by row. After the last window's end lies only the current
@@ -268,12 +288,12 @@ begin
 	outside as materialized (
 		select m.* from touched t
 		cross join lateral (
-			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.success,
+			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.latency_bucket lb, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
 			where m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at < v_gap_from
 			union all
-			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
+			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.latency_bucket, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
 			where v_end > v_gap_to
@@ -284,7 +304,7 @@ begin
 			where w.bot_id = m.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
 		)
 		union all
-		select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
+		select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.latency_bucket, m.success,
 			m.tokens_in, m.tokens_out, m.cost_usd
 		from public.messages m
 		join touched t on t.id = m.conversation_id
@@ -293,10 +313,10 @@ begin
 	-- Every message of the touched conversations, each exactly once; inlined in both readers
 	-- (a materialized copy of a million rows costs more than reading the temp table twice).
 	cm as not materialized (
-		select r.conversation_id, r.role, r.sent_at, r.rt, r.success, r.tokens_in, r.tokens_out, r.cost_usd
+		select r.conversation_id, r.role, r.sent_at, r.rt, r.lb, r.success, r.tokens_in, r.tokens_out, r.cost_usd
 		from pg_temp.rollup_rows r
 		union all
-		select o.conversation_id, o.role, o.sent_at, o.rt, o.success, o.tokens_in, o.tokens_out, o.cost_usd
+		select o.conversation_id, o.role, o.sent_at, o.rt, o.lb, o.success, o.tokens_in, o.tokens_out, o.cost_usd
 		from outside o
 	),
 	-- Hashed, no ordered aggregate: a sort of every message costs more than all of this.
@@ -315,19 +335,30 @@ begin
 		from cm m
 		group by 1
 	),
-	-- Response times in order, from one sort of the replies only, for exact percentiles.
-	rts as (
-		select s.conversation_id, array_agg(s.rt) rts
-		from (select m.conversation_id, m.rt from cm m where m.role = 'bot' and m.rt is not null order by 1, 2) s
-		group by 1
+	-- The replies' distribution per conversation: counted per latency bucket (hashed), then the
+	-- bucket holding rank ceil(p * n) from a running sum over those few (bucket, count) pairs,
+	-- so no reply is sorted. Percentiles are at bucket resolution, as everywhere else.
+	pairs as (
+		select m.conversation_id, m.lb, count(*) n from cm m
+		where m.role = 'bot' and m.rt is not null group by 1, 2
+	),
+	running as (
+		select p.conversation_id, p.lb,
+			sum(p.n) over (partition by p.conversation_id order by p.lb) seen,
+			sum(p.n) over (partition by p.conversation_id) total
+		from pairs p
+	),
+	pct as (
+		select r.conversation_id,
+			v_upper_ms[min(r.lb) filter (where r.seen >= greatest(1, ceil(0.5 * r.total)))] p50,
+			v_upper_ms[min(r.lb) filter (where r.seen >= greatest(1, ceil(0.95 * r.total)))] p95
+		from running r group by 1
 	),
 	agg as (
 		select c.id, c.bot_id, c.started_at, c.status, c.channel,
 			coalesce(msg.messages, 0) messages, coalesce(msg.user_messages, 0) user_messages,
 			coalesce(msg.bot_messages, 0) bot_messages, msg.first_response_ms,
-			-- percentile_disc: the value at rank ceil(p * n).
-			rts.rts[greatest(1, ceil(0.5 * cardinality(rts.rts)))::integer] p50,
-			rts.rts[greatest(1, ceil(0.95 * cardinality(rts.rts)))::integer] p95,
+			pct.p50, pct.p95,
 			coalesce(msg.replies, 0) replies, coalesce(msg.failed, 0) failed,
 			coalesce(msg.tokens_in, 0) tokens_in, coalesce(msg.tokens_out, 0) tokens_out,
 			coalesce(msg.cost_usd, 0) cost_usd,
@@ -335,7 +366,7 @@ begin
 		from touched t
 		join public.conversations c on c.id = t.id
 		left join msg on msg.conversation_id = t.id
-		left join rts on rts.conversation_id = t.id
+		left join pct on pct.conversation_id = t.id
 	),
 	up as (
 		insert into public.conversation_metrics as t (conversation_id, bot_id, started_at, status, channel,
