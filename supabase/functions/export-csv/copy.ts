@@ -3,11 +3,11 @@
 import type { Connection } from './pool.ts';
 import { CrlfRecords } from '../_shared/csv.ts';
 
-// The export functions are SQL functions with a fixed search_path, so Postgres runs each call
-// to completion before its first row. Reading the range in time windows keeps every call
-// small: the first bytes leave early and no call holds a million rows.
+// Each window is plain SQL over the tables, so COPY streams its rows as the index scan reads
+// them. Windows exist for the role's statement_timeout (one statement each) and keep a slow
+// client's statement short (see nextWindowMs); each costs a probe and a plan, so they are large.
 export const firstWindowMs = 15 * 60_000;
-const rowsPerWindow = 20_000;
+const rowsPerWindow = 100_000;
 /**
  * No window reads more raw rows than this: growing past an empty stretch into a dense one
  * must not make one statement that outlives the role's statement_timeout.
@@ -62,8 +62,12 @@ function readBuffered(stream: NodeReadable): Promise<Uint8Array | null> {
 }
 
 export type Copy = {
-	/** The next buffered bytes, CRLF records; null at the end of the window. */
-	next: () => Promise<Uint8Array | null>;
+	/**
+	 * The next CRLF records, at least `minBytes` of them unless the window ends first; null at
+	 * the end of the window. Postgres sends a message per row: handing each on alone would make
+	 * every proxy between here and the browser pay per row.
+	 */
+	next: (minBytes: number) => Promise<Uint8Array | null>;
 	/** Records read so far. */
 	records: () => number;
 	/** Call once next() returned null (see below). */
@@ -71,6 +75,17 @@ export type Copy = {
 	/** When the window's statement started. */
 	startedAt: number;
 };
+
+function concat(pieces: Uint8Array[], size: number): Uint8Array {
+	if (pieces.length === 1) return pieces[0];
+	const out = new Uint8Array(size);
+	let at = 0;
+	for (const piece of pieces) {
+		out.set(piece, at);
+		at += piece.byteLength;
+	}
+	return out;
+}
 
 /** Starts a COPY on the connection; the query text must be trusted (see query.ts). */
 export async function openCopy(conn: Connection, query: string): Promise<Copy> {
@@ -84,12 +99,22 @@ export async function openCopy(conn: Connection, query: string): Promise<Copy> {
 	copy.catch((err) => (failure ??= err));
 	rows.on('error', (err) => (failure ??= err));
 	const crlf = new CrlfRecords();
+	let ended = false;
 	return {
-		next: async () => {
-			if (failure) throw failure;
-			const data = await readBuffered(rows);
-			if (failure) throw failure;
-			return data && crlf.convert(data);
+		next: async (minBytes) => {
+			const pieces: Uint8Array[] = [];
+			let size = 0;
+			while (!ended && size < minBytes) {
+				if (failure) throw failure;
+				const data = await readBuffered(rows);
+				if (failure) throw failure;
+				if (data === null) ended = true;
+				else {
+					pieces.push(data);
+					size += data.byteLength;
+				}
+			}
+			return size === 0 ? null : crlf.convert(concat(pieces, size));
 		},
 		records: () => crlf.records,
 		// postgres.js pauses its socket when a push meets a full buffer and resumes it only from

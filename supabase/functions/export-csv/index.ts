@@ -38,8 +38,8 @@ const retryAfterSeconds = 5;
 
 const pool = new ConnectionPool(limits.poolSize, () => dedicatedDb('export-csv'));
 
-/** How much one pull of the response stream reads ahead (a few buffered COPY messages). */
-const pieceBytes = 64 * 1024;
+/** How much one pull of the response stream reads ahead: one chunk of many COPY rows. */
+const pieceBytes = 128 * 1024;
 const encoder = new TextEncoder();
 
 function slug(text: string): string {
@@ -116,11 +116,18 @@ async function handle(req: Request): Promise<Response> {
 	let botName: string;
 	let list = '';
 	try {
+		// The set-up statements go out together (postgres.js pipelines queries on a connection), so
+		// the first byte waits for one round trip instead of five. Each waits its turn below; one
+		// that fails makes the rest fail too (aborted transaction), and is the one reported.
+		const pipelined = <T>(query: Promise<T>) => {
+			query.catch(() => {});
+			return query;
+		};
 		// One snapshot for every window, so rows arriving meanwhile neither show up half nor twice.
-		await conn.unsafe('begin isolation level repeatable read read only');
+		const begun = pipelined(conn.unsafe('begin isolation level repeatable read read only'));
 		// The user's export slot (held until this transaction ends, however it ends), and the API
 		// role's timeouts, which `set role` alone would not apply.
-		const [row] = await conn`select pg_backend_pid() as pid,
+		const slotted = pipelined(conn`select pg_backend_pid() as pid,
 			(select s from generate_series(1, ${limits.perUser}::int) s
 				where pg_try_advisory_xact_lock(hashtext('export-csv'), hashtext(${caller.claims.sub as string} || '/' || s))
 				limit 1) as slot,
@@ -129,7 +136,31 @@ async function handle(req: Request): Promise<Response> {
 					where d.setrole = 'authenticated'::regrole
 						and d.setdatabase in (0, (select oid from pg_database where datname = current_database()))
 						and split_part(c, '=', 1) in ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')
-					order by d.setdatabase) r) as timeouts`;
+					order by d.setdatabase) r) as timeouts`);
+		const roled = pipelined(conn`select set_config('role', 'authenticated', true),
+			set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true),
+			-- A sorted plan reads and sorts the whole range before its first row; an index scan in
+			-- export order returns the first page at once.
+			set_config('enable_sort', 'off', true),
+			set_config('enable_bitmapscan', 'off', true),
+			-- Those switches work by inflating costs, which would make every page pay for JIT.
+			set_config('jit', 'off', true),
+			-- Times in the file read the same whoever runs the export.
+			set_config('TimeZone', 'UTC', true),
+			(select setting::int from pg_settings where name = 'statement_timeout') as timeout_ms`);
+		// RLS hides other tenants' bots, so "not yours" and "does not exist" look the same.
+		const botRows = pipelined(conn`select name from public.bots where id = ${f.bot}`);
+		// The list's statement, its values quoted by the database (they never become SQL here).
+		const a = listSqlArgs(f);
+		const listed =
+			f.kind === 'daily'
+				? null
+				: pipelined(conn`select private.explorer_sql(${a.bot}::uuid, ${a.from}::timestamptz,
+					${a.to}::timestamptz, ${a.by}::text, ${a.search}::text, ${a.status}::text, ${a.channel}::text,
+					${a.intent}::text, ${a.handoff}::boolean, ${a.minDuration}::numeric, ${a.maxDuration}::numeric,
+					${a.minResponse}::numeric, ${a.maxResponse}::numeric) as sql`);
+		await begun;
+		const [row] = await slotted;
 		pid = row.pid;
 		if (row.slot === null) {
 			throw new HttpError(
@@ -140,34 +171,15 @@ async function handle(req: Request): Promise<Response> {
 				{ 'Retry-After': String(retryAfterSeconds) }
 			);
 		}
-		const [{ timeout_ms }] = await conn`select set_config('role', 'authenticated', true),
-			set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true),
-			-- A sorted plan reads and sorts the whole range before its first row; an index scan in
-			-- export order returns the first page at once.
-			set_config('enable_sort', 'off', true),
-			set_config('enable_bitmapscan', 'off', true),
-			-- Those switches work by inflating costs, which would make every page pay for JIT.
-			set_config('jit', 'off', true),
-			-- Times in the file read the same whoever runs the export.
-			set_config('TimeZone', 'UTC', true),
-			(select setting::int from pg_settings where name = 'statement_timeout') as timeout_ms`;
+		const [{ timeout_ms }] = await roled;
 		// A quarter of the statement timeout per window leaves room for a burst of rows.
 		if (timeout_ms > 0) windowBudgetMs = timeout_ms / 4;
-		// RLS hides other tenants' bots, so "not yours" and "does not exist" look the same.
-		const bots = await conn`select name from public.bots where id = ${f.bot}`;
+		const bots = await botRows;
 		if (bots.length === 0) {
 			throw new HttpError(404, 'bot_not_found', `No bot ${f.bot} among the bots you can see.`);
 		}
 		botName = bots[0].name;
-		if (f.kind !== 'daily') {
-			// The list's statement, its values quoted by the database (they never become SQL here).
-			const a = listSqlArgs(f);
-			const [row] = await conn`select private.explorer_sql(${a.bot}::uuid, ${a.from}::timestamptz,
-				${a.to}::timestamptz, ${a.by}::text, ${a.search}::text, ${a.status}::text, ${a.channel}::text,
-				${a.intent}::text, ${a.handoff}::boolean, ${a.minDuration}::numeric, ${a.maxDuration}::numeric,
-				${a.minResponse}::numeric, ${a.maxResponse}::numeric) as sql`;
-			list = row.sql;
-		}
+		if (listed) list = (await listed)[0].sql;
 		// The first window opens before answering, so a query error still gets a proper status.
 		await fitWindow();
 		copy = await openCopy(conn, kind.query(f, list, windowFrom, windowTo()));
@@ -213,10 +225,9 @@ async function handle(req: Request): Promise<Response> {
 				try {
 					let size = 0;
 					while (copy && size < pieceBytes) {
-						const piece = await copy.next();
+						const piece = await copy.next(pieceBytes - size);
 						if (released) return;
 						if (piece) {
-							// Enqueued as they come: gluing pieces together would only copy them again.
 							controller.enqueue(piece);
 							size += piece.byteLength;
 							continue;
