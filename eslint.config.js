@@ -15,6 +15,7 @@ export default ts.config(
 			'supabase/functions/node_modules/',
 			'supabase/.temp/',
 			'src/lib/database.types.ts',
+			'supabase/functions/_shared/database.types.ts',
 			'test-results/',
 			'playwright-report/'
 		]

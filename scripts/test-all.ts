@@ -127,7 +127,7 @@ async function main() {
 	const results: LayerResult[] = [];
 	const layers: [string, () => Promise<Omit<LayerResult, 'name' | 'seconds'>>][] = [
 		['pgTAP (supabase/tests)', pgTap],
-		['generated types (src/lib/database.types.ts)', dbTypes],
+		['generated types (src/lib and supabase/functions/_shared database.types.ts)', dbTypes],
 		['vitest (units + platform)', vitest],
 		['deno test (Edge Functions)', denoTest],
 		['Playwright (e2e)', playwright]

@@ -72,7 +72,7 @@ where h + interval '1 minute' < now();
 insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at, ingested_at,
 	response_time_ms, success, error_code, intent, model, tokens_in, tokens_out, cost_usd)
 select c.bot_id, c.id, c.external_id || '-m' || j,
-	case when j % 2 = 1 then 'user' else 'bot' end,
+	(case when j % 2 = 1 then 'user' else 'bot' end)::public.message_role,
 	case when j % 2 = 1 then (array['Where is my order?', 'I want to change my delivery address',
 		'How do I reset my password?', 'Can I talk to a human please?', 'What are your opening hours?',
 		'My card payment failed twice', 'Do you ship to Canada?', 'Thanks, that helped!'])[1 + t.topic]
@@ -112,7 +112,7 @@ from (
 		when m.last_at > now() - interval '20 minutes' then 'active'
 		when abs(hashtext(x.external_id)) % 100 < 72 then 'completed'
 		when abs(hashtext(x.external_id)) % 100 < 86 then 'abandoned'
-		else 'handed_off' end status
+		else 'handed_off' end::public.conversation_status status
 	from (select conversation_id, max(sent_at) last_at from public.messages group by 1) m
 	join public.conversations x on x.id = m.conversation_id
 ) o

@@ -1,6 +1,7 @@
 // One conversation, planned ahead as timed events in the ingest schema: the user asks, the bot
 // answers after its model's response time, and the conversation ends resolved, failed, handed
 // off or abandoned. Pure: the same persona, start and random stream give the same events.
+import type { Enums } from '../../src/lib/database.types.ts';
 import { models, reply, type Model } from './models.ts';
 import { closings, handoffReasons, type Channel, type Outcome, type Persona } from './personas.ts';
 import type { Random } from './random.ts';
@@ -19,7 +20,7 @@ export type IngestEvent =
 			conversation_id: string;
 			message_id: string;
 			timestamp: string;
-			role: 'user' | 'bot' | 'agent' | 'system';
+			role: Enums<'message_role'>;
 			content: string;
 			response_time_ms?: number;
 			success?: boolean;
@@ -94,7 +95,7 @@ export function planConversation(
 	let context = persona.promptTokens;
 	const at = (ms: number) => new Date(ms).toISOString();
 	const message = (
-		role: 'user' | 'bot' | 'agent',
+		role: Exclude<Enums<'message_role'>, 'system'>,
 		content: string,
 		extra: Partial<Extract<IngestEvent, { type: 'message' }>> = {}
 	) => {

@@ -1,9 +1,9 @@
 // Who the simulated bots are: what their users ask, which model answers, how conversations end.
 // Each seeded demo bot gets the persona its name suggests; other bots take them in turn.
+import type { Enums } from '../../src/lib/database.types.ts';
 import type { ModelName } from './models.ts';
 
-export type Channel =
-	'web' | 'whatsapp' | 'messenger' | 'telegram' | 'slack' | 'sms' | 'voice' | 'api';
+export type Channel = Enums<'channel'>;
 export type Outcome = 'resolved' | 'failed' | 'handed_off' | 'abandoned';
 
 export interface Topic {

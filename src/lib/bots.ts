@@ -1,17 +1,9 @@
 import { z } from 'zod';
+import { Constants, type Enums } from './database.types';
 
-/** Channels the database accepts (check constraint on bots.channel). */
-export const CHANNELS = [
-	'web',
-	'whatsapp',
-	'messenger',
-	'telegram',
-	'slack',
-	'sms',
-	'voice',
-	'api'
-] as const;
-export type Channel = (typeof CHANNELS)[number];
+/** Channels the database accepts: its enum type public.channel, through the generated types. */
+export const CHANNELS = Constants.public.Enums.channel;
+export type Channel = Enums<'channel'>;
 
 export const CHANNEL_LABELS: Record<Channel, string> = {
 	web: 'Web chat',

@@ -130,7 +130,7 @@ export type Database = {
 			};
 			bots: {
 				Row: {
-					channel: string;
+					channel: Database['public']['Enums']['channel'];
 					created_at: string;
 					id: string;
 					name: string;
@@ -138,7 +138,7 @@ export type Database = {
 					timezone: string;
 				};
 				Insert: {
-					channel?: string;
+					channel?: Database['public']['Enums']['channel'];
 					created_at?: string;
 					id?: string;
 					name: string;
@@ -146,7 +146,7 @@ export type Database = {
 					timezone?: string;
 				};
 				Update: {
-					channel?: string;
+					channel?: Database['public']['Enums']['channel'];
 					created_at?: string;
 					id?: string;
 					name?: string;
@@ -166,7 +166,7 @@ export type Database = {
 				Row: {
 					bot_id: string;
 					bot_messages: number;
-					channel: string;
+					channel: Database['public']['Enums']['channel'];
 					conversation_id: string;
 					cost_usd: number;
 					duration_seconds: number | null;
@@ -180,7 +180,7 @@ export type Database = {
 					response_p95_ms: number | null;
 					rolled_up_at: string;
 					started_at: string;
-					status: string;
+					status: Database['public']['Enums']['conversation_status'];
 					success_rate: number | null;
 					tokens_in: number;
 					tokens_out: number;
@@ -189,7 +189,7 @@ export type Database = {
 				Insert: {
 					bot_id: string;
 					bot_messages?: number;
-					channel: string;
+					channel: Database['public']['Enums']['channel'];
 					conversation_id: string;
 					cost_usd?: number;
 					duration_seconds?: number | null;
@@ -203,7 +203,7 @@ export type Database = {
 					response_p95_ms?: number | null;
 					rolled_up_at?: string;
 					started_at: string;
-					status: string;
+					status: Database['public']['Enums']['conversation_status'];
 					success_rate?: number | null;
 					tokens_in?: number;
 					tokens_out?: number;
@@ -212,7 +212,7 @@ export type Database = {
 				Update: {
 					bot_id?: string;
 					bot_messages?: number;
-					channel?: string;
+					channel?: Database['public']['Enums']['channel'];
 					conversation_id?: string;
 					cost_usd?: number;
 					duration_seconds?: number | null;
@@ -226,7 +226,7 @@ export type Database = {
 					response_p95_ms?: number | null;
 					rolled_up_at?: string;
 					started_at?: string;
-					status?: string;
+					status?: Database['public']['Enums']['conversation_status'];
 					success_rate?: number | null;
 					tokens_in?: number;
 					tokens_out?: number;
@@ -244,7 +244,7 @@ export type Database = {
 			conversations: {
 				Row: {
 					bot_id: string;
-					channel: string;
+					channel: Database['public']['Enums']['channel'];
 					created_at: string;
 					end_user_id: string | null;
 					ended_at: string | null;
@@ -254,12 +254,12 @@ export type Database = {
 					last_message_at: string | null;
 					metadata: NonNullable<Json>;
 					started_at: string;
-					status: string;
+					status: Database['public']['Enums']['conversation_status'];
 					updated_at: string;
 				};
 				Insert: {
 					bot_id: string;
-					channel?: string;
+					channel?: Database['public']['Enums']['channel'];
 					created_at?: string;
 					end_user_id?: string | null;
 					ended_at?: string | null;
@@ -269,12 +269,12 @@ export type Database = {
 					last_message_at?: string | null;
 					metadata?: NonNullable<Json>;
 					started_at: string;
-					status?: string;
+					status?: Database['public']['Enums']['conversation_status'];
 					updated_at?: string;
 				};
 				Update: {
 					bot_id?: string;
-					channel?: string;
+					channel?: Database['public']['Enums']['channel'];
 					created_at?: string;
 					end_user_id?: string | null;
 					ended_at?: string | null;
@@ -284,7 +284,7 @@ export type Database = {
 					last_message_at?: string | null;
 					metadata?: NonNullable<Json>;
 					started_at?: string;
-					status?: string;
+					status?: Database['public']['Enums']['conversation_status'];
 					updated_at?: string;
 				};
 				Relationships: [
@@ -310,7 +310,7 @@ export type Database = {
 					latency_bucket: number | null;
 					model: string | null;
 					response_time_ms: number | null;
-					role: string;
+					role: Database['public']['Enums']['message_role'];
 					search_vector: unknown;
 					sent_at: string;
 					success: boolean | null;
@@ -330,7 +330,7 @@ export type Database = {
 					latency_bucket?: never;
 					model?: string | null;
 					response_time_ms?: number | null;
-					role: string;
+					role: Database['public']['Enums']['message_role'];
 					search_vector?: never;
 					sent_at: string;
 					success?: boolean | null;
@@ -350,7 +350,7 @@ export type Database = {
 					latency_bucket?: never;
 					model?: string | null;
 					response_time_ms?: number | null;
-					role?: string;
+					role?: Database['public']['Enums']['message_role'];
 					search_vector?: never;
 					sent_at?: string;
 					success?: boolean | null;
@@ -376,7 +376,7 @@ export type Database = {
 					invited_by: string | null;
 					organization_id: string;
 					organization_name: string;
-					role: string;
+					role: Database['public']['Enums']['member_role'];
 				};
 				Insert: {
 					accepted_at?: string | null;
@@ -387,7 +387,7 @@ export type Database = {
 					invited_by?: string | null;
 					organization_id: string;
 					organization_name: string;
-					role?: string;
+					role?: Database['public']['Enums']['member_role'];
 				};
 				Update: {
 					accepted_at?: string | null;
@@ -398,7 +398,7 @@ export type Database = {
 					invited_by?: string | null;
 					organization_id?: string;
 					organization_name?: string;
-					role?: string;
+					role?: Database['public']['Enums']['member_role'];
 				};
 				Relationships: [
 					{
@@ -413,19 +413,19 @@ export type Database = {
 				Row: {
 					created_at: string;
 					organization_id: string;
-					role: string;
+					role: Database['public']['Enums']['member_role'];
 					user_id: string;
 				};
 				Insert: {
 					created_at?: string;
 					organization_id: string;
-					role?: string;
+					role?: Database['public']['Enums']['member_role'];
 					user_id: string;
 				};
 				Update: {
 					created_at?: string;
 					organization_id?: string;
-					role?: string;
+					role?: Database['public']['Enums']['member_role'];
 					user_id?: string;
 				};
 				Relationships: [
@@ -770,7 +770,7 @@ export type Database = {
 					p_to: string;
 				};
 				Returns: {
-					channel: string;
+					channel: Database['public']['Enums']['channel'];
 					cost_usd: number;
 					duration_seconds: number;
 					end_user_id: string;
@@ -784,7 +784,7 @@ export type Database = {
 					response_p50_ms: number;
 					response_p95_ms: number;
 					started_at: string;
-					status: string;
+					status: Database['public']['Enums']['conversation_status'];
 					success_rate: number;
 					tokens_in: number;
 					tokens_out: number;
@@ -833,7 +833,7 @@ export type Database = {
 					intent: string;
 					model: string;
 					response_time_ms: number;
-					role: string;
+					role: Database['public']['Enums']['message_role'];
 					sent_at: string;
 					success: boolean;
 					tokens_in: number;
@@ -854,7 +854,7 @@ export type Database = {
 					email: string;
 					full_name: string;
 					joined_at: string;
-					role: string;
+					role: Database['public']['Enums']['member_role'];
 					user_id: string;
 				}[];
 			};
@@ -893,7 +893,7 @@ export type Database = {
 					p_to: string;
 				};
 				Returns: {
-					channel: string;
+					channel: Database['public']['Enums']['channel'];
 					cost_usd: number;
 					duration_seconds: number;
 					end_user_id: string;
@@ -907,7 +907,7 @@ export type Database = {
 					response_p50_ms: number;
 					response_p95_ms: number;
 					started_at: string;
-					status: string;
+					status: Database['public']['Enums']['conversation_status'];
 					success_rate: number;
 					tokens_in: number;
 					tokens_out: number;
@@ -916,7 +916,10 @@ export type Database = {
 			};
 		};
 		Enums: {
-			[_ in never]: never;
+			channel: 'web' | 'whatsapp' | 'messenger' | 'telegram' | 'slack' | 'sms' | 'voice' | 'api';
+			conversation_status: 'active' | 'completed' | 'abandoned' | 'handed_off';
+			member_role: 'owner' | 'admin' | 'viewer';
+			message_role: 'user' | 'bot' | 'agent' | 'system';
 		};
 		CompositeTypes: {
 			[_ in never]: never;
@@ -1037,6 +1040,11 @@ export type CompositeTypes<
 
 export const Constants = {
 	public: {
-		Enums: {}
+		Enums: {
+			channel: ['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api'],
+			conversation_status: ['active', 'completed', 'abandoned', 'handed_off'],
+			member_role: ['owner', 'admin', 'viewer'],
+			message_role: ['user', 'bot', 'agent', 'system']
+		}
 	}
 } as const;

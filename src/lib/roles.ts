@@ -1,6 +1,8 @@
-/** Organization roles, as the database's check constraint on organization_members.role lists them. */
-export const ROLES = ['owner', 'admin', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+import { Constants, type Enums } from './database.types';
+
+/** Organization roles: the database's enum type public.member_role, through the generated types. */
+export const ROLES = Constants.public.Enums.member_role;
+export type Role = Enums<'member_role'>;
 
 export function isRole(value: unknown): value is Role {
 	return typeof value === 'string' && (ROLES as readonly string[]).includes(value);

@@ -27,6 +27,23 @@ comment on function private.is_valid_timezone(text) is
 	'True when the name is an IANA time zone Postgres knows (used by the bots.timezone check).';
 
 -- =====================================================================================
+-- Enumerations: each list is written here once. The generated types carry them
+-- (Constants.public.Enums), and the app, the Edge Functions and the simulator derive their
+-- validation from those, so adding a channel is one `alter type ... add value`.
+-- =====================================================================================
+create type public.channel as enum ('web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api');
+comment on type public.channel is 'Where a conversation takes place (a bot''s default, or per conversation).';
+create type public.member_role as enum ('owner', 'admin', 'viewer');
+comment on type public.member_role is
+	'A member''s role in an organization: owner and admin manage, viewer reads.';
+create type public.conversation_status as enum ('active', 'completed', 'abandoned', 'handed_off');
+comment on type public.conversation_status is
+	'Where a conversation stands: still active, or how it ended.';
+create type public.message_role as enum ('user', 'bot', 'agent', 'system');
+comment on type public.message_role is
+	'Who wrote a message: the end user, the bot, a human agent after a handoff, or the system.';
+
+-- =====================================================================================
 -- Tables
 -- =====================================================================================
 create table public.organizations (
@@ -52,7 +69,7 @@ create index organizations_created_by_idx on public.organizations (created_by);
 create table public.organization_members (
 	organization_id uuid not null references public.organizations (id) on delete cascade,
 	user_id uuid not null references auth.users (id) on delete cascade,
-	role text not null default 'viewer' check (role in ('owner', 'admin', 'viewer')),
+	role public.member_role not null default 'viewer',
 	created_at timestamptz not null default now(),
 	primary key (organization_id, user_id)
 );
@@ -70,8 +87,7 @@ create table public.bots (
 	id uuid primary key default gen_random_uuid(),
 	organization_id uuid not null references public.organizations (id) on delete cascade,
 	name text not null check (length(trim(name)) between 1 and 120),
-	channel text not null default 'web'
-		check (channel in ('web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api')),
+	channel public.channel not null default 'web',
 	timezone text not null default 'UTC' check (private.is_valid_timezone(timezone)),
 	created_at timestamptz not null default now()
 );

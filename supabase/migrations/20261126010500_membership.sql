@@ -22,7 +22,7 @@ create table public.organization_invitations (
 	organization_id uuid not null references public.organizations (id) on delete cascade,
 	organization_name text not null,
 	email text not null check (email = lower(email) and email ~ '^[^@\s]+@[^@\s]+$' and length(email) <= 320),
-	role text not null default 'viewer' check (role in ('owner', 'admin', 'viewer')),
+	role public.member_role not null default 'viewer',
 	invited_by uuid references auth.users (id) on delete set null,
 	created_at timestamptz not null default now(),
 	expires_at timestamptz not null default now() + interval '14 days',
@@ -97,8 +97,9 @@ begin
 	if not (p_organization_id = any (array(select private.managed_organization_ids()))) then
 		raise exception 'Only an owner or admin of the organization can invite members' using errcode = '42501';
 	end if;
-	if p_role is null or p_role not in ('owner', 'admin', 'viewer') then
-		raise exception 'Unknown role "%": use owner, admin or viewer', p_role using errcode = '22023';
+	if p_role is null or not p_role = any (enum_range(null::public.member_role)::text[]) then
+		raise exception 'Unknown role "%": use one of %', p_role,
+			array_to_string(enum_range(null::public.member_role)::text[], ', ') using errcode = '22023';
 	end if;
 	if p_role = 'owner' and not (p_organization_id = any (array(select private.owned_organization_ids()))) then
 		raise exception 'Only an owner can invite another owner' using errcode = '42501';
@@ -108,7 +109,8 @@ begin
 	end if;
 	-- Whether the email has an account, or is already a member, is deliberately not looked at.
 	insert into public.organization_invitations (organization_id, organization_name, email, role, invited_by)
-	select o.id, o.name, v_email, p_role, (select auth.uid()) from public.organizations o where o.id = p_organization_id
+	select o.id, o.name, v_email, p_role::public.member_role, (select auth.uid())
+	from public.organizations o where o.id = p_organization_id
 	on conflict (organization_id, email) where accepted_at is null do update
 		set role = excluded.role, organization_name = excluded.organization_name, invited_by = excluded.invited_by,
 			created_at = now(), expires_at = now() + interval '14 days'
@@ -199,7 +201,7 @@ grant execute on function private.invite_member(uuid, text, text), private.accep
 -- Members directory: emails of fellow members (members cannot read auth.users)
 -- =====================================================================================
 create or replace function private.organization_member_list(p_organization_id uuid)
-returns table (user_id uuid, email text, full_name text, role text, joined_at timestamptz)
+returns table (user_id uuid, email text, full_name text, role public.member_role, joined_at timestamptz)
 language sql
 stable
 security definer
@@ -245,7 +247,7 @@ comment on function public.leave_organization(uuid) is
 	'The signed-in user leaves an organization (its last owner cannot: make someone else owner first).';
 
 create or replace function public.organization_member_list(p_organization_id uuid)
-returns table (user_id uuid, email text, full_name text, role text, joined_at timestamptz)
+returns table (user_id uuid, email text, full_name text, role public.member_role, joined_at timestamptz)
 language sql stable security invoker set search_path = ''
 as $$ select * from private.organization_member_list(p_organization_id) $$;
 comment on function public.organization_member_list(uuid) is

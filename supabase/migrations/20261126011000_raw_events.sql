@@ -31,10 +31,9 @@ create table public.conversations (
 	id uuid primary key default gen_random_uuid(),
 	bot_id uuid not null references public.bots (id) on delete cascade,
 	external_id text not null check (length(external_id) between 1 and 200),
-	channel text not null default 'web'
-		check (channel in ('web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api')),
+	channel public.channel not null default 'web',
 	end_user_id text check (length(end_user_id) <= 200),
-	status text not null default 'active' check (status in ('active', 'completed', 'abandoned', 'handed_off')),
+	status public.conversation_status not null default 'active',
 	started_at timestamptz not null,
 	last_message_at timestamptz,
 	ended_at timestamptz,
@@ -89,7 +88,7 @@ create table public.messages (
 	bot_id uuid not null,
 	conversation_id uuid not null,
 	external_id text not null check (length(external_id) between 1 and 200),
-	role text not null check (role in ('user', 'bot', 'agent', 'system')),
+	role public.message_role not null,
 	content text not null default '' check (length(content) <= 32768),
 	sent_at timestamptz not null,
 	ingested_at timestamptz not null default now()

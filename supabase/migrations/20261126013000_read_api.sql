@@ -441,7 +441,8 @@ create or replace function public.export_conversations(
 	p_after_started_at timestamptz default null, p_after_id uuid default null, p_limit integer default null
 )
 returns table (
-	id uuid, external_id text, channel text, end_user_id text, status text, started_at timestamptz,
+	id uuid, external_id text, channel public.channel, end_user_id text, status public.conversation_status,
+	started_at timestamptz,
 	last_message_at timestamptz, ended_at timestamptz, handed_off_at timestamptz, duration_seconds numeric,
 	messages integer, first_response_ms integer, response_p50_ms numeric, response_p95_ms numeric,
 	success_rate numeric, tokens_in bigint, tokens_out bigint, cost_usd numeric
@@ -460,8 +461,8 @@ as $$
 	left join public.conversation_metrics cm on cm.bot_id = c.bot_id and cm.conversation_id = c.id
 	where c.bot_id = p_bot_id
 		and c.started_at >= p_from and c.started_at < p_to
-		and (p_status is null or c.status = p_status)
-		and (p_channel is null or c.channel = p_channel)
+		and (p_status is null or c.status = p_status::public.conversation_status)
+		and (p_channel is null or c.channel = p_channel::public.channel)
 		and (nullif(trim(p_query), '') is null or c.id in (
 			select m.conversation_id from public.messages m
 			where m.bot_id = p_bot_id and m.search_vector @@ websearch_to_tsquery('simple'::regconfig, p_query)))
@@ -480,7 +481,8 @@ create or replace function public.search_conversations(
 	p_limit integer default 50, p_offset integer default 0
 )
 returns table (
-	id uuid, external_id text, channel text, end_user_id text, status text, started_at timestamptz,
+	id uuid, external_id text, channel public.channel, end_user_id text, status public.conversation_status,
+	started_at timestamptz,
 	last_message_at timestamptz, ended_at timestamptz, handed_off_at timestamptz, duration_seconds numeric,
 	messages integer, first_response_ms integer, response_p50_ms numeric, response_p95_ms numeric,
 	success_rate numeric, tokens_in bigint, tokens_out bigint, cost_usd numeric, total_count bigint
@@ -492,8 +494,9 @@ set search_path = ''
 as $$
 begin
 	perform private.check_range(p_from, p_to);
-	if p_status is not null and p_status not in ('active', 'completed', 'abandoned', 'handed_off') then
-		raise exception 'Unknown status "%": use active, completed, abandoned or handed_off', p_status
+	if p_status is not null and not p_status = any (enum_range(null::public.conversation_status)::text[]) then
+		raise exception 'Unknown status "%": use one of %', p_status,
+			array_to_string(enum_range(null::public.conversation_status)::text[], ', ')
 			using errcode = '22023';
 	end if;
 	if p_limit is null or p_limit not between 1 and 500 then
@@ -519,7 +522,7 @@ create or replace function public.export_messages(
 	p_after_sent_at timestamptz default null, p_after_id bigint default null, p_limit integer default null
 )
 returns table (
-	id bigint, conversation_id uuid, conversation_external_id text, external_id text, role text,
+	id bigint, conversation_id uuid, conversation_external_id text, external_id text, role public.message_role,
 	content text, sent_at timestamptz, response_time_ms integer, success boolean, error_code text,
 	intent text, model text, tokens_in integer, tokens_out integer, cost_usd numeric
 )

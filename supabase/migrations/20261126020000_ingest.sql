@@ -68,7 +68,7 @@ create type private.ingest_event as (
 	conversation_id text,
 	"timestamp" timestamptz,
 	message_id text,
-	role text,
+	role public.message_role,
 	content text,
 	response_time_ms integer,
 	success boolean,
@@ -78,9 +78,9 @@ create type private.ingest_event as (
 	tokens_in integer,
 	tokens_out integer,
 	cost_usd numeric,
-	channel text,
+	channel public.channel,
 	end_user_id text,
-	status text,
+	status public.conversation_status,
 	reason text
 );
 comment on type private.ingest_event is 'One ingest event after validation by the Edge Function.';
@@ -165,7 +165,7 @@ set search_path = ''
 as $$
 declare
 	v_bot_id uuid;
-	v_channel text;
+	v_channel public.channel;
 	v_retry numeric;
 	v_accepted integer[] := '{}';
 	v_part integer[];

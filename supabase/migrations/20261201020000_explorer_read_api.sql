@@ -69,20 +69,20 @@ begin
 	if v_at is null then
 		raise exception 'Unknown p_by "%": use started, ended or handed_off', p_by using errcode = '22023';
 	end if;
-	if p_status is not null and p_status not in ('active', 'completed', 'abandoned', 'handed_off') then
-		raise exception 'Unknown status "%": use active, completed, abandoned or handed_off', p_status
-			using errcode = '22023';
+	if p_status is not null and not p_status = any (enum_range(null::public.conversation_status)::text[]) then
+		raise exception 'Unknown status "%": use one of %', p_status,
+			array_to_string(enum_range(null::public.conversation_status)::text[], ', ') using errcode = '22023';
 	end if;
-	if p_channel is not null and p_channel not in ('web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api') then
-		raise exception 'Unknown channel "%": use web, whatsapp, messenger, telegram, slack, sms, voice or api', p_channel
-			using errcode = '22023';
+	if p_channel is not null and not p_channel = any (enum_range(null::public.channel)::text[]) then
+		raise exception 'Unknown channel "%": use one of %', p_channel,
+			array_to_string(enum_range(null::public.channel)::text[], ', ') using errcode = '22023';
 	end if;
 	if p_min_duration_seconds < 0 or p_max_duration_seconds < 0 or p_min_response_ms < 0 or p_max_response_ms < 0 then
 		raise exception 'Duration and response-time bounds cannot be negative' using errcode = '22023';
 	end if;
 	v_sql := format('c.bot_id = $1 and %1$s >= $2 and %1$s < $3', v_at);
-	if p_status is not null then v_sql := v_sql || ' and c.status = $5'; end if;
-	if p_channel is not null then v_sql := v_sql || ' and c.channel = $6'; end if;
+	if p_status is not null then v_sql := v_sql || ' and c.status = $5::public.conversation_status'; end if;
+	if p_channel is not null then v_sql := v_sql || ' and c.channel = $6::public.channel'; end if;
 	if p_handoff is not null then
 		v_sql := v_sql || case when p_handoff then ' and c.handed_off_at is not null' else ' and c.handed_off_at is null' end;
 	end if;
@@ -171,7 +171,7 @@ begin
 		v_where := v_where || format(' and (%s, c.id) %s ($13::%s, $14)', v_key, v_cmp, v_cast);
 	end if;
 	return query execute format(
-		'select c.id, c.external_id, c.channel, c.end_user_id, c.status, c.started_at, c.last_message_at,
+		'select c.id, c.external_id, c.channel::text, c.end_user_id, c.status::text, c.started_at, c.last_message_at,
 			c.ended_at, c.handed_off_at, %1$s, cm.messages, cm.first_response_ms, cm.response_p50_ms,
 			cm.response_p95_ms, cm.success_rate, cm.tokens_in, cm.tokens_out, cm.cost_usd, (%2$s)::text
 		from public.conversations c

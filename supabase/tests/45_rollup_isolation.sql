@@ -15,7 +15,7 @@ select ('c2c2c2c2-0000-4000-8000-00000000000' || n)::uuid, b, 'iso-conv', date_t
 from (values (1, 'a1a1a1a1-0000-4000-8000-0000000000a1'::uuid), (2, 'b1b1b1b1-0000-4000-8000-0000000000b1'),
 	(3, 'b2b2b2b2-0000-4000-8000-0000000000b2')) v(n, b);
 insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success, tokens_in, cost_usd)
-select c.bot_id, c.id, 'iso-' || k, case when k % 2 = 0 then 'bot' else 'user' end, c.started_at + k * interval '20 seconds',
+select c.bot_id, c.id, 'iso-' || k, (case when k % 2 = 0 then 'bot' else 'user' end)::public.message_role, c.started_at + k * interval '20 seconds',
 	case when k % 2 = 0 then 500 + k end, case when k % 2 = 0 then k % 10 <> 0 end, 1000 * k, 1000
 from public.conversations c cross join generate_series(1, 101) k
 where c.external_id = 'iso-conv';

@@ -9,13 +9,13 @@ select plan(27);
 -- Ten days of traffic for bot A1, up to a second ago: a conversation every 20 minutes with a
 -- user message, two bot replies (one failing now and then) and a handoff every seventh time.
 insert into public.conversations (bot_id, external_id, channel, end_user_id, status, started_at, handed_off_at)
-select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-traffic-' || n, case when n % 3 = 0 then 'whatsapp' else 'web' end,
-	'fx-u-' || (n % 17), case when n % 7 = 0 then 'handed_off' else 'completed' end,
+select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-traffic-' || n, (case when n % 3 = 0 then 'whatsapp' else 'web' end)::public.channel,
+	'fx-u-' || (n % 17), (case when n % 7 = 0 then 'handed_off' else 'completed' end)::public.conversation_status,
 	now() - n * interval '20 minutes', case when n % 7 = 0 then now() - n * interval '20 minutes' + interval '3 seconds' end
 from generate_series(1, 720) n;
 insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at, response_time_ms, success,
 	model, tokens_in, tokens_out, cost_usd)
-select c.bot_id, c.id, c.external_id || '-' || k, case when k = 1 then 'user' else 'bot' end,
+select c.bot_id, c.id, c.external_id || '-' || k, (case when k = 1 then 'user' else 'bot' end)::public.message_role,
 	case when k = 1 then 'refund for order ' || n else 'Refund on its way' end,
 	c.started_at + (k - 1) * interval '500 milliseconds',
 	case when k > 1 then 50 + (n * 37 + k * 101) % 4000 end, case when k > 1 then (n + k) % 11 <> 0 end,
@@ -77,7 +77,7 @@ select is(
 	(select messages from raw_truth where period = 'current'), 'breakdown by model covers every message once');
 select set_eq(
 	$$select b.value, b.messages from ranges r, public.bot_breakdown('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t, 'channel') b where r.label like '2 days%'$$,
-	$$select c.channel, count(*) from ranges r join public.messages m on m.sent_at >= r.f and m.sent_at < r.t
+	$$select c.channel::text, count(*) from ranges r join public.messages m on m.sent_at >= r.f and m.sent_at < r.t
 		join public.conversations c on c.id = m.conversation_id
 		where r.label like '2 days%' and m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' group by 1$$,
 	'breakdown by channel equals the raw split');

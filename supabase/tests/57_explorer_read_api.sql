@@ -11,8 +11,8 @@ select plan(24);
 insert into public.conversations (bot_id, external_id, channel, end_user_id, status, started_at,
 	last_message_at, ended_at, handed_off_at)
 select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-explore-' || n,
-	case when n % 3 = 0 then 'whatsapp' else 'web' end, 'fx-u-' || (n % 13),
-	case when n % 5 = 0 then 'handed_off' when n % 5 = 1 then 'abandoned' when n % 5 = 2 then 'active' else 'completed' end,
+	(case when n % 3 = 0 then 'whatsapp' else 'web' end)::public.channel, 'fx-u-' || (n % 13),
+	(case when n % 5 = 0 then 'handed_off' when n % 5 = 1 then 'abandoned' when n % 5 = 2 then 'active' else 'completed' end)::public.conversation_status,
 	now() - n * interval '15 minutes',
 	now() - n * interval '15 minutes' + (n % 40) * interval '7 seconds',
 	case when n % 5 in (1, 3, 4) then now() - n * interval '15 minutes' + (n % 40) * interval '7 seconds' end,
@@ -20,7 +20,7 @@ select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-explore-' || n,
 from generate_series(1, 288) n;
 insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at, response_time_ms,
 	success, intent, model, tokens_in, tokens_out, cost_usd)
-select c.bot_id, c.id, c.external_id || '-' || k, case when k = 1 then 'user' else 'bot' end,
+select c.bot_id, c.id, c.external_id || '-' || k, (case when k = 1 then 'user' else 'bot' end)::public.message_role,
 	case when k = 1 then case when n % 4 = 0 then 'I want a refund for order ' || n else 'where is parcel ' || n end
 		else 'Happy to help' end,
 	c.started_at + (k - 1) * interval '2 seconds',

@@ -2,6 +2,7 @@
 // of the raw tables (conversations, messages), so a valid event always fits the database and the
 // rollups; ingest refuses anything beyond them itself, per event, with the field's path.
 import { z } from 'zod';
+import { Constants, type Enums } from '../_shared/database.types.ts';
 import { formatPath, type FieldIssue } from '../_shared/validation.ts';
 
 export const maxEvents = 1000;
@@ -24,16 +25,8 @@ const text = () =>
 			'contains a lone surrogate (e.g. \\ud800), which is not valid Unicode; send well-formed text'
 		);
 const externalId = text().trim().min(1).max(200);
-const channel = z.enum([
-	'web',
-	'whatsapp',
-	'messenger',
-	'telegram',
-	'slack',
-	'sms',
-	'voice',
-	'api'
-]);
+// The enumerations come from the database's enum types, so the contract cannot drift from them.
+const channel = z.enum(Constants.public.Enums.channel);
 const timestamp = z.iso.datetime({ offset: true });
 const base = { conversation_id: externalId, timestamp };
 
@@ -42,7 +35,7 @@ const messageEvent = z
 		type: z.literal('message'),
 		...base,
 		message_id: externalId,
-		role: z.enum(['user', 'bot', 'agent', 'system']),
+		role: z.enum(Constants.public.Enums.message_role),
 		content: text().max(32_768),
 		response_time_ms: z.number().int().min(0).max(86_400_000).optional(),
 		success: z.boolean().optional(),
@@ -73,7 +66,10 @@ const conversationStarted = z.strictObject({
 const conversationEnded = z.strictObject({
 	type: z.literal('conversation_ended'),
 	...base,
-	status: z.enum(['completed', 'abandoned']).default('completed')
+	// The two ways a conversation ends (handoff has its own event; active is not an end).
+	status: z
+		.enum(['completed', 'abandoned'] as const satisfies readonly Enums<'conversation_status'>[])
+		.default('completed')
 });
 
 const conversationHandedOff = z.strictObject({
