@@ -59,7 +59,8 @@ export class CrlfRecords {
 	#quoted = false;
 	records = 0;
 
-	convert(chunk: Uint8Array): Uint8Array {
+	/** Positions of the record-ending LFs of a chunk; the quote state carries to the next. */
+	#ends(chunk: Uint8Array): number[] {
 		// Native indexOf does the scanning; positions found are cached so each byte is seen once.
 		const ends: number[] = [];
 		const n = chunk.length;
@@ -92,18 +93,31 @@ export class CrlfRecords {
 		}
 		this.#quoted = quoted;
 		this.records += ends.length;
-		if (ends.length === 0) return chunk;
-		const out = new Uint8Array(n + ends.length);
-		let from = 0;
+		return ends;
+	}
+
+	/**
+	 * The chunks, in order, as one buffer with CRLF record ends: one allocation however many
+	 * chunks (a lone chunk without record ends is returned as it is).
+	 */
+	convert(...chunks: Uint8Array[]): Uint8Array {
+		const ends = chunks.map((chunk) => this.#ends(chunk));
+		const added = ends.reduce((sum, e) => sum + e.length, 0);
+		if (chunks.length === 1 && added === 0) return chunks[0];
+		const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, added));
 		let to = 0;
-		for (const end of ends) {
-			out.set(chunk.subarray(from, end), to);
-			to += end - from;
-			out[to++] = CR;
-			out[to++] = LF;
-			from = end + 1;
-		}
-		out.set(chunk.subarray(from), to);
+		chunks.forEach((chunk, k) => {
+			let from = 0;
+			for (const end of ends[k]) {
+				out.set(chunk.subarray(from, end), to);
+				to += end - from;
+				out[to++] = CR;
+				out[to++] = LF;
+				from = end + 1;
+			}
+			out.set(chunk.subarray(from), to);
+			to += chunk.length - from;
+		});
 		return out;
 	}
 }

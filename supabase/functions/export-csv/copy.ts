@@ -76,17 +76,6 @@ export type Copy = {
 	startedAt: number;
 };
 
-function concat(pieces: Uint8Array[], size: number): Uint8Array {
-	if (pieces.length === 1) return pieces[0];
-	const out = new Uint8Array(size);
-	let at = 0;
-	for (const piece of pieces) {
-		out.set(piece, at);
-		at += piece.byteLength;
-	}
-	return out;
-}
-
 /** Starts a COPY on the connection; the query text must be trusted (see query.ts). */
 export async function openCopy(conn: Connection, query: string): Promise<Copy> {
 	const startedAt = performance.now();
@@ -114,7 +103,7 @@ export async function openCopy(conn: Connection, query: string): Promise<Copy> {
 					size += data.byteLength;
 				}
 			}
-			return size === 0 ? null : crlf.convert(concat(pieces, size));
+			return size === 0 ? null : crlf.convert(...pieces);
 		},
 		records: () => crlf.records,
 		// postgres.js pauses its socket when a push meets a full buffer and resumes it only from

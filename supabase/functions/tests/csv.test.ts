@@ -16,6 +16,11 @@ Deno.test('Postgres CSV gets CRLF record ends; line feeds inside quotes stay dat
 		assert.equal(c.records, 3);
 	}
 	assert.equal(text(crlf.convert(bytes('no newline'))), 'no newline');
+	// Several chunks at once come back as one buffer, the quote state carried between them.
+	const many = new CrlfRecords();
+	const pieces = ['a,"x', '\ny"\nb,', '"q"', '\n', 'c,\n'].map(bytes);
+	assert.equal(text(many.convert(...pieces)), 'a,"x\ny"\r\nb,"q"\r\nc,\r\n');
+	assert.equal(many.records, 3);
 });
 
 Deno.test('formula-looking text is neutralised, then quoted per RFC 4180', () => {
