@@ -10,7 +10,7 @@ import type {
 	RealtimePostgresChangesPayload,
 	SupabaseClient
 } from '@supabase/supabase-js';
-import { adminSql, anonClient } from '../stack/testing.ts';
+import { adminSql, anonClient, until } from '../stack/testing.ts';
 import {
 	addMember,
 	conversationEvents,
@@ -65,14 +65,6 @@ function subscribe(
 			else if (status !== 'CLOSED') reject(err ?? new Error(`${label}: ${status}`));
 		});
 	});
-}
-
-async function until(check: () => boolean, what: string, ms = 20_000) {
-	const deadline = Date.now() + ms;
-	while (!check()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 25));
-	}
 }
 
 const rowOf = (p: Payload) => ({ ...(p.old ?? {}), ...(p.new ?? {}) }) as Record<string, unknown>;

@@ -48,21 +48,7 @@ export function userToken(
 	});
 }
 
-/** Waits until `check` holds, or fails naming `what` after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-	const deadline = Date.now() + ms;
-	while (!check()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 20));
-	}
-}
-
-/** The nearest-rank percentile `p` (0-100) of `values`, or null when there are none. */
-export function percentile(values: number[], p: number): number | null {
-	if (values.length === 0) return null;
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
+export { percentile, until } from './polling.ts';
 
 let counter = 0;
 /** A unique address per call, so reruns never collide with users of an earlier run. */

@@ -11,7 +11,7 @@ import {
 	test,
 	until,
 	type Tenant
-} from '../_shared/testing.ts';
+} from './fixtures.ts';
 
 const owner = await signUp('export-limits');
 const big = await createBot(owner, 'Big export bot');

@@ -13,7 +13,7 @@ import {
 	signUp,
 	test,
 	uid
-} from '../_shared/testing.ts';
+} from './fixtures.ts';
 
 type Export = {
 	status: number;

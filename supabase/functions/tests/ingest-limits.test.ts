@@ -10,7 +10,7 @@ import {
 	test,
 	uid,
 	type Bot
-} from '../_shared/testing.ts';
+} from './fixtures.ts';
 
 type Body = {
 	accepted: number;

@@ -9,7 +9,7 @@ import {
 	signUp,
 	test,
 	uid
-} from '../_shared/testing.ts';
+} from './fixtures.ts';
 
 type Body = {
 	accepted: number;

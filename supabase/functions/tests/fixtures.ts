@@ -3,6 +3,9 @@
 import postgres from 'postgres';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 
+// One waiting helper for every test layer (plain TypeScript, no runtime imports).
+export { until } from '../../../stack/polling.ts';
+
 export const env = {
 	url: Deno.env.get('SUPABASE_URL') ?? 'http://127.0.0.1:54321',
 	anonKey:
@@ -131,19 +134,4 @@ export function parseCsv(text: string): string[][] {
 	}
 	if (field !== '' || row.length > 0) throw new Error('last record does not end with CRLF');
 	return rows;
-}
-
-/** Polls `check` until it returns a truthy value (returned), failing after `ms`. */
-export async function until<T>(
-	check: () => Promise<T>,
-	what: string,
-	ms = 10_000
-): Promise<NonNullable<T>> {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const value = await check();
-		if (value) return value as NonNullable<T>;
-		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 100));
-	}
 }
