@@ -170,16 +170,18 @@ export function applyMigrations() {
 	);
 	if (result.status !== 0) {
 		const out = result.stderr + result.stdout;
-		const file = /Applying migration (\S+)\.\.\./g;
+		// The last step the CLI announced is the one that failed: a migration, or the seed after them.
+		const step = /Applying migration (\S+)\.\.\.|Seeding data from (\S+)\.\.\./g;
 		let failing: string | undefined;
-		for (const m of out.matchAll(file)) failing = m[1];
+		for (const m of out.matchAll(step)) {
+			failing = m[1] ? join(supabaseDir, 'migrations', m[1]) : join(workdir, m[2]);
+		}
 		const error =
 			out.split('\n').find((l) => l.startsWith('ERROR:')) ??
 			out.trim().split('\n').slice(-2).join(' | ');
-		const where = failing
-			? join(supabaseDir, 'migrations', failing)
-			: join(supabaseDir, 'migrations');
-		throw new StackError(`a migration failed, fix ${where}: ${error.replace(/^ERROR: /, '')}`);
+		const where = failing ?? join(supabaseDir, 'migrations');
+		const what = failing?.endsWith('seed.sql') ? 'the seed failed' : 'a migration failed';
+		throw new StackError(`${what}, fix ${where}: ${error.replace(/^ERROR: /, '')}`);
 	}
 	return result.stdout + result.stderr;
 }
