@@ -106,9 +106,12 @@ async function handle(req: Request): Promise<Response> {
 	const windowTo = () => new Date(Math.min(f.to.getTime(), windowFrom.getTime() + windowMs));
 	let windowBudgetMs = Infinity;
 	/** Shrinks the window from windowFrom until it holds fewer than maxWindowRows raw rows. */
-	const fitWindow = async () => {
+	type Counted = { n: number }[];
+	const probe = () =>
+		conn.unsafe<Counted>(kind.probe!(f, windowFrom, windowTo(), maxWindowRows)) as Promise<Counted>;
+	const fitWindow = async (first?: Promise<Counted>) => {
 		for (let i = 0; kind.probe && i < 12 && windowMs > 1000; i++) {
-			const [{ n }] = await conn.unsafe(kind.probe(f, windowFrom, windowTo(), maxWindowRows));
+			const [{ n }] = await (i === 0 && first ? first : probe());
 			if (n < maxWindowRows) return;
 			windowMs = Math.max(1000, windowMs / 4);
 		}
@@ -159,6 +162,7 @@ async function handle(req: Request): Promise<Response> {
 					${a.to}::timestamptz, ${a.by}::text, ${a.search}::text, ${a.status}::text, ${a.channel}::text,
 					${a.intent}::text, ${a.handoff}::boolean, ${a.minDuration}::numeric, ${a.maxDuration}::numeric,
 					${a.minResponse}::numeric, ${a.maxResponse}::numeric) as sql`);
+		const firstProbe = kind.probe ? pipelined(probe()) : undefined;
 		await begun;
 		const [row] = await slotted;
 		pid = row.pid;
@@ -181,7 +185,7 @@ async function handle(req: Request): Promise<Response> {
 		botName = bots[0].name;
 		if (listed) list = (await listed)[0].sql;
 		// The first window opens before answering, so a query error still gets a proper status.
-		await fitWindow();
+		await fitWindow(firstProbe);
 		copy = await openCopy(conn, kind.query(f, list, windowFrom, windowTo()));
 	} catch (err) {
 		if (released) throw new HttpError(499, 'client_closed', 'The client went away.');
