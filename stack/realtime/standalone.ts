@@ -28,7 +28,8 @@ const http = createServer((req, res) => {
 			...dispatcher.stats,
 			...dispatcher.sendStats,
 			dispatchMs: dispatcher.dispatchMs,
-			connections: realtime.conns.size
+			connections: realtime.conns.size,
+			memory: process.memoryUsage()
 		});
 		dispatcher.dispatchMs = [];
 		res.writeHead(200, { 'content-type': 'application/json' }).end(body);
