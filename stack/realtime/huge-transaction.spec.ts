@@ -1,6 +1,7 @@
 // A transaction far larger than one dispatch chunk (2,000 changes): it reaches subscribers in
 // commit order, whole, RLS deciding per subscriber; the slot is confirmed only once its last
-// chunk went out, so a server killed mid-transaction delivers it again after the restart.
+// chunk went out, so a server killed mid-transaction delivers it again after the restart, and
+// a stream dropped mid-transaction resumes where it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealtimeChannel } from '@supabase/supabase-js';
 import { adminSql, until, userToken } from '../testing.ts';
@@ -128,6 +129,20 @@ describe('a transaction spanning many chunks', () => {
 		expect(await confirmedPast(end)).toBe(true);
 		expect(alice.got.length).toBe(WIDE_ROWS);
 		expect(increasing(alice.got)).toBe(true);
+	}, 150_000);
+
+	it('resumes after the last row it sent when the database drops the stream mid-transaction', async () => {
+		const org = newOrg();
+		const alice = await subscriber(await member(sql, org), 'huge-walsender');
+		await subscribed(alice.ch);
+		await commitHuge(WIDE_ROWS, [org, org], bigLabel);
+
+		await until(() => alice.got.length > 0, 'the first row', 60_000);
+		await sql`select pg_terminate_backend(active_pid) from pg_replication_slots
+			where slot_name = ${slot} and active`;
+		await until(() => alice.got.length >= WIDE_ROWS, 'every row', 120_000);
+		// the slot replays the transaction from its start; the rows already sent are skipped
+		expect(alice.got).toEqual(Array.from({ length: WIDE_ROWS }, (_, i) => i + 1));
 	}, 150_000);
 
 	it('delivers the whole transaction again when the server is killed in the middle of it', async () => {
