@@ -63,21 +63,23 @@ declare
 	v_where text;
 begin
 	perform private.check_range(p_from, p_to);
-	if p_status is not null and p_status not in ('active', 'completed', 'abandoned', 'handed_off') then
-		raise exception 'Unknown status "%": use active, completed, abandoned or handed_off', p_status
-			using errcode = '22023';
+	if p_status is not null and not p_status = any (enum_range(null::public.conversation_status)::text[]) then
+		raise exception 'Unknown status "%": use one of %', p_status,
+			array_to_string(enum_range(null::public.conversation_status)::text[], ', ') using errcode = '22023';
 	end if;
-	if p_channel is not null and p_channel not in ('web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api') then
-		raise exception 'Unknown channel "%": use web, whatsapp, messenger, telegram, slack, sms, voice or api', p_channel
-			using errcode = '22023';
+	if p_channel is not null and not p_channel = any (enum_range(null::public.channel)::text[]) then
+		raise exception 'Unknown channel "%": use one of %', p_channel,
+			array_to_string(enum_range(null::public.channel)::text[], ', ') using errcode = '22023';
 	end if;
 	if p_min_duration_seconds < 0 or p_max_duration_seconds < 0 or p_min_response_ms < 0 or p_max_response_ms < 0 then
 		raise exception 'Duration and response-time bounds cannot be negative' using errcode = '22023';
 	end if;
 	v_where := format('c.bot_id = %1$L::uuid and %2$s >= %3$L::timestamptz and %2$s < %4$L::timestamptz',
 		p_bot_id, v_at, p_from, p_to);
-	if p_status is not null then v_where := v_where || format(' and c.status = %L', p_status); end if;
-	if p_channel is not null then v_where := v_where || format(' and c.channel = %L', p_channel); end if;
+	if p_status is not null then
+		v_where := v_where || format(' and c.status = %L::public.conversation_status', p_status);
+	end if;
+	if p_channel is not null then v_where := v_where || format(' and c.channel = %L::public.channel', p_channel); end if;
 	if p_handoff is not null then
 		v_where := v_where || case when p_handoff then ' and c.handed_off_at is not null' else ' and c.handed_off_at is null' end;
 	end if;

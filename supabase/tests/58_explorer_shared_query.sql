@@ -10,8 +10,8 @@ select plan(12);
 insert into public.conversations (bot_id, external_id, channel, end_user_id, status, started_at,
 	last_message_at, ended_at, handed_off_at)
 select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-shared-' || n,
-	case when n % 3 = 0 then 'whatsapp' else 'web' end, 'fx-u-' || (n % 7),
-	case when n % 4 = 0 then 'handed_off' else 'completed' end,
+	(case when n % 3 = 0 then 'whatsapp' else 'web' end)::public.channel, 'fx-u-' || (n % 7),
+	(case when n % 4 = 0 then 'handed_off' else 'completed' end)::public.conversation_status,
 	now() - n * interval '20 minutes',
 	now() - n * interval '20 minutes' + (n % 30) * interval '11 seconds',
 	case when n % 4 <> 0 then now() - n * interval '20 minutes' + (n % 30) * interval '11 seconds' end,
@@ -19,7 +19,7 @@ select 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-shared-' || n,
 from generate_series(1, 144) n;
 insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at, response_time_ms,
 	success, intent)
-select c.bot_id, c.id, c.external_id || '-' || k, case when k = 1 then 'user' else 'bot' end,
+select c.bot_id, c.id, c.external_id || '-' || k, (case when k = 1 then 'user' else 'bot' end)::public.message_role,
 	case when k = 1 then 'question ' || n else 'answer ' || n end,
 	c.started_at + (k - 1) * interval '2 seconds',
 	case when k = 2 then 200 + (n * 53) % 2800 end, case when k = 2 then true end,

@@ -1,6 +1,6 @@
 // GET /functions/v1/export-csv: the dashboard's filters as query parameters, a CSV file back.
-// Rows come from the conversations list's statement or the read API (./query.ts), run as the caller (role
-// authenticated + their JWT claims, as PostgREST does), so RLS decides what is exported.
+// Rows come from the conversations list's own statement or the read API (./query.ts), run as
+// the caller (role authenticated + their JWT claims, as PostgREST does), so RLS decides.
 // Postgres formats the CSV itself (COPY ... TO STDOUT), one time window after another inside
 // one repeatable-read snapshot, and the bytes stream on with backpressure, so memory stays flat
 // and a slow client slows the reads instead of filling memory.

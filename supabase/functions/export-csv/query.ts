@@ -5,6 +5,7 @@
 // Postgres formats the rows (COPY ... TO STDOUT).
 import { z } from 'zod';
 import { sqlNeutralise } from '../_shared/csv.ts';
+import { Constants } from '../_shared/database.types.ts';
 
 const day = 86_400_000;
 const isoInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
@@ -41,10 +42,8 @@ export const filters = z
 		to: isoInstant.optional(),
 		// Which timestamp of a conversation must lie in [from, to).
 		by: z.enum(['started', 'ended', 'handed_off']).optional(),
-		status: z.enum(['active', 'completed', 'abandoned', 'handed_off']).optional(),
-		channel: z
-			.enum(['web', 'whatsapp', 'messenger', 'telegram', 'slack', 'sms', 'voice', 'api'])
-			.optional(),
+		status: z.enum(Constants.public.Enums.conversation_status).optional(),
+		channel: z.enum(Constants.public.Enums.channel).optional(),
 		search: z
 			.string()
 			.min(1)

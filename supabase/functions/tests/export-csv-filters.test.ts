@@ -14,7 +14,7 @@ import {
 	signUp,
 	test,
 	uid
-} from '../_shared/testing.ts';
+} from './fixtures.ts';
 
 const owner = await signUp('export-filters');
 const bot = await createBot(owner, 'Filters bot');
@@ -27,7 +27,7 @@ type Spec = {
 	replyMs?: number;
 	end?: { at: number; how: 'ended' | 'handed_off' };
 };
-/** Minutes ago; duration = end - start; the median response time is the one reply's. */
+/** Minutes ago; duration = end - start; the median response time is about the one reply's. */
 const specs: Record<string, Spec> = {
 	c1: {
 		channel: 'web',
@@ -167,9 +167,11 @@ const cases: [string, Record<string, string>, string[]][] = [
 		['c1', 'c2', 'c5']
 	],
 	[
-		'median response [1.5 s, 2.5 s]: both inclusive',
-		{ min_response: '1500', max_response: '2500' },
-		['c2', 'c3', 'c4']
+		// Medians come from the rollup's latency histograms (1.8 s is stored as about 1.88 s), so
+		// the bounds sit between the fixture's reply times, not on them.
+		'median response time in [1 s, 2.2 s]',
+		{ min_response: '1000', max_response: '2200' },
+		['c3', 'c4']
 	],
 	['by handed-off time', { by: 'handed_off' }, ['c2', 'c5']],
 	['by end time', { by: 'ended', status: 'completed' }, ['c1', 'c3', 'c4']],
