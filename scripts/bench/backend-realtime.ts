@@ -37,6 +37,12 @@ const RSS_GROWTH_TARGET_MB = 64;
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU time (user + system) a process has used so far, in ms (clock ticks at 100 Hz). */
+function cpuMsOf(pid: number): number {
+	const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+	return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 /** Resident size of a process, in bytes. */
 function rssOf(pid: number): number {
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -47,6 +53,10 @@ async function startServer(): Promise<{ child: ChildProcess; port: number }> {
 	const child = spawn(
 		process.execPath,
 		[
+			// BENCH_REALTIME_PROFILE=DIR writes a V8 CPU profile of the server, to see where its time goes
+			...(process.env.BENCH_REALTIME_PROFILE
+				? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_REALTIME_PROFILE]
+				: []),
 			'--import',
 			'tsx',
 			join(projectRoot, 'stack/realtime/standalone.ts'),
@@ -146,6 +156,9 @@ async function slotConfirmed(sql: postgres.Sql, lsn: string): Promise<boolean> {
 interface ServerStats {
 	/** change frames handed to sockets so far */
 	frames: number;
+	/** time spent in RLS checks so far; readers waited for */
+	rlsMs: number;
+	waitedMs: number;
 	memory: NodeJS.MemoryUsage;
 }
 
@@ -208,6 +221,8 @@ export async function runHugeTransactionBench(options: HugeTransactionOptions = 
 		allowed.state.lastSeq = warm;
 		allowed.state.received = 0;
 		const rssBefore = rssOf(pid);
+		const statsBefore = await serverStats(started.port);
+		const cpuBefore = cpuMsOf(pid);
 
 		// the reference decoding: a scratch slot that sees the same transaction
 		await sql`select pg_create_logical_replication_slot(${scratchSlot}, 'pgoutput')`;
@@ -237,6 +252,8 @@ export async function runHugeTransactionBench(options: HugeTransactionOptions = 
 			await sleep(200);
 		}
 		const deliveredMs = allowed.state.lastAt - t0 - commitMs;
+		const statsAfter = await serverStats(started.port);
+		const cpuMs = cpuMsOf(pid) - cpuBefore;
 		clearInterval(sampler);
 		peak = Math.max(peak, rssOf(pid));
 		let confirmedAfter = false;
@@ -281,6 +298,12 @@ export async function runHugeTransactionBench(options: HugeTransactionOptions = 
 				used: mb(heap.used),
 				total: mb(heap.total),
 				external: mb(heap.external)
+			},
+			// where the server's time went while streaming
+			server_ms: {
+				cpu: Math.round(cpuMs),
+				rls_checks: Math.round(statsAfter.rlsMs - statsBefore.rlsMs),
+				waiting_for_readers: Math.round(statsAfter.waitedMs - statsBefore.waitedMs)
 			},
 			slot_confirmed_before_last_row: confirmedEarly,
 			slot_confirmed_after_last_row: confirmedAfter,

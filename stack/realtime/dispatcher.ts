@@ -74,7 +74,7 @@ export class Dispatcher {
 	private closed = false;
 	private sender: ChangeSender;
 	/** counters for the benchmark and logs */
-	stats = { transactions: 0, chunks: 0, changes: 0, rlsQueries: 0 };
+	stats = { transactions: 0, chunks: 0, changes: 0, rlsQueries: 0, rlsMs: 0 };
 	/** per transaction: ms from its arrival off the slot until its frames were handed to sockets */
 	dispatchMs: number[] = [];
 
@@ -242,8 +242,11 @@ export class Dispatcher {
 					for (const c of finals) this.dispatchMs.push(done - c.receivedAt);
 				if (finals.length > 0)
 					this.replication.confirm(finals[finals.length - 1].endLsn!, finals.length);
+				// a full batch already waiting (a huge transaction, a backlog) gains nothing by waiting
+				const backlog =
+					this.queuedChanges >= MAX_BATCH_CHANGES || this.queuedBytes >= MAX_BATCH_BYTES;
 				this.cooldownUntil =
-					this.lastRlsMs > MIN_COOLDOWN_RLS_MS
+					!backlog && this.lastRlsMs > MIN_COOLDOWN_RLS_MS
 						? done + Math.min(this.lastRlsMs, MAX_COOLDOWN_MS)
 						: 0;
 				this.lastRlsMs = 0;
@@ -317,6 +320,7 @@ export class Dispatcher {
 			const t0 = performance.now();
 			await this.applyRls(prepared);
 			this.lastRlsMs = performance.now() - t0;
+			this.stats.rlsMs += this.lastRlsMs;
 		}
 		return prepared;
 	}
