@@ -97,7 +97,7 @@ test('a preset and a custom range from the picker land in the URL and survive re
 		const button = dialog.getByRole('button', { name: dayName(day), exact: true });
 		// The calendar opens on this month; a day of the last one is a page back.
 		if (!(await button.isVisible()))
-			await dialog.getByRole('button', { name: 'Previous month' }).click();
+			await dialog.getByRole('button', { name: 'Previous', exact: true }).click();
 		await button.click();
 	}
 	await dialog.getByRole('button', { name: 'Apply' }).click();
