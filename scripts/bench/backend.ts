@@ -2,13 +2,14 @@
 // - hourly rollup of ~1M fresh events, and an idle run (nothing new), beside a plain scan of the
 //   same rows (the physical reference: what reading them once costs on this machine);
 // - p95 of the dashboard summary (bot_summary over 30 days) beside the same figures computed
-//   from the raw rows, with N messages in the database, half of them on the summarised bot (10M
-//   asked; the load stops at the time budget on a slow machine and the output says the size);
+//   from the raw rows, with N messages in the database, half of them on the summarised bot (10M,
+//   all of them: the load has no time budget unless BENCH_LOAD_SECONDS sets one);
 // - then, when scripts/bench/backend-io.ts exists, the ingest and export figures it returns.
 // Data is generated with generate_series in a dedicated organization and removed afterwards.
-// Env: BENCH_MESSAGES (10000000), BENCH_ROLLUP_EVENTS (1000000), BENCH_LOAD_SECONDS (60),
+// Env: BENCH_MESSAGES (10000000), BENCH_ROLLUP_EVENTS (1000000), BENCH_LOAD_SECONDS (none),
 // BENCH_SUMMARY_RUNS (200), BENCH_KEEP=1 to keep the data, BENCH_SKIP_IO=1 to skip ingest/export,
-// BENCH_QUICK=1 for iteration (2M messages, 500k fresh events, 50 summary runs, no ingest/export).
+// BENCH_QUICK=1 for iteration (2M messages, 500k fresh events, 50 summary runs, no ingest/export
+// nor Realtime), BENCH_SKIP_REALTIME=1 to skip the huge-transaction Realtime figures.
 // The machine is shared: `uptime` is printed beside the figures, at the start and at the end.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,11 +21,12 @@ import { config, projectRoot } from '../../stack/config.ts';
 const quick = process.env.BENCH_QUICK === '1';
 const targetMessages = Number(process.env.BENCH_MESSAGES ?? (quick ? 2_000_000 : 10_000_000));
 const rollupEvents = Number(process.env.BENCH_ROLLUP_EVENTS ?? (quick ? 500_000 : 1_000_000));
-const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? (quick ? 120 : 60));
+const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? Infinity);
 const summaryRuns = Number(process.env.BENCH_SUMMARY_RUNS ?? (quick ? 50 : 200));
 const skipIo = quick || process.env.BENCH_SKIP_IO === '1';
 // BENCH_REUSE=1: keep the loaded dataset between runs and reuse it when it is already full size
-// (a 10M load takes minutes on a busy machine); the rollups are still recomputed every run.
+// (a 10M load takes minutes on a busy machine). A reused dataset keeps its rollups (the
+// backfill is skipped when they cover it); the fresh-events rollup is recomputed every run.
 const reuse = process.env.BENCH_REUSE === '1';
 const keep = reuse || process.env.BENCH_KEEP === '1';
 
@@ -166,24 +168,49 @@ try {
 				: 'full size',
 		bots,
 		days: spanDays,
-		load_seconds: round(ms(loadStart) / 1000)
+		load_seconds: round(ms(loadStart) / 1000),
+		load_rows_per_second: reused ? null : round(Number(messages) / (ms(loadStart) / 1000), 0)
 	};
 
 	// ---------------------------------------------------------------- backfill everything
-	await sql`delete from private.rollup_dirty_hours`;
-	await sql`update private.rollup_state set watermark = date_trunc('hour', now(), 'UTC') - interval '31 days' where name = 'hourly'`;
-	const backfill = await hourlyRollup();
+	// In steps of a few days (each about a million events, one transaction each), as the hourly
+	// job would have rolled the data up over time; skipped for a kept dataset already covered.
+	const [{ covered }] = await sql`
+		select coalesce((select watermark from private.rollup_state where name = 'hourly')
+			>= (select date_trunc('hour', max(sent_at), 'UTC') from public.messages where bot_id = ${botId(1)}),
+			false) as covered`;
+	const backfillStart = process.hrtime.bigint();
+	if (!(reused && covered)) {
+		await sql`delete from private.rollup_dirty_hours`;
+		const stepDays = 3;
+		for (let back = spanDays + 1; back > 0; back -= stepDays) {
+			await sql`
+				with gap as (select date_trunc('hour', now(), 'UTC') - make_interval(days => ${back}) as f,
+					least(date_trunc('hour', now(), 'UTC') - make_interval(days => ${back - stepDays}),
+						date_trunc('hour', now(), 'UTC')) as t)
+				select private.rollup_hour_windows(array_agg(b.id), array_agg(gap.f), array_agg(gap.t), min(gap.f), min(gap.t))
+				from public.bots b, gap`;
+		}
+		await sql`update private.rollup_state set watermark = date_trunc('hour', now(), 'UTC') where name = 'hourly'`;
+	}
+	const catchUp = await hourlyRollup();
 	const daily = await timed(() => sql`select private.run_daily_rollup()`);
 	result.backfill = {
-		hourly_seconds: round(backfill.ms / 1000),
+		skipped_kept_rollups: reused && covered,
+		hourly_seconds: round(ms(backfillStart) / 1000),
 		daily_seconds: round(daily.ms / 1000),
-		phases: backfill.value
+		catch_up_run: catchUp.value
 	};
 
 	// ---------------------------------------------------------------- 1M fresh events
-	// The loaded slices are the most recent ones: enough hours back to hold the asked events.
-	const coveredHours = (spanDays * 24 * loaded) / chunks;
-	const hours = Math.max(1, Math.ceil((coveredHours * rollupEvents) / Number(messages)));
+	// The most recent hours holding the asked number of events, read off the hourly rollup (a
+	// kept dataset ends when it was loaded, so counting back from now would find empty hours).
+	const [{ hours }] = await sql`
+		select coalesce(min(ceil(extract(epoch from date_trunc('hour', now(), 'UTC') - h.hour_start) / 3600))
+			filter (where h.seen >= ${rollupEvents}), ${spanDays * 24})::int as hours
+		from (select u.hour_start, sum(sum(u.messages)) over (order by u.hour_start desc) as seen
+			from public.usage_analytics u
+			where u.bot_id in (select id from public.bots where organization_id = ${orgId}) group by 1) h`;
 	await sql`delete from public.usage_analytics where hour_start >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours})`;
 	await sql`delete from public.usage_breakdowns where hour_start >= date_trunc('hour', now(), 'UTC') - make_interval(hours => ${hours})`;
 	await sql`delete from public.conversation_metrics where bot_id in (select id from public.bots where organization_id = ${orgId})
@@ -295,21 +322,33 @@ try {
 	await sql.end();
 }
 
-// The ingest and export figures, when their module is there; its failure is reported, not fatal.
-// It runs in a process of its own: this one's heap, grown by the load and summary phases,
-// slowed the ingest load generator by several times when they shared it.
-const io = join(projectRoot, 'scripts', 'bench', 'backend-io.ts');
-if (existsSync(io) && !skipIo) {
-	const child = spawnSync(process.execPath, ['--import', 'tsx', io], {
+// The ingest / export and huge-transaction Realtime figures, when their modules are there; a
+// failure is reported, not fatal. Each runs in a process of its own: this one's heap, grown by
+// the load and summary phases, slowed the ingest load generator by several times when shared.
+function runChild(file: string): Record<string, unknown> {
+	const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
 		cwd: projectRoot,
 		encoding: 'utf8',
 		maxBuffer: 16 * 1024 * 1024
 	});
+	if (child.status !== 0) throw new Error(child.stderr.trim().split('\n').slice(-3).join(' | '));
+	return JSON.parse(child.stdout.slice(child.stdout.indexOf('{')));
+}
+const io = join(projectRoot, 'scripts', 'bench', 'backend-io.ts');
+if (existsSync(io) && !skipIo) {
 	try {
-		if (child.status !== 0) throw new Error(child.stderr.trim().split('\n').slice(-3).join(' | '));
-		Object.assign(result, JSON.parse(child.stdout.slice(child.stdout.indexOf('{'))));
+		Object.assign(result, runChild(io));
 	} catch (error) {
 		result.ingest_export_error = error instanceof Error ? error.message : String(error);
+	}
+}
+// The contract with its owner: /tmp/team/contract-bench-realtime.md (prints one JSON object).
+const realtime = join(projectRoot, 'scripts', 'bench', 'backend-realtime.ts');
+if (existsSync(realtime) && !quick && process.env.BENCH_SKIP_REALTIME !== '1') {
+	try {
+		result.realtime = runChild(realtime);
+	} catch (error) {
+		result.realtime_error = error instanceof Error ? error.message : String(error);
 	}
 }
 
