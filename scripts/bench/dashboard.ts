@@ -15,6 +15,7 @@
 //   npm run bench:dashboard [-- --quick] [--no-build] [--skip-explorer] [--only chart_frames,heap]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
@@ -157,10 +158,39 @@ async function signedInContext(browser: Browser): Promise<BrowserContext> {
 	return ctx;
 }
 
+type ManifestChunk = { file: string; imports?: string[] };
+let manifest: Map<string, ManifestChunk> | null = null;
+
 /**
- * Loads `path` and returns its LCP, which element it was, and the gzipped JavaScript: `initial`
- * is what the HTML asks for (module scripts and modulepreload links, the route's static import
- * graph), `total` adds the chunks the page imports lazily once it runs.
+ * The files a page needs before it can hydrate: the entries and route nodes it loaded and their
+ * static imports, from the build's Vite manifest. Dynamic imports (lazy chunks) are left out even
+ * though Vite's preload helper adds modulepreload links for them once they are asked for.
+ */
+function staticClosure(loadedFiles: string[]): Set<string> {
+	if (!manifest) {
+		const raw = JSON.parse(
+			readFileSync(`${buildRoot}/svelte-kit/output/client/.vite/manifest.json`, 'utf8')
+		) as Record<string, ManifestChunk>;
+		manifest = new Map(Object.entries(raw));
+	}
+	const byFile = new Map([...manifest].map(([key, c]) => [c.file, key]));
+	const out = new Set<string>();
+	const visit = (key: string) => {
+		const chunk = manifest!.get(key);
+		if (!chunk || out.has(chunk.file)) return;
+		out.add(chunk.file);
+		for (const k of chunk.imports ?? []) visit(k);
+	};
+	for (const f of loadedFiles) {
+		const key = byFile.get(f);
+		if (key && /_app\/immutable\/(entry|nodes)\//.test(f)) visit(key);
+	}
+	return out;
+}
+
+/**
+ * Loads `path` and returns its LCP, which element it was, and the gzipped JavaScript: `jsBytes`
+ * is what hydration needs (staticClosure), `totalJsBytes` adds the chunks imported lazily.
  */
 async function measureLoad(ctx: BrowserContext, path: string) {
 	const page = await ctx.newPage();
@@ -189,23 +219,16 @@ async function measureLoad(ctx: BrowserContext, path: string) {
 				}).observe({ type: 'largest-contentful-paint', buffered: true });
 			})
 	);
-	const initialUrls = new Set(
-		await page.evaluate(() =>
-			[
-				...document.querySelectorAll<HTMLLinkElement>('link[rel="modulepreload"]'),
-				...document.querySelectorAll<HTMLScriptElement>('script[type="module"][src]')
-			].map((e) => ('href' in e ? e.href : e.src))
-		)
-	);
 	// Let lazy chunks arrive before counting the total.
 	await page.waitForLoadState('networkidle');
 	const loaded = await Promise.all(scripts);
 	const sum = (xs: { gz: number }[]) => xs.reduce((a, b) => a + b.gz, 0);
 	await page.close();
+	const initial = staticClosure(loaded.map((s) => new URL(s.url).pathname.slice(1)));
 	return {
 		lcp,
 		element,
-		jsBytes: sum(loaded.filter((s) => initialUrls.has(s.url))),
+		jsBytes: sum(loaded.filter((s) => initial.has(new URL(s.url).pathname.slice(1)))),
 		totalJsBytes: sum(loaded)
 	};
 }
