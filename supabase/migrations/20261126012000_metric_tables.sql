@@ -200,10 +200,8 @@ comment on column public.conversation_metrics.messages is 'Messages in the conve
 comment on column public.conversation_metrics.user_messages is 'Messages from the end user.';
 comment on column public.conversation_metrics.bot_messages is 'Messages from the bot.';
 comment on column public.conversation_metrics.first_response_ms is 'Response time of the bot''s first reply, in ms.';
-comment on column public.conversation_metrics.response_p50_ms is
-	'Median bot response time in ms, at histogram-bucket resolution (the upper bound of its bucket, as every percentile).';
-comment on column public.conversation_metrics.response_p95_ms is
-	'95th percentile bot response time in ms, at histogram-bucket resolution (the upper bound of its bucket).';
+comment on column public.conversation_metrics.response_p50_ms is 'Median bot response time in ms (exact).';
+comment on column public.conversation_metrics.response_p95_ms is '95th percentile bot response time in ms (exact).';
 comment on column public.conversation_metrics.replies is 'Bot replies with a known outcome.';
 comment on column public.conversation_metrics.failed_replies is 'Bot replies that failed.';
 comment on column public.conversation_metrics.success_rate is 'Share of bot replies that succeeded (0..1), null without replies.';

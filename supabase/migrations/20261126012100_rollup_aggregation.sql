@@ -255,8 +255,6 @@ declare
 	v_gap_to timestamptz;
 	v_end timestamptz;
 	v_rows integer;
-	-- Each bucket's upper bound once, not a function call per conversation.
-	v_upper_ms numeric[] := array(select private.latency_bucket_upper_ms(k) from generate_series(1, 161) k);
 begin
 	-- The widest window (the gap since the watermark) bounds the index probes; other windows
 	-- (dirty hours) are subtracted row by row. After the last window's end lies only the current
@@ -288,12 +286,12 @@ begin
 	outside as materialized (
 		select m.* from touched t
 		cross join lateral (
-			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.latency_bucket lb, m.success,
+			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
 			where m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at < v_gap_from
 			union all
-			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.latency_bucket, m.success,
+			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
 			where v_end > v_gap_to
@@ -304,7 +302,7 @@ begin
 			where w.bot_id = m.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
 		)
 		union all
-		select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.latency_bucket, m.success,
+		select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
 			m.tokens_in, m.tokens_out, m.cost_usd
 		from public.messages m
 		join touched t on t.id = m.conversation_id
@@ -313,10 +311,10 @@ begin
 	-- Every message of the touched conversations, each exactly once; inlined in both readers
 	-- (a materialized copy of a million rows costs more than reading the temp table twice).
 	cm as not materialized (
-		select r.conversation_id, r.role, r.sent_at, r.rt, r.lb, r.success, r.tokens_in, r.tokens_out, r.cost_usd
+		select r.conversation_id, r.role, r.sent_at, r.rt, r.success, r.tokens_in, r.tokens_out, r.cost_usd
 		from pg_temp.rollup_rows r
 		union all
-		select o.conversation_id, o.role, o.sent_at, o.rt, o.lb, o.success, o.tokens_in, o.tokens_out, o.cost_usd
+		select o.conversation_id, o.role, o.sent_at, o.rt, o.success, o.tokens_in, o.tokens_out, o.cost_usd
 		from outside o
 	),
 	-- Hashed, no ordered aggregate: a sort of every message costs more than all of this.
@@ -335,30 +333,19 @@ begin
 		from cm m
 		group by 1
 	),
-	-- The replies' distribution per conversation: counted per latency bucket (hashed), then the
-	-- bucket holding rank ceil(p * n) from a running sum over those few (bucket, count) pairs,
-	-- so no reply is sorted. Percentiles are at bucket resolution, as everywhere else.
-	pairs as (
-		select m.conversation_id, m.lb, count(*) n from cm m
-		where m.role = 'bot' and m.rt is not null group by 1, 2
-	),
-	running as (
-		select p.conversation_id, p.lb,
-			sum(p.n) over (partition by p.conversation_id order by p.lb) seen,
-			sum(p.n) over (partition by p.conversation_id) total
-		from pairs p
-	),
-	pct as (
-		select r.conversation_id,
-			v_upper_ms[min(r.lb) filter (where r.seen >= greatest(1, ceil(0.5 * r.total)))] p50,
-			v_upper_ms[min(r.lb) filter (where r.seen >= greatest(1, ceil(0.95 * r.total)))] p95
-		from running r group by 1
+	-- Response times in order, from one sort of the replies only, for exact percentiles.
+	rts as (
+		select s.conversation_id, array_agg(s.rt) rts
+		from (select m.conversation_id, m.rt from cm m where m.role = 'bot' and m.rt is not null order by 1, 2) s
+		group by 1
 	),
 	agg as (
 		select c.id, c.bot_id, c.started_at, c.status, c.channel,
 			coalesce(msg.messages, 0) messages, coalesce(msg.user_messages, 0) user_messages,
 			coalesce(msg.bot_messages, 0) bot_messages, msg.first_response_ms,
-			pct.p50, pct.p95,
+			-- percentile_disc: the value at rank ceil(p * n).
+			rts.rts[greatest(1, ceil(0.5 * cardinality(rts.rts)))::integer] p50,
+			rts.rts[greatest(1, ceil(0.95 * cardinality(rts.rts)))::integer] p95,
 			coalesce(msg.replies, 0) replies, coalesce(msg.failed, 0) failed,
 			coalesce(msg.tokens_in, 0) tokens_in, coalesce(msg.tokens_out, 0) tokens_out,
 			coalesce(msg.cost_usd, 0) cost_usd,
@@ -366,7 +353,7 @@ begin
 		from touched t
 		join public.conversations c on c.id = t.id
 		left join msg on msg.conversation_id = t.id
-		left join pct on pct.conversation_id = t.id
+		left join rts on rts.conversation_id = t.id
 	),
 	up as (
 		insert into public.conversation_metrics as t (conversation_id, bot_id, started_at, status, channel,

@@ -115,13 +115,13 @@ begin
 		drop table pg_temp.rollup_rows;
 	end if;
 	create temporary table rollup_rows on commit drop as
-	select m.bot_id, m.conversation_id, m.sent_at, m.role, m.success, m.response_time_ms rt, m.latency_bucket lb,
+	select m.bot_id, m.conversation_id, m.sent_at, m.role, m.success, m.response_time_ms rt,
 		m.tokens_in, m.tokens_out, m.cost_usd
 	from public.messages m
 	where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
 		and not (m.bot_id = any (p_skip_bots))
 	union all
-	select m.bot_id, m.conversation_id, m.sent_at, m.role, m.success, m.response_time_ms, m.latency_bucket, m.tokens_in,
+	select m.bot_id, m.conversation_id, m.sent_at, m.role, m.success, m.response_time_ms, m.tokens_in,
 		m.tokens_out, m.cost_usd
 	from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
 	cross join lateral (

@@ -122,17 +122,15 @@ select set_eq(
 			or conversation_id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%')
 				and started_at < (select watermark from hourly_wm) order by id limit 300)$$,
 	$$select c.id, (array_agg(m.response_time_ms order by m.sent_at) filter (where m.role = 'bot' and m.response_time_ms is not null))[1] fr,
-		private.latency_bucket_upper_ms(private.latency_bucket(
-			percentile_disc(0.5) within group (order by m.response_time_ms) filter (where m.role = 'bot'))) p50,
-		private.latency_bucket_upper_ms(private.latency_bucket(
-			percentile_disc(0.95) within group (order by m.response_time_ms) filter (where m.role = 'bot'))) p95
+		percentile_disc(0.5) within group (order by m.response_time_ms) filter (where m.role = 'bot') p50,
+		percentile_disc(0.95) within group (order by m.response_time_ms) filter (where m.role = 'bot') p95
 		from public.conversations c left join public.messages m on m.conversation_id = c.id
 		where c.bot_id in ('a1a1a1a1-0000-4000-8000-0000000000a1', 'b1b1b1b1-0000-4000-8000-0000000000b1')
 			-- Seed conversations the hourly rollup has reached (not those begun in the current hour).
 			or c.id in (select id from public.conversations where bot_id in (select id from public.bots where name like 'Acme%')
 				and started_at < (select watermark from hourly_wm) order by id limit 300)
 		group by c.id$$,
-	'conversation_metrics response times (first exact; p50 and p95 at bucket resolution) equal percentile_disc over the raw replies');
+	'conversation_metrics response times (first, exact p50 and p95) equal percentile_disc over the raw replies');
 
 -- ---------------------------------------------------------------- idempotency
 create temp table before_rows as
@@ -180,10 +178,8 @@ select results_eq(
 		where conversation_id = 'dddddddd-0000-4000-8000-00000000000d'$$,
 	$$select count(*)::int, (count(*) filter (where role = 'bot'))::int,
 		(array_agg(response_time_ms order by sent_at) filter (where role = 'bot' and response_time_ms is not null))[1],
-		private.latency_bucket_upper_ms(private.latency_bucket(
-			percentile_disc(0.5) within group (order by response_time_ms) filter (where role = 'bot'))),
-		private.latency_bucket_upper_ms(private.latency_bucket(
-			percentile_disc(0.95) within group (order by response_time_ms) filter (where role = 'bot')))
+		(percentile_disc(0.5) within group (order by response_time_ms) filter (where role = 'bot'))::numeric,
+		(percentile_disc(0.95) within group (order by response_time_ms) filter (where role = 'bot'))::numeric
 		from public.messages where conversation_id = 'dddddddd-0000-4000-8000-00000000000d'$$,
 	'a late event refreshes its conversation''s metrics from all of its messages, none counted twice');
 select private.run_daily_rollup();
