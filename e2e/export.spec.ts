@@ -105,13 +105,13 @@ for (const [name, view] of [
 test('only daily metrics, whole-bot figures, say which list filters they leave out', async ({
 	page
 }) => {
-	await signIn(page, demoUsers.alice, DEMO_PASSWORD, `${VIEW}&intent=billing`);
-	await expect(page.getByText(/rows, the conversations listed\./)).toBeVisible();
-	await page.getByLabel('Messages').check();
+	await signIn(page, demoUsers.alice, DEMO_PASSWORD, `${VIEW}&intent=payment_issue`);
+	await expect(page.getByText(/^[\d,]+ rows, the conversations listed\.$/)).toBeVisible();
+	await page.getByRole('radio', { name: 'Messages' }).check();
 	await expect(
 		page.getByText('The messages of the conversations listed, sent in the range.')
 	).toBeVisible();
-	await page.getByLabel('Daily metrics').check();
+	await page.getByRole('radio', { name: 'Daily metrics' }).check();
 	await expect(
 		page.getByText(
 			"Daily metrics cover the whole bot per day: the list's status, search, intent filters do not apply."
