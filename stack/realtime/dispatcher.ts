@@ -29,10 +29,10 @@ export interface DispatcherPort {
 }
 
 const MAX_BATCH_CHANGES = 5000;
-const MAX_BATCH_BYTES = 2 * 1024 * 1024;
+const MAX_BATCH_BYTES = 1024 * 1024;
 /** Decoded but unsent, above which the walsender's socket is no longer read (backpressure). */
-const PAUSE_AT_QUEUED = 10_000;
-const PAUSE_AT_QUEUED_BYTES = 8 * 1024 * 1024;
+const PAUSE_AT_QUEUED = 6000;
+const PAUSE_AT_QUEUED_BYTES = 4 * 1024 * 1024;
 /** How long sending waits for a reader to flush before going on without it. */
 const SLOW_READER_WAIT_MS = 5000;
 const MAX_INFLIGHT = 1;

@@ -30,7 +30,7 @@ export interface ChangeChunk {
 /** Changes per chunk: large enough to batch RLS checks, small enough to bound memory. */
 export const CHUNK_CHANGES = 2000;
 /** Wide rows close a chunk earlier. */
-const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 512 * 1024;
 
 export interface ReplicationOptions {
 	dbUrl: string;
