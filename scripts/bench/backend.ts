@@ -140,7 +140,8 @@ try {
 	const chunks = Math.ceil(targetMessages / (chunkConversations * messagesPerConversation));
 	const [{ n: kept }] = await sql`
 		select count(*)::bigint as n from public.messages where bot_id in (select id from public.bots where organization_id = ${orgId})`;
-	const reused = reuse && Number(kept) >= targetMessages;
+	// The generator skips the few messages that would lie in the future: 99.9 % is full size.
+	const reused = reuse && Number(kept) >= targetMessages * 0.999;
 	const loadStart = process.hrtime.bigint();
 	let loaded = chunks;
 	if (!reused) {
