@@ -70,7 +70,7 @@ async function createTenant() {
 	await sql`
 		insert into public.bots (id, organization_id, name, channel, timezone)
 		select ('0e000000-0000-4000-9000-' || lpad(n::text, 12, '0'))::uuid, ${orgId}, 'Bench bot ' || n,
-			(array['web', 'whatsapp', 'api', 'telegram'])[1 + n % 4],
+			(array['web', 'whatsapp', 'api', 'telegram']::public.channel[])[1 + n % 4],
 			(array['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Australia/Sydney'])[1 + n % 5]
 		from generate_series(1, ${bots}) n`;
 }
@@ -92,7 +92,7 @@ async function loadChunk(chunk: number, chunks: number) {
 				-- Half of the traffic goes to bot 1, whose dashboard the summary figures read.
 				select ('0e000000-0000-4000-9000-' || lpad((case when i % 2 = 0 then 1 else 2 + i % ${bots - 1} end)::text, 12, '0'))::uuid,
 					'bench-' || i,
-					(array['web', 'whatsapp', 'api'])[1 + i % 3], 'u-' || (i % 20000), s.status, s.t,
+					(array['web', 'whatsapp', 'api']::public.channel[])[1 + i % 3], 'u-' || (i % 20000), s.status, s.t,
 					s.t + interval '150 seconds',
 					case when s.status in ('completed', 'abandoned') then s.t + interval '150 seconds' end,
 					case when s.status = 'handed_off' then s.t + interval '150 seconds' end
@@ -100,12 +100,12 @@ async function loadChunk(chunk: number, chunks: number) {
 				cross join lateral (select
 					now() - make_interval(secs => ${sliceSeconds * (chunk + 1)})
 						+ make_interval(secs => ${sliceSeconds} * (i - ${first} - 1)::float8 / ${chunkConversations}) t,
-					(array['completed', 'completed', 'completed', 'abandoned', 'handed_off'])[1 + i % 5] status) s
+					(array['completed', 'completed', 'completed', 'abandoned', 'handed_off']::public.conversation_status[])[1 + i % 5] status) s
 				returning id, bot_id, external_id, started_at
 			)
 			insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
 				response_time_ms, success, intent, model, tokens_in, tokens_out, cost_usd)
-			select c.bot_id, c.id, c.external_id || '-' || k, case when k % 2 = 1 then 'user' else 'bot' end, 'hello',
+			select c.bot_id, c.id, c.external_id || '-' || k, (case when k % 2 = 1 then 'user' else 'bot' end)::public.message_role, 'hello',
 				c.started_at + k * interval '15 seconds',
 				case when k % 2 = 0 then 80 + (hashint4(k * 7919 + length(c.external_id)) & 4095) end,
 				case when k % 2 = 0 then (k + length(c.external_id)) % 13 <> 0 end,

@@ -104,13 +104,13 @@ begin
 	e as (
 		select w.bot_id, case when p_grain = 'window' then w.from_at
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.started_at, 'UTC'))
-				else greatest(w.from_at, date_trunc(p_grain, c.started_at, w.timezone)) end b, 'started' kind
+				else greatest(w.from_at, date_trunc(p_grain, c.started_at, w.timezone)) end b, 'started'::text kind
 		from w cross join lateral (select c.started_at from public.conversations c
 			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at) c
 		union all
 		select w.bot_id, case when p_grain = 'window' then w.from_at
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.ended_at, 'UTC'))
-				else greatest(w.from_at, date_trunc(p_grain, c.ended_at, w.timezone)) end, c.status
+				else greatest(w.from_at, date_trunc(p_grain, c.ended_at, w.timezone)) end, c.status::text
 		from w cross join lateral (select c.ended_at, c.status from public.conversations c
 			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
 				and c.status in ('completed', 'abandoned')) c

@@ -113,7 +113,7 @@ select set_eq(
 	$$select m.bot_id, date_trunc('hour', m.sent_at, 'UTC') h, d.dim, d.val, count(*)::int n, sum(m.cost_usd) cost,
 		private.histogram_of(array_agg(private.latency_bucket(m.response_time_ms)) filter (where m.role = 'bot' and m.response_time_ms is not null)) hist
 		from public.messages m join public.conversations c on c.id = m.conversation_id
-		cross join lateral (values ('channel', c.channel), ('intent', coalesce(m.intent, 'unknown')), ('model', coalesce(m.model, 'unknown'))) d(dim, val)
+		cross join lateral (values ('channel', c.channel::text), ('intent', coalesce(m.intent, 'unknown')), ('model', coalesce(m.model, 'unknown'))) d(dim, val)
 		where m.sent_at < (select watermark from hourly_wm) group by 1, 2, 3, 4$$,
 	'usage_breakdowns (channel, intent, model) equal a from-scratch split of every message');
 select set_eq(
