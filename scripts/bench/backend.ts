@@ -8,8 +8,8 @@
 // Data is generated with generate_series in a dedicated organization and removed afterwards.
 // Env: BENCH_MESSAGES (10000000), BENCH_ROLLUP_EVENTS (1000000), BENCH_LOAD_SECONDS (none),
 // BENCH_SUMMARY_RUNS (200), BENCH_KEEP=1 to keep the data, BENCH_SKIP_IO=1 to skip ingest/export,
-// BENCH_QUICK=1 for iteration (2M messages, 500k fresh events, 50 summary runs, no ingest/export
-// nor Realtime), BENCH_SKIP_REALTIME=1 to skip the huge-transaction Realtime figures.
+// BENCH_QUICK=1 for iteration (2M messages, 500k fresh events, 50 summary runs, no ingest/export,
+// a 200k-row Realtime transaction), BENCH_SKIP_REALTIME=1 to skip the Realtime figures.
 // The machine is shared: `uptime` is printed beside the figures, at the start and at the end.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -326,11 +326,12 @@ try {
 // The ingest / export and huge-transaction Realtime figures, when their modules are there; a
 // failure is reported, not fatal. Each runs in a process of its own: this one's heap, grown by
 // the load and summary phases, slowed the ingest load generator by several times when shared.
-function runChild(file: string): Record<string, unknown> {
+function runChild(file: string, env: Record<string, string> = {}): Record<string, unknown> {
 	const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
 		cwd: projectRoot,
 		encoding: 'utf8',
-		maxBuffer: 16 * 1024 * 1024
+		maxBuffer: 16 * 1024 * 1024,
+		env: { ...process.env, ...env }
 	});
 	if (child.status !== 0) throw new Error(child.stderr.trim().split('\n').slice(-3).join(' | '));
 	return JSON.parse(child.stdout.slice(child.stdout.indexOf('{')));
@@ -343,11 +344,17 @@ if (existsSync(io) && !skipIo) {
 		result.ingest_export_error = error instanceof Error ? error.message : String(error);
 	}
 }
-// The contract with its owner: /tmp/team/contract-bench-realtime.md (prints one JSON object).
+// A committed transaction of 1M rows (200k when quick) through Realtime; it prints
+// { realtime_huge_transaction: {...} } with its own reference (Postgres's commit and decode).
 const realtime = join(projectRoot, 'scripts', 'bench', 'backend-realtime.ts');
-if (existsSync(realtime) && !quick && process.env.BENCH_SKIP_REALTIME !== '1') {
+if (existsSync(realtime) && process.env.BENCH_SKIP_REALTIME !== '1') {
 	try {
-		result.realtime = runChild(realtime);
+		Object.assign(
+			result,
+			runChild(realtime, {
+				BENCH_REALTIME_ROWS: process.env.BENCH_REALTIME_ROWS ?? (quick ? '200000' : '1000000')
+			})
+		);
 	} catch (error) {
 		result.realtime_error = error instanceof Error ? error.message : String(error);
 	}
