@@ -68,7 +68,9 @@ async function drain(body: ReadableStream<Uint8Array>, onFirst: () => void) {
 	for await (const chunk of body) {
 		if (bytes === 0) onFirst();
 		bytes += chunk.byteLength;
-		for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) lines++;
+		// Native search: a byte-by-byte loop here would make this client, not the export, the
+		// bottleneck (the COPY reference's reader counts nothing).
+		for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) lines++;
 	}
 	return { bytes, lines };
 }
@@ -214,15 +216,16 @@ export async function benchExport(
 		to: new Date().toISOString()
 	});
 	const headers = { Authorization: `Bearer ${user.token}` };
-	// Warm-up: a real export of the bot's first ten minutes (~12,000 rows), so the code paths of
-	// a download are compiled before the measured one, which then shows what the rows add.
+	// Warm-up: a real export of the bot's first hour (~72,000 rows), so the code paths of a
+	// download are compiled and the heap has its working size before the measured one: growth
+	// then shows whether memory follows the number of rows (it must not: the rows stream).
 	const [{ first }] =
 		await sql`select min(sent_at) as first from public.messages where bot_id = ${botId}`;
 	const warmUp = new URLSearchParams({
 		bot: botId,
 		kind: 'messages',
 		from: new Date(first).toISOString(),
-		to: new Date(new Date(first).getTime() + 10 * 60_000).toISOString()
+		to: new Date(new Date(first).getTime() + 60 * 60_000).toISOString()
 	});
 	const before = await copyReference(sql, botId);
 
