@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { config } from '../../stack/config.ts';
+import { percentile } from '../../stack/polling.ts';
 import { fixture, newBot, round, seconds, type Sql } from './backend-common.ts';
 import { benchExport } from './backend-export.ts';
 
@@ -50,9 +51,11 @@ async function benchIngest(sql: Sql, organizationId: string, total: number) {
 	const runs = [];
 	for (let i = 0; i < Number(process.env.BENCH_INGEST_RUNS ?? 3); i++)
 		runs.push(await benchIngestOnce(sql, organizationId, total));
-	const ratios = runs.map((r) => r.ratio_vs_copy).sort((a, b) => a - b);
 	return {
-		median_ratio_vs_copy: ratios[Math.floor((ratios.length - 1) / 2)],
+		median_ratio_vs_copy: percentile(
+			runs.map((r) => r.ratio_vs_copy),
+			50
+		),
 		target_ratio: 0.5,
 		runs
 	};

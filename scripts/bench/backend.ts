@@ -17,6 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { config, projectRoot } from '../../stack/config.ts';
+import { percentile } from '../../stack/polling.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const targetMessages = Number(process.env.BENCH_MESSAGES ?? (quick ? 2_000_000 : 10_000_000));
@@ -42,10 +43,6 @@ const sql = postgres(config.db.url, { max: 1, onnotice: () => {} });
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-function percentile(values: number[], p: number): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
 	const start = process.hrtime.bigint();
 	const value = await fn();
@@ -238,7 +235,7 @@ try {
 		reference_scan_seconds: round(scan.ms / 1000, 2),
 		ratio_to_reference_scan: round(fresh.ms / scan.ms, 1),
 		idle_run_ms: {
-			median: round(percentile(idle, 0.5), 2),
+			median: round(percentile(idle, 50)!, 2),
 			max: round(Math.max(...idle), 2),
 			target_ms: 20
 		}
@@ -287,12 +284,12 @@ try {
 			rawTimes.push(run.ms);
 			rawRow = run.value[0];
 		}
-		const p95 = percentile(times, 0.95);
-		const rawP95 = percentile(rawTimes, 0.95);
+		const p95 = percentile(times, 95)!;
+		const rawP95 = percentile(rawTimes, 95)!;
 		result.summary = {
 			bot_messages_in_range: Number(botMessages),
 			runs: summaryRuns,
-			p50_ms: round(percentile(times, 0.5), 2),
+			p50_ms: round(percentile(times, 50)!, 2),
 			p95_ms: round(p95, 2),
 			target_p95_ms: 10,
 			raw_runs: rawTimes.length,

@@ -14,15 +14,13 @@
 //
 //   npm run bench:dashboard [-- --quick] [--no-build] [--skip-explorer] [--only chart_frames,heap]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { createClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { config, projectRoot } from '../../stack/config.ts';
+import { loadFigures, signedInContext } from './dashboard-load.ts';
 import { percentile } from '../../stack/testing.ts';
 
 const { values: args } = parseArgs({
@@ -146,136 +144,6 @@ async function ingest(key: string, n: number, prefix: string) {
 }
 
 // ----------------------------------------------------------------------------- browser
-async function signedInContext(browser: Browser): Promise<BrowserContext> {
-	const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-	const page = await ctx.newPage();
-	await page.goto(`${base}/sign-in`);
-	await page.getByLabel('Email').fill(ALICE);
-	await page.getByLabel('Password').fill(PASSWORD);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await page.getByRole('link', { name: 'Skip to content' }).waitFor({ state: 'attached' });
-	await page.close();
-	return ctx;
-}
-
-type ManifestChunk = { file: string; imports?: string[] };
-let manifest: Map<string, ManifestChunk> | null = null;
-
-/**
- * The files a page needs before it can hydrate: the entries and route nodes it loaded and their
- * static imports, from the build's Vite manifest. Dynamic imports (lazy chunks) are left out even
- * though Vite's preload helper adds modulepreload links for them once they are asked for.
- */
-function staticClosure(loadedFiles: string[]): Set<string> {
-	if (!manifest) {
-		const raw = JSON.parse(
-			readFileSync(`${buildRoot}/svelte-kit/output/client/.vite/manifest.json`, 'utf8')
-		) as Record<string, ManifestChunk>;
-		manifest = new Map(Object.entries(raw));
-	}
-	const byFile = new Map([...manifest].map(([key, c]) => [c.file, key]));
-	const out = new Set<string>();
-	const visit = (key: string) => {
-		const chunk = manifest!.get(key);
-		if (!chunk || out.has(chunk.file)) return;
-		out.add(chunk.file);
-		for (const k of chunk.imports ?? []) visit(k);
-	};
-	for (const f of loadedFiles) {
-		const key = byFile.get(f);
-		if (key && /_app\/immutable\/(entry|nodes)\//.test(f)) visit(key);
-	}
-	return out;
-}
-
-/**
- * Loads `path` and returns its LCP, which element it was, and the gzipped JavaScript: `jsBytes`
- * is what hydration needs (staticClosure), `totalJsBytes` adds the chunks imported lazily.
- */
-async function measureLoad(ctx: BrowserContext, path: string, settled?: string) {
-	const page = await ctx.newPage();
-	const scripts: Promise<{ url: string; gz: number }>[] = [];
-	page.on('response', (r) => {
-		if (r.request().resourceType() === 'script') {
-			scripts.push(
-				r.body().then(
-					(b) => ({ url: r.url(), gz: gzipSync(b).length }),
-					() => ({ url: r.url(), gz: 0 })
-				)
-			);
-		}
-	});
-	await page.goto(`${base}${path}`, { waitUntil: 'load' });
-	const { lcp, element } = await page.evaluate(
-		() =>
-			new Promise<{ lcp: number; element: string }>((resolve) => {
-				new PerformanceObserver((list) => {
-					const last = list.getEntries().at(-1) as PerformanceEntry & { element?: Element };
-					const el = last.element;
-					const what = el
-						? `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''}`
-						: 'unknown';
-					resolve({ lcp: last.startTime, element: what });
-				}).observe({ type: 'largest-contentful-paint', buffered: true });
-			})
-	);
-	// Let lazy chunks arrive (and be drawn) before counting the total.
-	if (settled) await page.locator(settled).first().waitFor({ state: 'attached', timeout: 60_000 });
-	await page.waitForLoadState('networkidle');
-	const loaded = await Promise.all(scripts);
-	const sum = (xs: { gz: number }[]) => xs.reduce((a, b) => a + b.gz, 0);
-	await page.close();
-	const initial = staticClosure(loaded.map((s) => new URL(s.url).pathname.slice(1)));
-	return {
-		lcp,
-		element,
-		jsBytes: sum(loaded.filter((s) => initial.has(new URL(s.url).pathname.slice(1)))),
-		totalJsBytes: sum(loaded)
-	};
-}
-
-async function loadFigures(browser: Browser) {
-	const runs = quick ? 2 : 5;
-	const out: Record<string, number[]> = { botCold: [], botWarm: [], refCold: [], refWarm: [] };
-	let js = { bot: 0, ref: 0, botTotal: 0, refTotal: 0 };
-	const lcpElements = new Set<string>();
-	for (let i = 0; i < runs; i++) {
-		for (const [name, path] of [
-			['bot', `/bots/${ACME_SUPPORT}?range=24h`],
-			['ref', '/sign-in']
-		] as const) {
-			// Cold: a fresh context (empty cache); warm: the same context again.
-			const ctx = name === 'bot' ? await signedInContext(browser) : await browser.newContext();
-			// The bot page's last lazy chunk is the replies canvas.
-			const settled = name === 'bot' ? 'canvas' : undefined;
-			const cold = await measureLoad(ctx, path, settled);
-			const warm = await measureLoad(ctx, path, settled);
-			out[`${name}Cold`].push(cold.lcp);
-			out[`${name}Warm`].push(warm.lcp);
-			if (name === 'bot') lcpElements.add(cold.element).add(warm.element);
-			js = { ...js, [name]: cold.jsBytes, [`${name}Total`]: cold.totalJsBytes };
-			await ctx.close();
-		}
-	}
-	const med = (xs: number[]) => percentile(xs, 50)!;
-	return {
-		lcp_cold_ms: { value: round(med(out.botCold)), target: 2000, met: med(out.botCold) <= 2000 },
-		lcp_warm_ms: { value: round(med(out.botWarm)), target: 1000, met: med(out.botWarm) <= 1000 },
-		lcp_elements: [...lcpElements],
-		reference_sign_in_lcp_ms: { cold: round(med(out.refCold)), warm: round(med(out.refWarm)) },
-		lcp_ratio_vs_sign_in: {
-			cold: round(med(out.botCold) / med(out.refCold), 2),
-			warm: round(med(out.botWarm) / med(out.refWarm), 2)
-		},
-		runs,
-		initial_js_gzip_kb: { value: round(js.bot / 1024), target: 150, met: js.bot / 1024 <= 150 },
-		total_js_gzip_kb_after_lazy_chunks: round(js.botTotal / 1024),
-		reference_sign_in_js_gzip_kb: round(js.ref / 1024),
-		js_ratio_vs_sign_in: round(js.bot / js.ref, 2),
-		load_average: loadavg().map((n) => round(n, 2))
-	};
-}
-
 /** Opens the bench bot's live page with a recorder of when each feed row appears. */
 async function openLivePage(ctx: BrowserContext, botId: string): Promise<Page> {
 	const page = await ctx.newPage();
@@ -486,9 +354,16 @@ async function main() {
 		});
 		if (wanted('load')) {
 			log('page load…');
-			result.load = await loadFigures(browser);
+			result.load = await loadFigures({
+				browser,
+				base,
+				buildRoot,
+				botPath: `/bots/${ACME_SUPPORT}?range=24h`,
+				runs: quick ? 2 : 5,
+				signIn: { email: ALICE, password: PASSWORD }
+			});
 		}
-		const ctx = await signedInContext(browser);
+		const ctx = await signedInContext(browser, base, ALICE, PASSWORD);
 		for (const [name, fn] of [
 			['event_to_screen', eventToScreen],
 			['chart_frames', chartFrames],

@@ -18,16 +18,13 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 import { config } from '../../stack/config.ts';
+import { percentile } from '../../stack/polling.ts';
 
 const CONVERSATIONS = Number(process.env.BENCH_EXPLORER_CONVERSATIONS ?? 100_000);
 const RUNS = Number(process.env.BENCH_EXPLORER_RUNS ?? 40);
 const DAY = 86_400_000;
 
 const round = (n: number, d = 1) => Number(n.toFixed(d));
-function p(values: number[], q: number): number {
-	const s = [...values].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-}
 
 async function signedIn(): Promise<{ client: SupabaseClient; token: string; userId: string }> {
 	const email = 'bench-explorer@example.test';
@@ -223,19 +220,23 @@ export async function runExplorerBench(): Promise<Record<string, unknown>> {
 			conversations: Number(total),
 			fixture_ms: Math.round(setupMs),
 			runs: RUNS,
-			reference_one_row_read_p95_ms: round(p(reference, 0.95)),
-			list_first_page_p95_ms: round(p(firstPage, 0.95)),
-			list_first_page_p50_ms: round(p(firstPage, 0.5)),
-			list_first_page_vs_reference: round(p(firstPage, 0.95) / p(reference, 0.95), 2),
-			search_p95_ms: round(p(search, 0.95)),
-			search_vs_reference: round(p(search, 0.95) / p(reference, 0.95), 2),
-			sort_by_response_p95_ms: round(p(bySlowest, 0.95)),
+			reference_one_row_read_p95_ms: round(percentile(reference, 95)!),
+			list_first_page_p95_ms: round(percentile(firstPage, 95)!),
+			list_first_page_p50_ms: round(percentile(firstPage, 50)!),
+			list_first_page_vs_reference: round(
+				percentile(firstPage, 95)! / percentile(reference, 95)!,
+				2
+			),
+			search_p95_ms: round(percentile(search, 95)!),
+			search_vs_reference: round(percentile(search, 95)! / percentile(reference, 95)!, 2),
+			sort_by_response_p95_ms: round(percentile(bySlowest, 95)!),
 			// Inside Postgres (page and count at once, the slower of the two), beside a one-row read.
-			server_reference_one_row_read_p95_ms: round(p(serverReference, 0.95), 2),
-			server_list_first_page_p95_ms: round(p(firstPageServer, 0.95)),
-			server_search_p95_ms: round(p(searchServer, 0.95)),
+			server_reference_one_row_read_p95_ms: round(percentile(serverReference, 95)!, 2),
+			server_list_first_page_p95_ms: round(percentile(firstPageServer, 95)!),
+			server_search_p95_ms: round(percentile(searchServer, 95)!),
 			target_p95_ms: 100,
-			list_meets_target: p(firstPageServer, 0.95) <= 100 && p(searchServer, 0.95) <= 100,
+			list_meets_target:
+				percentile(firstPageServer, 95)! <= 100 && percentile(searchServer, 95)! <= 100,
 			load_average: loadavg().map((l) => round(l, 2)),
 			export_rows: exportRows,
 			export_rows_per_s: exportRate,
