@@ -29,9 +29,15 @@ const supabase: Handle = async ({ event, resolve }) => {
 			data: { session }
 		} = await event.locals.supabase.auth.getSession();
 		if (!session) return { session: null, user: null };
-		// The user comes from the verified claims, never from the unverified cookie.
+		// The user comes from the verified claims, never from the unverified cookie. Only the
+		// tokens are handed on: reading the cookie's `user` (as serialising the whole session
+		// for the page would) is what auth-js warns about on the server.
+		const { access_token, refresh_token, expires_in, expires_at, token_type } = session;
 		const { sub, email } = data.claims;
-		return { session, user: { id: sub, email: typeof email === 'string' ? email : '' } };
+		return {
+			session: { access_token, refresh_token, expires_in, expires_at, token_type },
+			user: { id: sub, email: typeof email === 'string' ? email : '' }
+		};
 	};
 
 	return resolve(event, {
