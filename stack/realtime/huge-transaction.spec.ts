@@ -112,15 +112,15 @@ describe('a transaction spanning many chunks', () => {
 		expect(carol.got).toEqual([]);
 	}, 120_000);
 
-	it('confirms the slot position only after the last chunk went out', async () => {
+	it('confirms the slot position once the last chunk went out', async () => {
 		const org = newOrg();
 		const alice = await subscriber(await member(sql, org), 'huge-confirm');
 		await subscribed(alice.ch);
 		const end = await commitHuge(WIDE_ROWS, [org, org], bigLabel);
 
-		await until(() => alice.got.length > 0, 'the first row', 60_000);
-		// The server is at most a few buffers ahead of this reader, far from the last chunk.
-		expect(await confirmedPast(end)).toBe(false);
+		// Not confirmed before the end is what the restart test below proves: a server killed
+		// mid-transaction delivers it again from its first row. Sampling the slot at the first
+		// row here raced the server on a quiet machine (it may have handed on every chunk by then).
 		await until(() => alice.got.length >= WIDE_ROWS, 'every row', 90_000);
 		// confirmed with the final chunk (status updates go out at once, keepalives every second)
 		const deadline = Date.now() + 10_000;
