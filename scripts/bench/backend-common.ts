@@ -11,8 +11,8 @@ export type Sql = postgres.Sql;
 export const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 export const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
-/** A user with a bot in their personal organization; the user signs in for the export. */
-export async function fixture(sql: Sql, label: string) {
+/** The benchmark user `bench-<label>@example.test`, signed up on first use, signed in. */
+export async function benchUser(label: string) {
 	const email = `bench-${label}@example.test`;
 	const password = 'bench-password-42';
 	const client = createClient(config.api.url, config.keys.anon, {
@@ -27,15 +27,15 @@ export async function fixture(sql: Sql, label: string) {
 		auth = await client.auth.signInWithPassword({ email, password });
 		if (auth.error) throw new Error(`bench sign-in failed: ${auth.error.message}`);
 	}
-	const userId = auth.data.user!.id;
+	return { client, token: auth.data.session!.access_token, userId: auth.data.user!.id };
+}
+
+/** A user with a bot in their personal organization; the user signs in for the export. */
+export async function fixture(sql: Sql, label: string) {
+	const { client, token, userId } = await benchUser(label);
 	const [org] = await sql`select organization_id as id from public.organization_members
 		where user_id = ${userId} and role = 'owner' order by created_at limit 1`;
-	return {
-		client,
-		token: auth.data.session!.access_token,
-		userId,
-		organizationId: org.id as string
-	};
+	return { client, token, userId, organizationId: org.id as string };
 }
 
 export async function newBot(sql: Sql, organizationId: string, name: string) {

@@ -14,10 +14,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import postgres from 'postgres';
-import WebSocket from 'ws';
 import { config } from '../../stack/config.ts';
+import { benchUser } from './backend-common.ts';
 import { percentile } from '../../stack/polling.ts';
 
 const CONVERSATIONS = Number(process.env.BENCH_EXPLORER_CONVERSATIONS ?? 100_000);
@@ -25,23 +24,6 @@ const RUNS = Number(process.env.BENCH_EXPLORER_RUNS ?? 40);
 const DAY = 86_400_000;
 
 const round = (n: number, d = 1) => Number(n.toFixed(d));
-
-async function signedIn(): Promise<{ client: SupabaseClient; token: string; userId: string }> {
-	const email = 'bench-explorer@example.test';
-	const password = 'bench-password-42';
-	const client = createClient(config.api.url, config.keys.anon, {
-		auth: { persistSession: false, autoRefreshToken: false },
-		realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket }
-	});
-	let auth = await client.auth.signInWithPassword({ email, password });
-	if (auth.error) {
-		const up = await client.auth.signUp({ email, password });
-		if (up.error) throw new Error(`bench sign-up failed: ${up.error.message}`);
-		auth = await client.auth.signInWithPassword({ email, password });
-		if (auth.error) throw new Error(`bench sign-in failed: ${auth.error.message}`);
-	}
-	return { client, token: auth.data.session!.access_token, userId: auth.data.user!.id };
-}
 
 /** The bench bot with CONVERSATIONS conversations over the last 30 days (reused if present). */
 async function fixture(sql: postgres.Sql, userId: string): Promise<string> {
@@ -110,7 +92,7 @@ function check<T extends { error: unknown }>(r: T): T {
 export async function runExplorerBench(): Promise<Record<string, unknown>> {
 	const sql = postgres(config.db.url, { max: 2, onnotice: () => {} });
 	try {
-		const { client, token, userId } = await signedIn();
+		const { client, token, userId } = await benchUser('explorer');
 		const setupStart = performance.now();
 		const botId = await fixture(sql, userId);
 		const setupMs = performance.now() - setupStart;
