@@ -1,13 +1,10 @@
 // The conversations list's period is the bot page's range picker: a preset or a custom range of
 // whole days in the bot's zone goes into the URL with the other filters kept, a reload and
 // back/forward restore it, and the count is the read API's count for exactly that range.
-import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
 import { expect, test, type Page } from '@playwright/test';
-import type { Database } from '../src/lib/database.types';
 import { daysRange } from '../src/lib/range';
 import { signIn } from './helpers/auth';
-import { anonKey, apiUrl, DEMO_PASSWORD, demoUsers } from './helpers/platform';
+import { DEMO_PASSWORD, demoUsers, signedInClient } from './helpers/platform';
 
 const ACME_SUPPORT = 'a1000000-0000-4000-8000-0000000000a1';
 const list = (q = '') => `/bots/${ACME_SUPPORT}/conversations${q ? `?${q}` : ''}`;
@@ -15,22 +12,9 @@ const count = (page: Page) => page.getByTestId('conversation-count');
 const countValue = async (page: Page) => Number((await count(page).innerText()).replace(/,/g, ''));
 const picker = (page: Page) => page.getByRole('navigation', { name: 'Time range' });
 
-async function asAlice() {
-	const sb = createClient<Database>(apiUrl, anonKey, {
-		auth: { persistSession: false },
-		realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket }
-	});
-	const { error } = await sb.auth.signInWithPassword({
-		email: demoUsers.alice,
-		password: DEMO_PASSWORD
-	});
-	if (error) throw error;
-	return sb;
-}
-
 /** The read API's count of completed conversations started in [from, to). */
 async function completedBetween(from: string, to: string) {
-	const sb = await asAlice();
+	const sb = await signedInClient(demoUsers.alice);
 	const { data, error } = await sb.rpc('count_explored_conversations', {
 		p_bot_id: ACME_SUPPORT,
 		p_from: from,
@@ -80,7 +64,7 @@ test('a preset and a custom range from the picker land in the URL and survive re
 
 	// A custom range: three whole days ending yesterday, in the bot's zone.
 	const { data: bot } = await (
-		await asAlice()
+		await signedInClient(demoUsers.alice)
 	)
 		.from('bots')
 		.select('timezone')

@@ -1,32 +1,14 @@
 // Conversations explorer: filters live in the URL, a chart bucket's link lists exactly the
 // conversations the bucket counted, the transcript shows each message's stored response time,
 // other tenants get the same 404 as a missing conversation, axe is clean.
-import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
-import type { Database } from '../src/lib/database.types';
 import { expect, test, type Page } from '@playwright/test';
 import { signIn } from './helpers/auth';
 import { expectAccessibleInBothThemes } from './helpers/axe';
-import { anonKey, apiUrl, DEMO_PASSWORD, demoUsers } from './helpers/platform';
+import { apiUrl, DEMO_PASSWORD, demoUsers, signedInClient } from './helpers/platform';
 
 const ACME_SUPPORT = 'a1000000-0000-4000-8000-0000000000a1';
 const GLOBEX_HELPDESK = 'b1000000-0000-4000-8000-0000000000b1';
 const list = (q = '') => `/bots/${ACME_SUPPORT}/conversations${q ? `?${q}` : ''}`;
-
-/** The read API as Alice (owner of Acme), the way the dashboard calls it. */
-async function asAlice() {
-	const sb = createClient<Database>(apiUrl, anonKey, {
-		auth: { persistSession: false },
-		// Node 20 has no global WebSocket, which realtime-js wants as soon as a client exists.
-		realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket }
-	});
-	const { error } = await sb.auth.signInWithPassword({
-		email: demoUsers.alice,
-		password: DEMO_PASSWORD
-	});
-	if (error) throw error;
-	return sb;
-}
 
 const count = (page: Page) => page.getByTestId('conversation-count');
 const countValue = async (page: Page) => Number((await count(page).innerText()).replace(/,/g, ''));
@@ -75,7 +57,7 @@ test('a search that matches nothing says so and clears back to the list', async 
 });
 
 test('chart buckets drill down: each list counts what its bucket counted', async ({ page }) => {
-	const sb = await asAlice();
+	const sb = await signedInClient(demoUsers.alice);
 	const to = new Date();
 	const from = new Date(to.getTime() - 3 * 86_400_000);
 	const { data, error } = await sb.rpc('bot_usage_series', {
@@ -148,7 +130,7 @@ test('a transcript shows every message with its response time as stored', async 
 	const id = page.url().split('/').at(-1)!;
 	await expect(page.getByTestId('outcome')).toHaveText('Resolved');
 
-	const sb = await asAlice();
+	const sb = await signedInClient(demoUsers.alice);
 	const { data: stored } = await sb
 		.from('messages')
 		.select('id, role, response_time_ms, model')
@@ -196,7 +178,7 @@ test('an active conversation transcript appends new messages live, without reloa
 		expect(res.status, await res.text()).toBeLessThan(300);
 	};
 	await send(1, 'user', 'Is my parcel on its way?');
-	const sb = await asAlice();
+	const sb = await signedInClient(demoUsers.alice);
 	const { data } = await sb
 		.from('conversations')
 		.select('id, status')
@@ -221,7 +203,7 @@ test('an active conversation transcript appends new messages live, without reloa
 test('another tenant opening a conversation by URL gets the same 404 as a missing one', async ({
 	page
 }) => {
-	const sb = await asAlice();
+	const sb = await signedInClient(demoUsers.alice);
 	const { data } = await sb.from('conversations').select('id').eq('bot_id', ACME_SUPPORT).limit(1);
 	const aliceConversation = data![0].id;
 	await signIn(page, demoUsers.bob);

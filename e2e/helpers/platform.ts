@@ -2,6 +2,7 @@
 // webServer hands the app), and a few direct API calls a user's bot or script would make.
 import { createClient } from '@supabase/supabase-js';
 import { WebSocket } from 'ws';
+import type { Database } from '../../src/lib/database.types.ts';
 import { config } from '../../stack/config.ts';
 
 export const apiUrl = config.api.url;
@@ -48,7 +49,7 @@ export async function ingestOneEvent(
 
 /** A supabase-js client signed in as a demo user: what a user's own script could do with REST. */
 export async function signedInClient(email: string, password = DEMO_PASSWORD) {
-	const client = createClient(apiUrl, anonKey, {
+	const client = createClient<Database>(apiUrl, anonKey, {
 		auth: { persistSession: false, autoRefreshToken: false },
 		// Node 20 has no global WebSocket; supabase-js wants one even when Realtime is unused.
 		realtime: { transport: WebSocket as never }
