@@ -220,9 +220,11 @@ begin
 		where s.role = 'bot' and s.rt is not null
 		group by grouping sets ((1, 2, 3, s.channel), (1, 2, 3, s.intent), (1, 2, 3, s.model))
 	),
+	-- Folded from sorted pairs: hashed, every value's two array_agg states stay in memory at
+	-- once (kilobytes each) and a catch-up run over many hours spills them to disk.
 	hist as (
 		select hp.bot_id, hp.h, hp.gid, hp.v, private.histogram_from_pairs(array_agg(hp.lb), array_agg(hp.n)) histogram
-		from hp
+		from (select * from hp order by hp.bot_id, hp.h, hp.gid, hp.v) hp
 		group by 1, 2, 3, 4
 	)
 	select g.bot_id, g.h,
@@ -285,6 +287,10 @@ begin
 	-- current hour) by one time-range scan.
 	outside as materialized (
 		select m.* from touched t
+		-- Only a conversation rolled up before can have messages outside the windows (a message
+		-- that arrives for an hour already rolled up marks that hour dirty, a window): a new
+		-- conversation, most of a run's, costs no probe.
+		join public.conversation_metrics r on r.bot_id = t.bot_id and r.conversation_id = t.id
 		cross join lateral (
 			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
@@ -323,9 +329,6 @@ begin
 			count(*) messages,
 			count(*) filter (where m.role = 'user') user_messages,
 			count(*) filter (where m.role = 'bot') bot_messages,
-			-- The earliest bot reply's response time, without a per-group sort.
-			(min(array[extract(epoch from m.sent_at)::float8, m.rt::float8])
-				filter (where m.role = 'bot' and m.rt is not null))[2]::integer first_response_ms,
 			count(*) filter (where m.role = 'bot' and m.success is not null) replies,
 			count(*) filter (where m.role = 'bot' and m.success = false) failed,
 			coalesce(sum(m.tokens_in), 0) tokens_in, coalesce(sum(m.tokens_out), 0) tokens_out,
@@ -333,16 +336,18 @@ begin
 		from cm m
 		group by 1
 	),
-	-- Response times in order, from one sort of the replies only, for exact percentiles.
+	-- The timed replies only (half the rows), each conversation's sorted by value for exact
+	-- percentiles and by time for the first response (a few rows per sort).
 	rts as (
-		select s.conversation_id, array_agg(s.rt) rts
-		from (select m.conversation_id, m.rt from cm m where m.role = 'bot' and m.rt is not null order by 1, 2) s
+		select m.conversation_id, array_agg(m.rt order by m.rt) rts,
+			(array_agg(m.rt order by m.sent_at, m.rt))[1] first_response_ms
+		from cm m where m.role = 'bot' and m.rt is not null
 		group by 1
 	),
 	agg as (
 		select c.id, c.bot_id, c.started_at, c.status, c.channel,
 			coalesce(msg.messages, 0) messages, coalesce(msg.user_messages, 0) user_messages,
-			coalesce(msg.bot_messages, 0) bot_messages, msg.first_response_ms,
+			coalesce(msg.bot_messages, 0) bot_messages, rts.first_response_ms,
 			-- percentile_disc: the value at rank ceil(p * n).
 			rts.rts[greatest(1, ceil(0.5 * cardinality(rts.rts)))::integer] p50,
 			rts.rts[greatest(1, ceil(0.95 * cardinality(rts.rts)))::integer] p95,

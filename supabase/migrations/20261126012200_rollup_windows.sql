@@ -30,6 +30,7 @@ begin
 	-- tests also use (private.aggregate_raw / aggregate_raw_breakdowns), which read the gap
 	-- since the watermark by one time-range scan (BRIN) and other windows by an index range each.
 	v_t := clock_timestamp();
+	perform private.lock_bots_for_rollup(v_bots);
 	with agg as (
 		select * from private.aggregate_raw(v_bots, v_from, v_to, 'hour', true, p_gap_from, p_gap_to, p_skip_bots)
 	),
@@ -153,6 +154,7 @@ declare
 	v_to timestamptz[] := p_to;
 	v_rows integer;
 begin
+	perform private.lock_bots_for_rollup(v_bots);
 	with agg as (
 		select a.*, w.to_at from private.aggregate_raw(v_bots, v_from, v_to, 'day') a
 		join unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)

@@ -1,9 +1,10 @@
 -- Rollups: hourly and daily tables equal a from-scratch aggregation of the raw rows; a second
 -- run rewrites nothing; moving the watermark back three hours (or two days, as after downtime)
 -- is repaired by one run; a late event for a rolled-up hour is counted; a bot's day is cut at
--- its local midnight, also on the 23- and 25-hour days of DST changes.
+-- its local midnight, also on the 23- and 25-hour days of DST changes; a conversation rolled up
+-- hour by hour keeps all of its messages; a deleted bot takes its rollup rows with it.
 begin;
-select plan(22);
+select plan(24);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -185,6 +186,31 @@ select results_eq(
 select private.run_daily_rollup();
 select is((select messages from public.bot_performance_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and day = '2026-03-29'),
 	3, 'and its local day is recomputed by the next daily run');
+
+-- ---------------------------------------------------------------- a conversation across two runs
+-- Its first message is rolled up by one run, its second by the next: the second run reads only
+-- its own hour, yet the metrics hold both messages.
+insert into public.conversations (id, bot_id, external_id, started_at, status)
+values ('dddddddd-0000-4000-8000-0000000000e1', 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-two-runs', '2026-05-04 10:50Z', 'active');
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success)
+values ('a1a1a1a1-0000-4000-8000-0000000000a1', 'dddddddd-0000-4000-8000-0000000000e1', 'fx-two-runs-1', 'bot', '2026-05-04 10:55Z', 300, true),
+	('a1a1a1a1-0000-4000-8000-0000000000a1', 'dddddddd-0000-4000-8000-0000000000e1', 'fx-two-runs-2', 'bot', '2026-05-04 11:05Z', 100, true);
+select private.rollup_hour_windows(array['a1a1a1a1-0000-4000-8000-0000000000a1'::uuid], array[timestamptz '2026-05-04 10:00Z'], array[timestamptz '2026-05-04 11:00Z']);
+select private.rollup_hour_windows(array['a1a1a1a1-0000-4000-8000-0000000000a1'::uuid], array[timestamptz '2026-05-04 11:00Z'], array[timestamptz '2026-05-04 12:00Z']);
+select results_eq(
+	$$select messages, first_response_ms, response_p50_ms, response_p95_ms from public.conversation_metrics
+		where conversation_id = 'dddddddd-0000-4000-8000-0000000000e1'$$,
+	$$values (2, 300, 100::numeric, 300::numeric)$$,
+	'a conversation rolled up by two runs, an hour each, holds both messages once');
+
+-- ---------------------------------------------------------------- a deleted bot
+delete from public.bots where id = 'a1a1a1a1-0000-4000-8000-0000000000a1';
+select is_empty(
+	$$select 1 from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
+		union all select 1 from public.usage_breakdowns where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
+		union all select 1 from public.bot_performance_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
+		union all select 1 from public.conversation_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'$$,
+	'deleting a bot deletes its rows in all four rollup tables');
 
 select * from finish();
 rollback;
