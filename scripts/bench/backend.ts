@@ -1,6 +1,8 @@
 // `npm run bench:backend`: figures for the analytics database, printed as one JSON object.
 // - hourly rollup of ~1M fresh events, and an idle run (nothing new), beside a plain scan of the
-//   same rows (the physical reference: what reading them once costs on this machine);
+//   same rows (the physical reference: what reading them once costs on this machine); the
+//   fresh events are the dataset's last days (a catch-up run over many hours), then one busy
+//   hour of 1M events (backend-busy-hour.ts);
 // - p95 of the dashboard summary (bot_summary over 30 days) beside the same figures computed
 //   from the raw rows, with N messages in the database, half of them on the summarised bot (10M,
 //   all of them: the load has no time budget unless BENCH_LOAD_SECONDS sets one);
@@ -18,6 +20,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { config, projectRoot } from '../../stack/config.ts';
 import { percentile } from '../../stack/polling.ts';
+import { busyHourRollup } from './backend-busy-hour.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const targetMessages = Number(process.env.BENCH_MESSAGES ?? (quick ? 2_000_000 : 10_000_000));
@@ -240,6 +243,9 @@ try {
 			target_ms: 20
 		}
 	};
+
+	// One busy hour of ~1M events, as the hourly job meets it (rolled back afterwards).
+	result.rollup_busy_hour = await busyHourRollup(sql, orgId);
 
 	// ---------------------------------------------------------------- summary vs raw
 	const reader = postgres(config.db.url, { max: 1, onnotice: () => {} });
