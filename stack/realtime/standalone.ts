@@ -1,5 +1,8 @@
 // The Realtime server on its own port, outside the gateway: lets tests kill and restart it
 // mid-stream. Usage: npx tsx stack/realtime/standalone.ts [--port N, 0 = any free] [--slot name]
+// The gateway's V8 settings come first, so what runs here (and what benchmarks measure here)
+// is what runs inside the gateway.
+import '../gateway/heap.ts';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { config } from '../config.ts';

@@ -95,8 +95,9 @@ begin
 		from (
 			select distinct bc.bot_id, bc.b, c.end_user_id
 			from bc
-			-- Lateral: one index probe per conversation, never a scan of all conversations.
-			cross join lateral (select c.end_user_id from public.conversations c where c.id = bc.conversation_id) c
+			-- One index probe per conversation, never a scan of all conversations (offset 0 keeps
+			-- the planner from turning the probe into a hash join over the whole table).
+			cross join lateral (select c.end_user_id from public.conversations c where c.id = bc.conversation_id offset 0) c
 			where c.end_user_id is not null
 		) u
 		group by 1, 2
@@ -105,21 +106,22 @@ begin
 		select w.bot_id, case when p_grain = 'window' then w.from_at
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.started_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, c.started_at, w.timezone)) end b, 'started'::text kind
+		-- An index range per window (offset 0: never a hash join over every conversation).
 		from w cross join lateral (select c.started_at from public.conversations c
-			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at) c
+			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at offset 0) c
 		union all
 		select w.bot_id, case when p_grain = 'window' then w.from_at
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.ended_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, c.ended_at, w.timezone)) end, c.status::text
 		from w cross join lateral (select c.ended_at, c.status from public.conversations c
 			where c.bot_id = w.bot_id and c.ended_at >= w.from_at and c.ended_at < w.to_at
-				and c.status in ('completed', 'abandoned')) c
+				and c.status in ('completed', 'abandoned') offset 0) c
 		union all
 		select w.bot_id, case when p_grain = 'window' then w.from_at
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.handed_off_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, c.handed_off_at, w.timezone)) end, 'handed_off'
 		from w cross join lateral (select c.handed_off_at from public.conversations c
-			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at) c
+			where c.bot_id = w.bot_id and c.handed_off_at >= w.from_at and c.handed_off_at < w.to_at offset 0) c
 	),
 	ce as (
 		select e.bot_id, e.b,
@@ -289,19 +291,22 @@ begin
 		select m.* from touched t
 		-- Only a conversation rolled up before can have messages outside the windows (a message
 		-- that arrives for an hour already rolled up marks that hour dirty, a window): a new
-		-- conversation, most of a run's, costs no probe.
-		join public.conversation_metrics r on r.bot_id = t.bot_id and r.conversation_id = t.id
+		-- conversation, most of a run's, costs no probe: the primary-key probe of its metrics
+		-- comes first (the messages probe reads r's columns), and offset 0 keeps it a probe,
+		-- not a hash of every conversation's metrics.
+		cross join lateral (select r.conversation_id, r.bot_id from public.conversation_metrics r
+			where r.bot_id = t.bot_id and r.conversation_id = t.id offset 0) r
 		cross join lateral (
 			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms rt, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
-			where m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at < v_gap_from
+			where m.conversation_id = r.conversation_id and m.bot_id = r.bot_id and m.sent_at < v_gap_from
 			union all
 			select m.bot_id, m.conversation_id, m.role, m.sent_at, m.response_time_ms, m.success,
 				m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
 			where v_end > v_gap_to
-				and m.conversation_id = t.id and m.bot_id = t.bot_id and m.sent_at >= v_gap_to and m.sent_at < v_end
+				and m.conversation_id = r.conversation_id and m.bot_id = r.bot_id and m.sent_at >= v_gap_to and m.sent_at < v_end
 		) m
 		where not exists (
 			select 1 from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
@@ -356,7 +361,9 @@ begin
 			coalesce(msg.cost_usd, 0) cost_usd,
 			extract(epoch from coalesce(c.ended_at, c.handed_off_at, msg.last_at, c.started_at) - c.started_at) duration
 		from touched t
-		join public.conversations c on c.id = t.id
+		-- A primary-key probe per touched conversation, not a hash of the whole table.
+		cross join lateral (select c.id, c.bot_id, c.started_at, c.status, c.channel, c.ended_at, c.handed_off_at
+			from public.conversations c where c.id = t.id offset 0) c
 		left join msg on msg.conversation_id = t.id
 		left join rts on rts.conversation_id = t.id
 	),
