@@ -75,8 +75,9 @@ comment on column public.conversations.metadata is 'Free-form attributes the bot
 comment on column public.conversations.created_at is 'When the row was first ingested.';
 comment on column public.conversations.updated_at is 'When the row was last changed by ingest.';
 
--- The dashboard lists a bot's conversations by start time and its active ones by recency.
-create index conversations_bot_id_started_at_idx on public.conversations (bot_id, started_at);
+-- The dashboard lists a bot's conversations by start time (id breaks ties, for the explorer's
+-- keyset pages) and its active ones by recency.
+create index conversations_bot_id_started_at_id_idx on public.conversations (bot_id, started_at, id);
 create index conversations_active_idx on public.conversations (bot_id, last_message_at)
 	where status = 'active';
 

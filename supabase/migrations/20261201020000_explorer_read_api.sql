@@ -62,11 +62,10 @@ as $$
 $$;
 comment on function private.explorer_duration_sql() is 'A conversation''s duration in seconds as export_conversations computes it (SQL text).';
 
--- Indexes for the explorer at 100,000+ conversations a bot: keyset order by start, duration
--- and median response time, and the full-text search within one bot's messages.
+-- Indexes for the explorer at 100,000+ conversations a bot: keyset order by duration and
+-- median response time, and the full-text search within one bot's messages (the order by
+-- start reads conversations_bot_id_started_at_id_idx of the raw events migration).
 
-create index if not exists conversations_bot_id_started_at_id_idx
-	on public.conversations (bot_id, started_at, id);
 -- Exactly private.explorer_duration_sql(), so the duration sort reads the index in order.
 create index if not exists conversations_bot_id_duration_idx on public.conversations (bot_id,
 	(round(extract(epoch from coalesce(ended_at, handed_off_at, last_message_at, started_at) - started_at)::numeric, 3)), id);
