@@ -119,14 +119,7 @@ export type Database = {
 					unique_end_users?: number;
 					user_messages?: number;
 				};
-				Relationships: [
-					{
-						foreignKeyName: 'bot_performance_metrics_bot_id_fkey';
-						columns: ['bot_id'];
-						referencedRelation: 'bots';
-						referencedColumns: ['id'];
-					}
-				];
+				Relationships: [];
 			};
 			bots: {
 				Row: {
@@ -232,14 +225,7 @@ export type Database = {
 					tokens_out?: number;
 					user_messages?: number;
 				};
-				Relationships: [
-					{
-						foreignKeyName: 'conversation_metrics_bot_id_fkey';
-						columns: ['bot_id'];
-						referencedRelation: 'bots';
-						referencedColumns: ['id'];
-					}
-				];
+				Relationships: [];
 			};
 			conversations: {
 				Row: {
@@ -531,14 +517,7 @@ export type Database = {
 					tokens_out?: number;
 					user_messages?: number;
 				};
-				Relationships: [
-					{
-						foreignKeyName: 'usage_analytics_bot_id_fkey';
-						columns: ['bot_id'];
-						referencedRelation: 'bots';
-						referencedColumns: ['id'];
-					}
-				];
+				Relationships: [];
 			};
 			usage_breakdowns: {
 				Row: {
@@ -589,14 +568,7 @@ export type Database = {
 					tokens_out?: number;
 					value?: string;
 				};
-				Relationships: [
-					{
-						foreignKeyName: 'usage_breakdowns_bot_id_fkey';
-						columns: ['bot_id'];
-						referencedRelation: 'bots';
-						referencedColumns: ['id'];
-					}
-				];
+				Relationships: [];
 			};
 		};
 		Views: {
