@@ -1,7 +1,7 @@
 // The conversations list's period is the bot page's range picker: a preset or a custom range of
 // whole days in the bot's zone goes into the URL with the other filters kept, a reload and
 // back/forward restore it, and the count is the read API's count for exactly that range.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { daysRange } from '../src/lib/range';
 import { signIn } from './helpers/auth';
 import { DEMO_PASSWORD, demoUsers, signedInClient } from './helpers/platform';
@@ -42,6 +42,28 @@ const dayName = (day: string) =>
 		timeZone: 'UTC'
 	}).format(new Date(`${day}T12:00:00Z`));
 
+const monthNames = Array.from({ length: 12 }, (_, m) =>
+	new Intl.DateTimeFormat('en-US', { month: 'long', timeZone: 'UTC' }).format(Date.UTC(2026, m, 15))
+);
+/**
+ * Pages the calendar to `day`'s month, as a person would (three days can straddle two months,
+ * and the calendar opens on the current one), then clicks the day.
+ */
+async function pickDay(dialog: Locator, day: string) {
+	const heading = dialog.getByText(new RegExp(`^(${monthNames.join('|')}) \\d{4}$`));
+	const target = Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1;
+	for (let step = 0; ; step++) {
+		const shown = await heading.innerText();
+		const [name, year] = shown.split(' ');
+		const at = Number(year) * 12 + monthNames.indexOf(name);
+		if (at === target) break;
+		expect(step, `the calendar never reached ${day}`).toBeLessThan(24);
+		await dialog.getByRole('button', { name: at > target ? /^Previous/ : /^Next/ }).click();
+		await expect(heading).not.toHaveText(shown);
+	}
+	await dialog.getByRole('button', { name: dayName(day), exact: true }).click();
+}
+
 test('a preset and a custom range from the picker land in the URL and survive reload and back', async ({
 	page
 }) => {
@@ -77,13 +99,7 @@ test('a preset and a custom range from the picker land in the URL and survive re
 		.click();
 	const dialog = page.getByRole('dialog', { name: 'Custom range' });
 	await expect(dialog.getByText(`Whole days in ${zone}.`)).toBeVisible();
-	for (const day of [start, end]) {
-		const button = dialog.getByRole('button', { name: dayName(day), exact: true });
-		// The calendar opens on this month; a day of the last one is a page back.
-		if (!(await button.isVisible()))
-			await dialog.getByRole('button', { name: 'Previous', exact: true }).click();
-		await button.click();
-	}
+	for (const day of [start, end]) await pickDay(dialog, day);
 	await dialog.getByRole('button', { name: 'Apply' }).click();
 
 	const expected = daysRange(start, end, zone);

@@ -336,7 +336,8 @@ function runChild(file: string, env: Record<string, string> = {}): Record<string
 		maxBuffer: 16 * 1024 * 1024,
 		env: { ...process.env, ...env }
 	});
-	if (child.status !== 0) throw new Error(child.stderr.trim().split('\n').slice(-3).join(' | '));
+	// Forty lines, not three: a crash's message comes before its stack and Node's version line.
+	if (child.status !== 0) throw new Error(child.stderr.trim().split('\n').slice(-40).join(' | '));
 	return JSON.parse(child.stdout.slice(child.stdout.indexOf('{')));
 }
 const io = join(projectRoot, 'scripts', 'bench', 'backend-io.ts');

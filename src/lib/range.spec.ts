@@ -194,6 +194,14 @@ describe('customRangeLabel', () => {
 		const from = new Date('2026-12-01T13:00:00Z');
 		const to = new Date('2026-12-01T14:00:00Z');
 		expect(customRangeLabel(from, to, 'Europe/Berlin')).toBe('1 Dec 2026, 14:00–15:00');
+		// The last hour of a day ends at the next midnight, still on that day.
+		expect(
+			customRangeLabel(
+				new Date('2026-12-01T22:00:00Z'),
+				new Date('2026-12-01T23:00:00Z'),
+				'Europe/Berlin'
+			)
+		).toBe('1 Dec 2026, 23:00–00:00');
 		// UTC midnights are not whole days in Berlin.
 		expect(
 			customRangeLabel(

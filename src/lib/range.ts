@@ -128,7 +128,8 @@ export function customRangeLabel(from: Date, to: Date, timeZone: string): string
 		timeZone
 	});
 	const start = `${day.format(from)}, ${time.format(from)}`;
-	return day.format(from) === day.format(to)
+	// The end is exclusive: an hour ending at midnight ("23:00–00:00") is still the one day.
+	return day.format(from) === day.format(new Date(to.getTime() - 1))
 		? `${start}–${time.format(to)}`
 		: `${start} – ${day.format(to)}, ${time.format(to)}`;
 }

@@ -27,8 +27,36 @@
 -- =====================================================================================
 -- conversations
 -- =====================================================================================
+-- Conversation ids are time-ordered (RFC 9562 version 7: 48 bits of Unix milliseconds, then 74
+-- random bits), not random (version 4): every index keyed by a conversation id (this primary key,
+-- the messages' (conversation_id, bot_id, sent_at), conversation_metrics' (bot_id,
+-- conversation_id)) then grows at its end as conversations arrive, instead of writing a random
+-- page of an index far larger than memory at 10M messages (and, after each checkpoint, a full
+-- page image of it into the WAL). The random part still makes an id unguessable; the time it
+-- reveals is the conversation's start, which every reader of the row sees anyway.
+create or replace function private.uuid_v7()
+returns uuid
+language sql
+volatile
+parallel safe
+set search_path = ''
+as $$
+	-- A version 4 uuid with its first 6 bytes replaced by the time, and its version nibble turned
+	-- from 0100 into 0111 (bits 52 and 53, counted from the least significant bit of byte 0).
+	select encode(
+		set_bit(set_bit(
+			overlay(uuid_send(gen_random_uuid())
+				placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3)
+				from 1 for 6),
+			52, 1), 53, 1),
+		'hex')::uuid
+$$;
+comment on function private.uuid_v7() is 'A time-ordered uuid (RFC 9562 version 7) for conversation ids.';
+revoke execute on function private.uuid_v7() from public, anon;
+grant execute on function private.uuid_v7() to service_role;
+
 create table public.conversations (
-	id uuid primary key default gen_random_uuid(),
+	id uuid primary key default private.uuid_v7(),
 	bot_id uuid not null references public.bots (id) on delete cascade,
 	external_id text not null check (length(external_id) between 1 and 200),
 	channel public.channel not null default 'web',

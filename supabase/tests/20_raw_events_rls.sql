@@ -4,7 +4,7 @@
 -- access. Idempotency keys hold, a message cannot be filed under another bot's conversation,
 -- and every raw value is bounded so no tenant can poison the rollups.
 begin;
-select plan(50);
+select plan(53);
 \ir fixtures.psql
 
 select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000001');
@@ -118,6 +118,22 @@ select throws_ok($$update public.conversations set metadata = jsonb_build_object
 	'23514', null, 'bounds: conversation metadata over 16 KiB is refused');
 select throws_ok($$update public.conversations set metadata = '[1]' where external_id = 'fx-conv-2'$$,
 	'23514', null, 'bounds: conversation metadata is a JSON object');
+
+-- Conversation ids are time-ordered (version 7), so indexes keyed by them grow at their end.
+insert into public.conversations (bot_id, external_id, started_at)
+values ('a1a1a1a1-0000-4000-8000-0000000000a1', 'v7-check', now());
+select is((select substring(id::text, 15, 1) || substring(id::text, 20, 1) ~ '^7[89ab]$'
+		from public.conversations where external_id = 'v7-check'), true,
+	'ids: a new conversation gets a version 7 uuid (RFC 9562 version and variant bits)');
+select ok((select abs(('x' || lpad(replace(left(id::text, 13), '-', ''), 16, '0'))::bit(64)::bigint
+		- floor(extract(epoch from clock_timestamp()) * 1000)::bigint) < 60000
+	from public.conversations where external_id = 'v7-check'),
+	'ids: its first 48 bits are the time it was created, in Unix milliseconds');
+select is((select bool_and(id >= lag_id) from (
+		select id, lag(id) over (order by n) lag_id
+		from (select n, private.uuid_v7() id from generate_series(1, 20000) n) g) x
+	where left(id::text, 13) <> left(lag_id::text, 13)), true,
+	'ids: an id made later sorts after an earlier one (whenever the millisecond differs)');
 
 select * from finish();
 rollback;

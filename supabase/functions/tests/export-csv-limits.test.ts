@@ -94,12 +94,21 @@ test('a user runs at most two exports at once: the third gets 429 with Retry-Aft
 	}, 'a free export slot');
 	await again.body?.cancel();
 	await second.cancel();
+	// A cancelled download ends on the server a moment later: the next test must not take these
+	// for its own.
+	await until(
+		async () => !(await exportBackends()).some((b) => b.state !== 'idle' || b.snapshot),
+		'the cancelled downloads to end'
+	);
 });
 
 test('a stalled download is cut off after the timeout: snapshot released, connection back in the pool', async () => {
 	const reader = await stalled(owner);
-	await until(() => blockedOnClient(1), 'the export blocked on its client');
-	const [held] = (await exportBackends()).filter((b) => b.wait_event === 'ClientWrite');
+	// The blocked backend as one reading (a second query could find it between two writes).
+	const held = await until(
+		async () => (await exportBackends()).find((b) => b.wait_event === 'ClientWrite'),
+		'the export blocked on its client'
+	);
 	assert.ok(held.snapshot, 'the export holds a snapshot while it streams');
 
 	// EXPORT_STALL_TIMEOUT_MS defaults to 15 s.
