@@ -116,9 +116,11 @@ export function customRangeLabel(from: Date, to: Date, timeZone: string): string
 		year: 'numeric',
 		timeZone
 	});
+	// The end is exclusive: the last day is the one of its final instant, so a range of whole days
+	// names its end day inclusive, and an hour ending at midnight ("23:00–00:00") is one day.
+	const first = day.format(from);
+	const last = day.format(new Date(to.getTime() - 1));
 	if (isLocalMidnight(from, timeZone) && isLocalMidnight(to, timeZone)) {
-		const first = day.format(from);
-		const last = day.format(new Date(to.getTime() - 1));
 		return first === last ? first : `${first} – ${last}`;
 	}
 	const time = new Intl.DateTimeFormat('en-GB', {
@@ -127,9 +129,8 @@ export function customRangeLabel(from: Date, to: Date, timeZone: string): string
 		hourCycle: 'h23',
 		timeZone
 	});
-	const start = `${day.format(from)}, ${time.format(from)}`;
-	// The end is exclusive: an hour ending at midnight ("23:00–00:00") is still the one day.
-	return day.format(from) === day.format(new Date(to.getTime() - 1))
+	const start = `${first}, ${time.format(from)}`;
+	return first === last
 		? `${start}–${time.format(to)}`
 		: `${start} – ${day.format(to)}, ${time.format(to)}`;
 }
