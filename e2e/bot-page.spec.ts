@@ -15,8 +15,12 @@ function tag(what: string): string {
 	return `${what}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
-/** One user message through the real ingest function, as the bot would send it. */
-async function ingestMessage(apiKey: string, content: string) {
+/** One message through the real ingest function, as the bot would send it (a user's by default). */
+async function ingestMessage(
+	apiKey: string,
+	content: string,
+	fields: Record<string, unknown> = {}
+) {
 	const res = await fetch(`${apiUrl}/functions/v1/ingest`, {
 		method: 'POST',
 		headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
@@ -28,7 +32,8 @@ async function ingestMessage(apiKey: string, content: string) {
 					message_id: tag('e2e-msg'),
 					role: 'user',
 					content,
-					timestamp: new Date().toISOString()
+					timestamp: new Date().toISOString(),
+					...fields
 				}
 			]
 		})
@@ -236,6 +241,13 @@ test('an empty bot explains how to send its first event, and comes alive when it
 		await ingestMessage(key, content);
 		await expect(feed(page).getByText(content)).toBeVisible();
 		await expect(help).toHaveCount(0);
+
+		// Its first reply: one hour of the chart has a response time and its neighbours none, so
+		// p50 and p95 are a dot each (a line needs two points; it used to draw nothing).
+		await ingestMessage(key, tag('first reply'), { role: 'bot', response_time_ms: 420 });
+		const responseTime = page.getByRole('region', { name: 'Response time (p50, p95)' });
+		await expect(responseTime.locator('svg circle')).toHaveCount(2);
+		await expect(responseTime.locator('svg circle').first()).toBeVisible();
 	} finally {
 		await sql`delete from public.bots where id = ${botId}`;
 		await sql.end();
