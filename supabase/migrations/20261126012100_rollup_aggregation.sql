@@ -177,9 +177,8 @@ begin
 		from unnest(p_bot_ids, p_from, p_to) w(bot_id, from_at, to_at)
 		where w.from_at < w.to_at
 	),
-	-- The windows' rows, and the gap since the hourly watermark by one time-range scan, as in
-	-- private.aggregate_raw.
-	src as (
+	-- The windows' rows (a dashboard read's partial hours, a rollup's dirty hours: few rows).
+	win as (
 		select m.bot_id, greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC')) h, m.conversation_id,
 			m.role, m.success, m.response_time_ms rt, m.latency_bucket lb, m.tokens_in, m.tokens_out,
 			m.cost_usd, m.intent, m.model
@@ -189,20 +188,31 @@ begin
 			where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
 		) m
 		where p_gap_from is null or w.to_at <= p_gap_from or w.from_at >= p_gap_to
+	),
+	-- Their conversations' channels, a primary-key probe each (offset 0 keeps it a probe): a join
+	-- would hash every conversation of every tenant on each dashboard read.
+	win_channel as materialized (
+		select x.id, c.channel
+		from (select distinct win.conversation_id id from win) x
+		cross join lateral (select c.channel from public.conversations c where c.id = x.id offset 0) c
+	),
+	-- Each message with its conversation's channel, read once by both aggregates. The gap since
+	-- the hourly watermark (hundreds of thousands of rows) is read by one time-range scan, as in
+	-- private.aggregate_raw, and joined with the conversations by one hash join.
+	s as materialized (
+		select win.bot_id, win.h, c.channel::text channel, coalesce(win.intent, 'unknown') intent,
+			coalesce(win.model, 'unknown') model, win.role, win.success, win.rt, win.lb, win.tokens_in,
+			win.tokens_out, win.cost_usd
+		from win
+		join win_channel c on c.id = win.conversation_id
 		union all
-		select m.bot_id, date_trunc('hour', m.sent_at, 'UTC'), m.conversation_id, m.role, m.success,
-			m.response_time_ms, m.latency_bucket, m.tokens_in, m.tokens_out, m.cost_usd, m.intent, m.model
+		select m.bot_id, date_trunc('hour', m.sent_at, 'UTC'), c.channel::text,
+			coalesce(m.intent, 'unknown'), coalesce(m.model, 'unknown'), m.role, m.success,
+			m.response_time_ms, m.latency_bucket, m.tokens_in, m.tokens_out, m.cost_usd
 		from public.messages m
+		join public.conversations c on c.id = m.conversation_id
 		where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
 			and not (m.bot_id = any (p_skip_bots))
-	),
-	-- Each message with its conversation's channel (one hash join), read once by both aggregates.
-	s as materialized (
-		select src.bot_id, src.h, c.channel::text channel, coalesce(src.intent, 'unknown') intent,
-			coalesce(src.model, 'unknown') model, src.role, src.success, src.rt, src.lb, src.tokens_in,
-			src.tokens_out, src.cost_usd
-		from src
-		join public.conversations c on c.id = src.conversation_id
 	),
 	-- Totals: three grouping sets of a few values per bot and hour (small hash tables).
 	g as (

@@ -172,6 +172,7 @@ declare
 	v_created text[];
 	v_events private.ingest_event[];
 	v_types text[];
+	v_inserted jsonb;
 begin
 	-- Checked again in the writing transaction, so a key revoked meanwhile writes nothing.
 	select k.bot_id, b.channel into v_bot_id, v_channel
@@ -265,8 +266,13 @@ begin
 		returning c.id
 	)
 	-- (touched runs regardless: data-modifying CTEs always complete.)
+	select jsonb_object_agg(i.external_id, true) into v_inserted from inserted i;
+	-- Each event's id is looked up in that object (a binary search): a join would compare every
+	-- event with every inserted row, as the planner takes both sides for one row.
 	select coalesce(array_agg(f.i), '{}') into v_part
-	from firsts f where f.message_id in (select external_id from inserted);
+	from (select distinct on (e.message_id) e.i, e.message_id
+		from unnest(v_events) e where e.type = 'message' order by e.message_id, e.i) f
+	where v_inserted ? f.message_id;
 	v_accepted := v_accepted || v_part;
 	end if;
 
