@@ -5,7 +5,8 @@
 //   hour of 1M events (backend-busy-hour.ts);
 // - p95 of the dashboard summary (bot_summary over 30 days) beside the same figures computed
 //   from the raw rows, with N messages in the database, half of them on the summarised bot (10M,
-//   all of them: the load has no time budget unless BENCH_LOAD_SECONDS sets one);
+//   all of them: the load has no time budget unless BENCH_LOAD_SECONDS sets one); the same for
+//   the breakdown chart's read (bot_breakdown by model over the same range);
 // - then, when scripts/bench/backend-io.ts exists, the ingest and export figures it returns.
 // Data is generated with generate_series in a dedicated organization and removed afterwards.
 // Env: BENCH_MESSAGES (10000000), BENCH_ROLLUP_EVENTS (1000000), BENCH_LOAD_SECONDS (none),
@@ -307,6 +308,45 @@ try {
 				conversations: [Number(summaryRow.conversations), Number(rawRow.conversations)],
 				p95_response_ms: [Number(summaryRow.p95_response_ms), Number(rawRow.p95_response_ms)]
 			}
+		};
+
+		// The breakdown chart's read (by model) over the same range: rolled-up hours plus the raw
+		// partial hours at both ends, whose rows it must attach to their conversations' channels.
+		const breakdown = () =>
+			reader`select * from public.bot_breakdown(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz, 'model')`;
+		for (let i = 0; i < 5; i++) await breakdown();
+		const breakdownTimes: number[] = [];
+		let breakdownRows: Record<string, unknown>[] = [];
+		for (let i = 0; i < summaryRuns; i++) {
+			const run = await timed(breakdown);
+			breakdownTimes.push(run.ms);
+			breakdownRows = [...run.value];
+		}
+		const rawBreakdownTimes: number[] = [];
+		let rawBreakdownRows: Record<string, unknown>[] = [];
+		for (let i = 0; i < 3; i++) {
+			const run = await timed(
+				() => reader`
+					select coalesce(m.model, 'unknown') as value, count(*) as messages
+					from public.messages m
+					where m.bot_id = ${bot} and m.sent_at >= ${to}::timestamptz - interval '30 days' and m.sent_at < ${to}::timestamptz
+					group by 1 order by 2 desc, 1`
+			);
+			rawBreakdownTimes.push(run.ms);
+			rawBreakdownRows = [...run.value];
+		}
+		const breakdownP95 = percentile(breakdownTimes, 95)!;
+		result.breakdown = {
+			runs: summaryRuns,
+			p50_ms: round(percentile(breakdownTimes, 50)!, 2),
+			p95_ms: round(breakdownP95, 2),
+			raw_runs: rawBreakdownTimes.length,
+			raw_p95_ms: round(percentile(rawBreakdownTimes, 95)!, 1),
+			speedup_vs_raw: round(percentile(rawBreakdownTimes, 95)! / breakdownP95, 0),
+			same_messages_per_model: [
+				breakdownRows.map((r) => `${r.value}=${r.messages}`).join(' '),
+				rawBreakdownRows.map((r) => `${r.value}=${r.messages}`).join(' ')
+			]
 		};
 	} finally {
 		await reader.end();
