@@ -56,6 +56,27 @@ end
 $$;
 comment on function private.check_range(timestamptz, timestamptz) is 'Refuses a missing, empty or over-long range with a message saying what to change.';
 
+-- Which of a bot's rolled-up hours still match their raw rows: no late event or conversation
+-- change has marked them dirty since, and retention has deleted none of their rows (the marks
+-- are internal to the rollups; a reader learns only this, and only for bots it reads).
+create or replace function private.clean_rolled_up_hours(p_bot_id uuid, p_hours timestamptz[])
+returns timestamptz[]
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+	select coalesce(array_agg(h), '{}')
+	from unnest(p_hours) h
+	join public.bots b on b.id = p_bot_id
+	join public.organizations o on o.id = b.organization_id
+	where p_bot_id = any (array(select private.readable_bot_ids()))
+		and h >= now() - make_interval(days => o.retention_days)
+		and not exists (select 1 from private.rollup_dirty_hours d where d.bot_id = p_bot_id and d.hour_start = h)
+$$;
+comment on function private.clean_rolled_up_hours(uuid, timestamptz[]) is
+	'The given hours of a bot the caller reads whose rollup rows still match the raw rows (not marked for recomputation, not reached by retention).';
+
 create or replace function private.usage_segments(
 	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean, p_split timestamptz default null,
 	p_raw_by_piece boolean default false
@@ -91,6 +112,18 @@ declare
 	v_a timestamptz;
 	v_b timestamptz;
 	v_i integer;
+	-- Long raw pieces inside clean rolled-up hours, taken as the hour minus the rest of it.
+	v_long integer[] := '{}';
+	v_clean timestamptz[];
+	v_keep_from timestamptz[] := '{}';
+	v_keep_to timestamptz[] := '{}';
+	v_sub_hour timestamptz[] := '{}';
+	v_sub_label timestamptz[] := '{}';
+	v_rest_from timestamptz[] := '{}';
+	v_rest_to timestamptz[] := '{}';
+	v_rest_label timestamptz[] := '{}';
+	v_win_from timestamptz[];
+	v_win_to timestamptz[];
 begin
 	if p_split > p_from and p_split < p_to then
 		perform private.check_range(p_from, p_split);
@@ -157,6 +190,54 @@ begin
 		end if;
 	end loop;
 
+	-- A raw piece covering more than half of an hour the hourly rollup has done is read as that
+	-- hour's row minus the rest of the hour, the shorter side: a range ending now starts inside
+	-- an hour, and for a busy bot that hour's rows were most of what a summary read. Only where
+	-- no late event or conversation change has marked the hour dirty since, so the row matches
+	-- the raw rows it is taken with.
+	for v_i in 1 .. cardinality(v_raw_from) loop
+		v_a := date_trunc('hour', v_raw_from[v_i], 'UTC');
+		if v_raw_to[v_i] - v_raw_from[v_i] > interval '30 minutes'
+			and v_raw_to[v_i] <= v_a + interval '1 hour' and v_a + interval '1 hour' <= v_hourly then
+			v_long := v_long || v_i;
+		end if;
+	end loop;
+	if cardinality(v_long) > 0 then
+		v_clean := private.clean_rolled_up_hours(p_bot_id,
+			array(select date_trunc('hour', v_raw_from[l], 'UTC') from unnest(v_long) l));
+	end if;
+	for v_i in 1 .. cardinality(v_raw_from) loop
+		v_a := date_trunc('hour', v_raw_from[v_i], 'UTC');
+		if v_i = any (v_long) and v_a = any (v_clean) then
+			v_sub_hour := v_sub_hour || v_a;
+			v_sub_label := v_sub_label || v_raw_from[v_i];
+			if v_raw_from[v_i] > v_a then
+				v_rest_from := v_rest_from || v_a;
+				v_rest_to := v_rest_to || v_raw_from[v_i];
+				v_rest_label := v_rest_label || v_raw_from[v_i];
+			end if;
+			if v_raw_to[v_i] < v_a + interval '1 hour' then
+				v_rest_from := v_rest_from || v_raw_to[v_i];
+				v_rest_to := v_rest_to || v_a + interval '1 hour';
+				v_rest_label := v_rest_label || v_raw_from[v_i];
+			end if;
+		elsif v_raw_from[v_i] < v_raw_to[v_i] then
+			v_keep_from := v_keep_from || v_raw_from[v_i];
+			v_keep_to := v_keep_to || v_raw_to[v_i];
+		end if;
+	end loop;
+	-- One raw read for the kept pieces and the rests. A rest can be a kept piece itself (the
+	-- hour a summary splits at p_from): read once, its rows count for both.
+	v_win_from := v_keep_from;
+	v_win_to := v_keep_to;
+	for v_i in 1 .. cardinality(v_rest_from) loop
+		if not exists (select 1 from unnest(v_keep_from, v_keep_to) k(f, t)
+				where k.f = v_rest_from[v_i] and k.t = v_rest_to[v_i]) then
+			v_win_from := v_win_from || v_rest_from[v_i];
+			v_win_to := v_win_to || v_rest_to[v_i];
+		end if;
+	end loop;
+
 	return query
 	select d.day_start, 'day'::text, d.messages::bigint, d.user_messages::bigint, d.bot_messages::bigint,
 		d.conversations_started::bigint, d.conversations_resolved::bigint, d.conversations_abandoned::bigint,
@@ -181,14 +262,33 @@ begin
 		where u.bot_id = p_bot_id and u.hour_start >= h.from_at and u.hour_start < h.to_at
 	) u
 	union all
+	-- The rolled-up hours a long piece is taken from, under that piece's start.
+	select l.label, 'hour', u.messages, u.user_messages, u.bot_messages, u.conversations_started,
+		u.conversations_resolved, u.conversations_abandoned, u.conversations_handed_off, u.tokens_in,
+		u.tokens_out, u.cost_usd, u.replies, u.failed_replies, u.response_time_count, u.response_time_sum_ms,
+		u.latency_histogram
+	from unnest(v_sub_hour, v_sub_label) l(hour_start, label)
+	join public.usage_analytics u on u.bot_id = p_bot_id and u.hour_start = l.hour_start
+	union all
 	-- One call for every raw piece: its fixed cost (row security, plan) is paid once. Totals
-	-- (the summary) take each piece whole, with no per-row hour arithmetic.
-	select r.bucket_start, 'raw', r.messages, r.user_messages, r.bot_messages, r.conversations_started,
-		r.conversations_resolved, r.conversations_abandoned, r.conversations_handed_off, r.tokens_in,
-		r.tokens_out, r.cost_usd, r.replies, r.failed_replies, r.response_time_count, r.response_time_sum_ms,
-		r.latency_histogram
-	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_raw_from)]), v_raw_from, v_raw_to,
-		case when p_raw_by_piece then 'window' else 'hour' end, false) r;
+	-- (the summary) take each piece whole, with no per-row hour arithmetic. A kept piece counts
+	-- as itself; a rest counts negatively under its long piece's start. Every window lies in one
+	-- hour or starts its own run of hours, so its first bucket starts at the window's start.
+	select x.label, 'raw', x.sign * r.messages, x.sign * r.user_messages, x.sign * r.bot_messages,
+		x.sign * r.conversations_started, x.sign * r.conversations_resolved,
+		x.sign * r.conversations_abandoned, x.sign * r.conversations_handed_off, x.sign * r.tokens_in,
+		x.sign * r.tokens_out, x.sign * r.cost_usd, x.sign * r.replies, x.sign * r.failed_replies,
+		x.sign * r.response_time_count, x.sign * r.response_time_sum_ms,
+		case when x.sign = 1 then r.latency_histogram
+			else array(select -h.n from unnest(r.latency_histogram) with ordinality h(n, k) order by h.k) end
+	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_win_from)]), v_win_from, v_win_to,
+		case when p_raw_by_piece then 'window' else 'hour' end, false) r
+	cross join lateral (
+		select r.bucket_start label, 1 sign
+		where r.bucket_start = any (v_keep_from) or not (r.bucket_start = any (v_rest_from))
+		union all
+		select rest.label, -1 from unnest(v_rest_from, v_rest_label) rest(f, label) where rest.f = r.bucket_start
+	) x;
 end
 $$;
 comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean) is
@@ -224,9 +324,11 @@ comment on function private.choose_bucket(timestamptz, timestamptz, text) is
 	'Chart bucket for a range: hour up to 3 days, day up to 120 days, week up to 2 years, then month.';
 
 revoke execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
+	private.clean_rolled_up_hours(uuid, timestamptz[]),
 	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) from public, anon;
 grant execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
+	private.clean_rolled_up_hours(uuid, timestamptz[]),
 	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) to authenticated, service_role;
 

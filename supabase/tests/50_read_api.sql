@@ -3,7 +3,7 @@
 -- raw tail; percentiles are exact at histogram resolution; other tenants and anonymous callers
 -- get nothing; bad input gets a message saying what to change.
 begin;
-select plan(27);
+select plan(34);
 \ir fixtures.psql
 
 -- Ten days of traffic for bot A1, up to a second ago: a conversation every 20 minutes with a
@@ -114,6 +114,50 @@ select results_eq(
 select lives_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '500 days', now())$$,
 	'summary: a 500-day range is accepted although both periods together span 1,000 days');
 
+-- A range that starts 10 minutes into an hour the rollup has done: that partial hour is read as
+-- the hour's row minus its first 10 minutes, and must still equal the raw rows, in both periods.
+create temp table sub_range as
+select date_trunc('hour', now() - interval '3 days', 'UTC') + interval '10 minutes' f, now() t;
+grant select on sub_range to authenticated;
+create function pg_temp.sub_range_truth() returns table (period text, messages bigint, cost numeric,
+	tokens_in bigint, p95 numeric) language sql as $$
+	select p.period, count(m.id), coalesce(sum(m.cost_usd), 0), coalesce(sum(m.tokens_in), 0)::bigint,
+		private.latency_bucket_upper_ms(private.latency_bucket(percentile_disc(0.95) within group (order by m.response_time_ms)))
+	from sub_range r
+	cross join lateral (values ('current', r.f, r.t), ('previous', r.f - (r.t - r.f), r.f)) p(period, f, t)
+	left join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and m.sent_at >= p.f and m.sent_at < p.t
+	group by p.period order by 1
+$$;
+select is(private.clean_rolled_up_hours('a1a1a1a1-0000-4000-8000-0000000000a1', array[(select date_trunc('hour', f, 'UTC') from sub_range)]),
+	array[(select date_trunc('hour', f, 'UTC') from sub_range)], 'the hour the range starts in is rolled up and clean: it is subtracted from');
+select results_eq(
+	$$select s.period, s.messages, s.cost_usd, s.tokens_in, s.p95_response_ms
+		from sub_range r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s order by 1$$,
+	$$select * from pg_temp.sub_range_truth()$$,
+	'summary starting inside a rolled-up hour (the hour minus its first minutes): both periods match the raw rows');
+select is(
+	(select s.messages from sub_range r, public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.f + interval '2 days', 'hour') s
+		where s.bucket_start = date_trunc('hour', r.f, 'UTC')),
+	(select count(*) from sub_range r join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
+		and m.sent_at >= r.f and m.sent_at < date_trunc('hour', r.f, 'UTC') + interval '1 hour'),
+	'hourly chart: the first, partial bucket counts only its own minutes');
+select is(private.clean_rolled_up_hours('a1a1a1a1-0000-4000-8000-0000000000a1', array[date_trunc('hour', now() - interval '100 days', 'UTC')]),
+	'{}'::timestamptz[], 'an hour retention may have thinned (older than the 90 retention days) is never subtracted from');
+-- A late message in those first minutes marks the hour dirty: its row no longer matches the raw
+-- rows, so the partial hour is read raw again until the next rollup.
+select pg_temp.logout();
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success, cost_usd, tokens_in)
+select bot_id, id, 'fx-late', 'bot', (select f from sub_range) - interval '5 minutes', 90000, true, 0.5, 1000
+from public.conversations where external_id = 'fx-traffic-1';
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select is(private.clean_rolled_up_hours('a1a1a1a1-0000-4000-8000-0000000000a1', array[(select date_trunc('hour', f, 'UTC') from sub_range)]),
+	'{}'::timestamptz[], 'a late message marks its hour dirty');
+select results_eq(
+	$$select s.period, s.messages, s.cost_usd, s.tokens_in, s.p95_response_ms
+		from sub_range r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s order by 1$$,
+	$$select * from pg_temp.sub_range_truth()$$,
+	'summary starting inside a dirty hour: read raw, both periods (the late message in the previous one) match the raw rows');
+
 -- Errors say what to change.
 select throws_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now(), now() - interval '1 day')$$,
 	'22023', null, 'an inverted range is refused');
@@ -126,6 +170,8 @@ select is((select messages from public.bot_summary('a1a1a1a1-0000-4000-8000-0000
 	0::bigint, 'B''s owner gets zero from A''s bot summary');
 select is_empty($$select 1 from public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '9 days', now()) where messages > 0$$,
 	'B''s owner gets no chart for A''s bot');
+select is(private.clean_rolled_up_hours('a1a1a1a1-0000-4000-8000-0000000000a1', array[date_trunc('hour', now() - interval '3 days', 'UTC')]),
+	'{}'::timestamptz[], 'B''s owner learns nothing about A''s rollups');
 select pg_temp.login_anon();
 select throws_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '1 day', now())$$,
 	'42501', null, 'anon cannot call the read API');
