@@ -61,18 +61,23 @@ comment on function private.check_range(timestamptz, timestamptz) is 'Refuses a 
 -- are internal to the rollups; a reader learns only this, and only for bots it reads).
 create or replace function private.clean_rolled_up_hours(p_bot_id uuid, p_hours timestamptz[])
 returns timestamptz[]
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-	select coalesce(array_agg(h), '{}')
-	from unnest(p_hours) h
-	join public.bots b on b.id = p_bot_id
-	join public.organizations o on o.id = b.organization_id
-	where p_bot_id = any (array(select private.readable_bot_ids()))
-		and h >= now() - make_interval(days => o.retention_days)
-		and not exists (select 1 from private.rollup_dirty_hours d where d.bot_id = p_bot_id and d.hour_start = h)
+begin
+	-- PL/pgSQL keeps the plan for the session: a SQL function would plan it on every read.
+	return (
+		select coalesce(array_agg(h), '{}')
+		from unnest(p_hours) h
+		join public.bots b on b.id = p_bot_id
+		join public.organizations o on o.id = b.organization_id
+		where p_bot_id = any (array(select private.readable_bot_ids()))
+			and h >= now() - make_interval(days => o.retention_days)
+			and not exists (select 1 from private.rollup_dirty_hours d where d.bot_id = p_bot_id and d.hour_start = h)
+	);
+end
 $$;
 comment on function private.clean_rolled_up_hours(uuid, timestamptz[]) is
 	'The given hours of a bot the caller reads whose rollup rows still match the raw rows (not marked for recomputation, not reached by retention).';
