@@ -52,6 +52,18 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 	const value = await fn();
 	return { ms: ms(start), value };
 }
+/** `fn` run `runs` times after `warmUp` untimed runs: every run's time and the last result. */
+async function timedRuns<T>(fn: () => Promise<T>, runs: number, warmUp = 0) {
+	for (let i = 0; i < warmUp; i++) await fn();
+	const times: number[] = [];
+	let last!: T;
+	for (let i = 0; i < runs; i++) {
+		const run = await timed(fn);
+		times.push(run.ms);
+		last = run.value;
+	}
+	return { times, last };
+}
 
 async function removeBenchData() {
 	// Raw rows without per-row foreign-key triggers; then the rest by cascade.
@@ -279,23 +291,16 @@ try {
 		const [{ n: botMessages }] = await reader`
 			select count(*)::bigint as n from public.messages
 			where bot_id = ${bot} and sent_at >= ${to}::timestamptz - interval '30 days' and sent_at < ${to}::timestamptz`;
-		for (let i = 0; i < 5; i++)
-			await reader`select * from public.bot_summary(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz)`;
-		const times: number[] = [];
-		let summaryRow: Record<string, unknown> = {};
-		for (let i = 0; i < summaryRuns; i++) {
-			const run = await timed(
-				() =>
-					reader`select * from public.bot_summary(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz)`
-			);
-			times.push(run.ms);
-			summaryRow = run.value[0];
-		}
-		const rawTimes: number[] = [];
-		let rawRow: Record<string, unknown> = {};
-		for (let i = 0; i < 3; i++) {
-			const run = await timed(
-				() => reader`
+		const summary = await timedRuns(
+			() =>
+				reader`select * from public.bot_summary(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz)`,
+			summaryRuns,
+			5
+		);
+		const times = summary.times;
+		const summaryRow: Record<string, unknown> = summary.last[0];
+		const raw = await timedRuns(
+			() => reader`
 					select p.period, count(m.id) as messages,
 						percentile_disc(0.95) within group (order by m.response_time_ms)
 							filter (where m.role = 'bot') as p95_response_ms,
@@ -305,11 +310,11 @@ try {
 					from (values ('current', ${to}::timestamptz - interval '30 days', ${to}::timestamptz),
 						('previous', ${to}::timestamptz - interval '60 days', ${to}::timestamptz - interval '30 days')) p(period, f, t)
 					left join public.messages m on m.bot_id = ${bot} and m.sent_at >= p.f and m.sent_at < p.t
-					group by p.period, p.f, p.t order by 1`
-			);
-			rawTimes.push(run.ms);
-			rawRow = run.value[0];
-		}
+					group by p.period, p.f, p.t order by 1`,
+			3
+		);
+		const rawTimes = raw.times;
+		const rawRow: Record<string, unknown> = raw.last[0];
 		const p95 = percentile(times, 95)!;
 		const rawP95 = percentile(rawTimes, 95)!;
 		result.summary = {
@@ -331,29 +336,24 @@ try {
 
 		// The breakdown chart's read (by model) over the same range: rolled-up hours plus the raw
 		// partial hours at both ends, whose rows it must attach to their conversations' channels.
-		const breakdown = () =>
-			reader`select * from public.bot_breakdown(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz, 'model')`;
-		for (let i = 0; i < 5; i++) await breakdown();
-		const breakdownTimes: number[] = [];
-		let breakdownRows: Record<string, unknown>[] = [];
-		for (let i = 0; i < summaryRuns; i++) {
-			const run = await timed(breakdown);
-			breakdownTimes.push(run.ms);
-			breakdownRows = [...run.value];
-		}
-		const rawBreakdownTimes: number[] = [];
-		let rawBreakdownRows: Record<string, unknown>[] = [];
-		for (let i = 0; i < 3; i++) {
-			const run = await timed(
-				() => reader`
-					select coalesce(m.model, 'unknown') as value, count(*) as messages
-					from public.messages m
-					where m.bot_id = ${bot} and m.sent_at >= ${to}::timestamptz - interval '30 days' and m.sent_at < ${to}::timestamptz
-					group by 1 order by 2 desc, 1`
-			);
-			rawBreakdownTimes.push(run.ms);
-			rawBreakdownRows = [...run.value];
-		}
+		const breakdown = await timedRuns(
+			() =>
+				reader`select * from public.bot_breakdown(${bot}, ${to}::timestamptz - interval '30 days', ${to}::timestamptz, 'model')`,
+			summaryRuns,
+			5
+		);
+		const breakdownTimes = breakdown.times;
+		const breakdownRows: Record<string, unknown>[] = [...breakdown.last];
+		const rawBreakdown = await timedRuns(
+			() => reader`
+				select coalesce(m.model, 'unknown') as value, count(*) as messages
+				from public.messages m
+				where m.bot_id = ${bot} and m.sent_at >= ${to}::timestamptz - interval '30 days' and m.sent_at < ${to}::timestamptz
+				group by 1 order by 2 desc, 1`,
+			3
+		);
+		const rawBreakdownTimes = rawBreakdown.times;
+		const rawBreakdownRows: Record<string, unknown>[] = [...rawBreakdown.last];
 		const breakdownP95 = percentile(breakdownTimes, 95)!;
 		result.breakdown = {
 			runs: summaryRuns,
