@@ -248,6 +248,31 @@ test('an empty bot explains how to send its first event, and comes alive when it
 		const responseTime = page.getByRole('region', { name: 'Response time (p50, p95)' });
 		await expect(responseTime.locator('svg circle')).toHaveCount(2);
 		await expect(responseTime.locator('svg circle').first()).toBeVisible();
+
+		// The reply is also a dot of the last hour's scatter, drawn whole although it sits at
+		// "now", on the plot's right edge, where half of it used to be cut off: as wide as high.
+		const replies = page.getByTestId('live-replies');
+		await expect(replies).toHaveAttribute('data-points', '1');
+		const dot = () =>
+			replies.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+				const { width, height } = canvas;
+				const alpha = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+				const xs: number[] = [];
+				const ys: number[] = [];
+				for (let i = 3; i < alpha.length; i += 4)
+					if (alpha[i] > 0) {
+						xs.push(((i - 3) / 4) % width);
+						ys.push(Math.floor((i - 3) / 4 / width));
+					}
+				if (!xs.length) return null;
+				return {
+					width: Math.max(...xs) - Math.min(...xs) + 1,
+					height: Math.max(...ys) - Math.min(...ys) + 1
+				};
+			});
+		await expect.poll(dot).not.toBeNull();
+		const drawn = (await dot())!;
+		expect(drawn.width).toBeGreaterThanOrEqual(drawn.height - 1);
 	} finally {
 		await sql`delete from public.bots where id = ${botId}`;
 		await sql.end();
