@@ -167,11 +167,11 @@ export async function tenantWithTraffic(label: string, sql: Sql): Promise<Tenant
 
 /** Runs the pg_cron rollups now (as the cron jobs would), so the metrics tables hold rows. */
 export async function runRollups(sql: Sql) {
-	for (const job of ['hourly', 'daily'] as const) {
+	for (const job of ['hourly', 'daily', 'current_hour'] as const) {
 		for (;;) {
 			const [{ result }] = await sql<{ result: { skipped?: string } }[]>`
 				select case ${job} when 'hourly' then private.run_hourly_rollup()
-					else private.run_daily_rollup() end as result`;
+					when 'daily' then private.run_daily_rollup() else private.run_current_hour_rollup() end as result`;
 			if (!result.skipped) break;
 			// The cron job is running this rollup right now: wait for its lock, then run ours.
 			await sql.begin(

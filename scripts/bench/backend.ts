@@ -286,6 +286,12 @@ try {
 	// million rows), on the same two cores: the reads are measured once it has caught up, so
 	// they measure the read, not the decoding beside it.
 	result.realtime_caught_up_before_reads_seconds = await realtimeCaughtUp();
+	// The current hour's finished quarters, rolled up as the job scheduled at 5, 20, 35 and 50
+	// past the hour has done by now (before 20 past there is none yet: reads take the hour raw).
+	const currentHour = await timed(
+		async () => (await sql`select private.run_current_hour_rollup() as r`)[0].r
+	);
+	result.current_hour_rollup = { ms: round(currentHour.ms, 1), ...currentHour.value };
 	const reader = postgres(config.db.url, { max: 1, onnotice: () => {} });
 	try {
 		// As the dashboard calls it: a signed-in member, under RLS.

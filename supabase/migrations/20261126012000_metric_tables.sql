@@ -218,6 +218,55 @@ comment on column public.conversation_metrics.handed_off is 'True when it was ha
 comment on column public.conversation_metrics.rolled_up_at is 'When the hourly rollup last wrote this row.';
 create index conversation_metrics_bot_id_started_at_idx on public.conversation_metrics (bot_id, started_at);
 
+-- The current UTC hour up to its last finished quarter (private.run_current_hour_rollup), so a
+-- live read of a busy bot takes at most twenty minutes of raw rows, not up to a whole hour.
+-- Additive figures only (no distinct counts). Private: a read reaches a row only through
+-- private.current_hour_usage(), which checks that the caller reads the bot and that no late
+-- event has made the row stale since.
+create table private.usage_current_hours (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	hour_start timestamptz not null,
+	covered_to timestamptz not null check (covered_to > hour_start and covered_to <= hour_start + interval '1 hour'),
+	messages integer not null,
+	user_messages integer not null,
+	bot_messages integer not null,
+	conversations_started integer not null,
+	conversations_resolved integer not null,
+	conversations_abandoned integer not null,
+	conversations_handed_off integer not null,
+	tokens_in bigint not null,
+	tokens_out bigint not null,
+	cost_usd numeric(38, 6) not null,
+	replies integer not null,
+	failed_replies integer not null,
+	response_time_count integer not null,
+	response_time_sum_ms bigint not null,
+	latency_histogram integer[] not null check (cardinality(latency_histogram) = 161),
+	rolled_up_at timestamptz not null default now(),
+	primary key (bot_id, hour_start)
+);
+comment on table private.usage_current_hours is
+	'Per bot: the current UTC hour from its start to covered_to (a quarter-hour boundary), with the additive figures of usage_analytics.';
+comment on column private.usage_current_hours.bot_id is 'The bot.';
+comment on column private.usage_current_hours.hour_start is 'Start of the UTC hour.';
+comment on column private.usage_current_hours.covered_to is 'End of the rolled-up part: the figures cover [hour_start, covered_to).';
+comment on column private.usage_current_hours.messages is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.user_messages is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.bot_messages is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.conversations_started is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.conversations_resolved is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.conversations_abandoned is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.conversations_handed_off is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.tokens_in is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.tokens_out is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.cost_usd is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.replies is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.failed_replies is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.response_time_count is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.response_time_sum_ms is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.latency_histogram is 'As in usage_analytics, for the covered part.';
+comment on column private.usage_current_hours.rolled_up_at is 'When the current-hour rollup last wrote this row.';
+
 -- Rollups are written by the jobs only; members read them through RLS.
 alter table public.usage_analytics enable row level security;
 alter table public.bot_performance_metrics enable row level security;

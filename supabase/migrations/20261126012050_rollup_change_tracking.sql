@@ -46,9 +46,23 @@ comment on column private.rollup_dirty_days.day_start is 'Local midnight startin
 comment on column private.rollup_dirty_days.day_end is 'Next local midnight.';
 create index rollup_dirty_days_day_end_idx on private.rollup_dirty_days (day_end);
 
+create table private.rollup_stale_current_hours (
+	bot_id uuid not null references public.bots (id) on delete cascade,
+	hour_start timestamptz not null,
+	primary key (bot_id, hour_start)
+);
+comment on table private.rollup_stale_current_hours is
+	'Recent UTC hours that received an event for a quarter hour that was over when it arrived: their private.usage_current_hours row may lack it.';
+comment on column private.rollup_stale_current_hours.bot_id is 'The bot.';
+comment on column private.rollup_stale_current_hours.hour_start is 'Start of the UTC hour.';
+
 -- Marks hours that may already be rolled up. Events of the current hour are covered when the
 -- watermark passes it, except near the end of the hour, where a transaction may commit after
 -- the rollup read it: hence the 10-minute margin.
+-- The current-hour rollup reads a quarter hour five minutes after it ends; an event that
+-- arrives over a minute after its quarter ended may come after that read (or commit after
+-- it), so its hour's current-hour row is marked stale. Only recent hours: no older hour has
+-- such a row a reader would take.
 create or replace function private.mark_dirty_hours(p_bot_ids uuid[], p_times timestamptz[])
 returns void
 language sql
@@ -61,10 +75,18 @@ as $$
 	where u.at is not null
 		and u.at < date_trunc('hour', clock_timestamp() + interval '10 minutes', 'UTC')
 	order by 1, 2
-	on conflict do nothing
+	on conflict do nothing;
+	insert into private.rollup_stale_current_hours (bot_id, hour_start)
+	select distinct u.bot_id, date_trunc('hour', u.at, 'UTC')
+	from unnest(p_bot_ids, p_times) u(bot_id, at)
+	cross join (select date_bin('15 minutes', clock_timestamp() - interval '1 minute', timestamptz '2000-01-01 00:00+00') quarter,
+		date_trunc('hour', clock_timestamp(), 'UTC') - interval '2 hours' recent) t
+	where u.at < t.quarter and u.at >= t.recent
+	order by 1, 2
+	on conflict do nothing;
 $$;
 comment on function private.mark_dirty_hours(uuid[], timestamptz[]) is
-	'Records (bot, hour) pairs the hourly rollup must recompute because data arrived for them late.';
+	'Records (bot, hour) pairs the hourly rollup must recompute because data arrived for them late, and recent hours whose current-hour row it may lack.';
 
 create or replace function private.mark_dirty_from_messages()
 returns trigger

@@ -247,6 +247,114 @@ $$;
 comment on function private.run_daily_rollup() is
 	'Daily job: recomputes bot_performance_metrics for every marked local day that is over; a failing bot is recorded and retried, the others roll up.';
 
+-- =====================================================================================
+-- Current hour
+-- =====================================================================================
+-- Rolls the current UTC hour up to its last quarter hour that ended at least five minutes ago
+-- (scheduled at 5, 20, 35 and 50 past the hour), so live reads of a busy bot read at most about
+-- twenty minutes of raw rows. Each run adds the quarters since a bot's row ends to it; a row
+-- marked stale (a late event, see private.mark_dirty_hours) is recomputed from the hour's
+-- start. Additive figures only, from private.aggregate_raw like every other rollup. Rows and
+-- marks of hours that are over go: the hourly rollup has those.
+create or replace function private.run_current_hour_rollup(p_now timestamptz default now())
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+set jit = off
+as $$
+declare
+	v_hour timestamptz := date_trunc('hour', p_now, 'UTC');
+	v_to timestamptz := date_bin('15 minutes', p_now - interval '5 minutes', timestamptz '2000-01-01 00:00+00');
+	v_stale uuid[];
+	v_bots uuid[];
+	v_from timestamptz[];
+	v_rows integer;
+	v_message text;
+begin
+	if not pg_try_advisory_xact_lock(hashtext('botflow.rollup.current_hour')) then
+		return jsonb_build_object('skipped', 'another current-hour rollup is running');
+	end if;
+	delete from private.usage_current_hours u where u.hour_start < v_hour;
+	delete from private.rollup_stale_current_hours s where s.hour_start < v_hour;
+	if v_to <= v_hour then
+		return jsonb_build_object('hour', v_hour, 'covered_to', null, 'bots', 0);
+	end if;
+	-- The marks go before the rows are read: a mark committed after this statement survives and
+	-- keeps the new row from readers until the next run recomputes it.
+	with gone as (
+		delete from private.rollup_stale_current_hours s where s.hour_start = v_hour returning s.bot_id
+	)
+	select coalesce(array_agg(distinct g.bot_id), '{}') into v_stale from gone g;
+	-- Each bot from the end of its clean row, or from the hour's start; bots already done skip.
+	select coalesce(array_agg(b.id order by b.id), '{}'),
+		coalesce(array_agg(case when u.covered_to is null or b.id = any (v_stale) then v_hour else u.covered_to end order by b.id), '{}')
+	into v_bots, v_from
+	from public.bots b
+	left join private.usage_current_hours u on u.bot_id = b.id and u.hour_start = v_hour
+	where u.covered_to is null or u.covered_to < v_to or b.id = any (v_stale);
+	if cardinality(v_bots) = 0 then
+		return jsonb_build_object('hour', v_hour, 'covered_to', v_to, 'bots', 0);
+	end if;
+	begin
+		with w as (
+			select w.bot_id, w.from_at from unnest(v_bots, v_from) w(bot_id, from_at)
+		),
+		-- A window per bot: grain 'window' gives one row per bot that had anything in it.
+		agg as (
+			select * from private.aggregate_raw(v_bots, v_from, array_fill(v_to, array[cardinality(v_bots)]), 'window', false)
+		),
+		-- What the new row is: the clean row so far plus the new quarters, or those alone.
+		up as (
+			insert into private.usage_current_hours as t (bot_id, hour_start, covered_to, messages, user_messages,
+				bot_messages, conversations_started, conversations_resolved, conversations_abandoned,
+				conversations_handed_off, tokens_in, tokens_out, cost_usd, replies, failed_replies,
+				response_time_count, response_time_sum_ms, latency_histogram, rolled_up_at)
+			select w.bot_id, v_hour, v_to,
+				coalesce(u.messages, 0) + coalesce(a.messages, 0), coalesce(u.user_messages, 0) + coalesce(a.user_messages, 0),
+				coalesce(u.bot_messages, 0) + coalesce(a.bot_messages, 0),
+				coalesce(u.conversations_started, 0) + coalesce(a.conversations_started, 0),
+				coalesce(u.conversations_resolved, 0) + coalesce(a.conversations_resolved, 0),
+				coalesce(u.conversations_abandoned, 0) + coalesce(a.conversations_abandoned, 0),
+				coalesce(u.conversations_handed_off, 0) + coalesce(a.conversations_handed_off, 0),
+				coalesce(u.tokens_in, 0) + coalesce(a.tokens_in, 0), coalesce(u.tokens_out, 0) + coalesce(a.tokens_out, 0),
+				coalesce(u.cost_usd, 0) + coalesce(a.cost_usd, 0), coalesce(u.replies, 0) + coalesce(a.replies, 0),
+				coalesce(u.failed_replies, 0) + coalesce(a.failed_replies, 0),
+				coalesce(u.response_time_count, 0) + coalesce(a.response_time_count, 0),
+				coalesce(u.response_time_sum_ms, 0) + coalesce(a.response_time_sum_ms, 0),
+				private.histogram_fold(array[coalesce(u.latency_histogram, private.histogram_of('{}')),
+					coalesce(a.latency_histogram, private.histogram_of('{}'))]),
+				now()
+			from w
+			left join private.usage_current_hours u on u.bot_id = w.bot_id and u.hour_start = v_hour and w.from_at > v_hour
+			left join agg a on a.bot_id = w.bot_id
+			on conflict (bot_id, hour_start) do update set covered_to = excluded.covered_to,
+				messages = excluded.messages, user_messages = excluded.user_messages, bot_messages = excluded.bot_messages,
+				conversations_started = excluded.conversations_started,
+				conversations_resolved = excluded.conversations_resolved,
+				conversations_abandoned = excluded.conversations_abandoned,
+				conversations_handed_off = excluded.conversations_handed_off, tokens_in = excluded.tokens_in,
+				tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd, replies = excluded.replies,
+				failed_replies = excluded.failed_replies, response_time_count = excluded.response_time_count,
+				response_time_sum_ms = excluded.response_time_sum_ms, latency_histogram = excluded.latency_histogram,
+				rolled_up_at = excluded.rolled_up_at
+			returning 1
+		)
+		select count(*) into v_rows from up;
+	exception when others then
+		-- A bot whose figures cannot be summed (an overflow) must not stop the others' reads: no
+		-- current-hour rows at all this hour, so every read takes raw rows, as before this rollup.
+		get stacked diagnostics v_message = message_text;
+		delete from private.usage_current_hours u where u.hour_start = v_hour;
+		return jsonb_build_object('hour', v_hour, 'covered_to', null, 'bots', 0, 'error', v_message);
+	end;
+	return jsonb_build_object('hour', v_hour, 'covered_to', v_to, 'bots', v_rows, 'recomputed_stale', cardinality(v_stale));
+end
+$$;
+comment on function private.run_current_hour_rollup(timestamptz) is
+	'Current-hour job: rolls each bot''s current UTC hour up to the last quarter hour that ended 5 minutes before p_now into private.usage_current_hours.';
+
 revoke execute on function private.record_rollup_failure(text, uuid, text, text), private.run_hourly_rollup(),
-	private.run_daily_rollup() from public, anon, authenticated;
-grant execute on function private.run_hourly_rollup(), private.run_daily_rollup() to service_role;
+	private.run_daily_rollup(), private.run_current_hour_rollup(timestamptz) from public, anon, authenticated;
+grant execute on function private.run_hourly_rollup(), private.run_daily_rollup(),
+	private.run_current_hour_rollup(timestamptz) to service_role;

@@ -2,8 +2,9 @@
 -- `security invoker` (the caller's RLS decides what they see) with `search_path = ''`.
 --
 -- One source feeds every figure: private.usage_segments() splits a range into complete local
--- days (bot_performance_metrics), complete UTC hours (usage_analytics) and the rest read live
--- from raw rows (partial hours at the edges and everything after the hourly watermark). Cards,
+-- days (bot_performance_metrics), complete UTC hours (usage_analytics), the current hour's
+-- finished quarters (private.usage_current_hours) and the rest read live from raw rows (partial
+-- hours at the edges and the minutes after the rolled-up ones). Cards,
 -- charts and the daily export all add up the same segments, so their totals agree exactly and
 -- the current hour is live.
 --
@@ -82,6 +83,28 @@ $$;
 comment on function private.clean_rolled_up_hours(uuid, timestamptz[]) is
 	'The given hours of a bot the caller reads whose rollup rows still match the raw rows (not marked for recomputation, not reached by retention).';
 
+-- A bot's row of the current-hour rollup for an hour, for a caller who reads the bot, while
+-- no late event has marked it stale (the marks are internal, as in clean_rolled_up_hours).
+-- Only the last two hours: older events are not marked stale (private.mark_dirty_hours).
+create or replace function private.current_hour_usage(p_bot_id uuid, p_hour timestamptz)
+returns setof private.usage_current_hours
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+	return query
+	select u.* from private.usage_current_hours u
+	where u.bot_id = p_bot_id and u.hour_start = p_hour
+		and p_hour >= date_trunc('hour', now(), 'UTC') - interval '1 hour'
+		and p_bot_id = any (array(select private.readable_bot_ids()))
+		and not exists (select 1 from private.rollup_stale_current_hours s where s.bot_id = p_bot_id and s.hour_start = p_hour);
+end
+$$;
+comment on function private.current_hour_usage(uuid, timestamptz) is
+	'The current-hour rollup row of a bot the caller reads, for a recent hour, unless a late event made it stale.';
+
 create or replace function private.usage_segments(
 	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean, p_split timestamptz default null,
 	p_raw_by_piece boolean default false
@@ -129,6 +152,9 @@ declare
 	v_rest_label timestamptz[] := '{}';
 	v_win_from timestamptz[];
 	v_win_to timestamptz[];
+	-- The current hour's rolled-up quarters, labelled with the hour (null: none taken).
+	v_cur private.usage_current_hours;
+	v_cur_label timestamptz;
 begin
 	if p_split > p_from and p_split < p_to then
 		perform private.check_range(p_from, p_split);
@@ -192,6 +218,21 @@ begin
 		else
 			v_raw_from := v_raw_from || v_parts_from[v_i];
 			v_raw_to := v_raw_to || v_parts_to[v_i];
+		end if;
+	end loop;
+
+	-- A raw piece starting at an hour the hourly rollup has not done yet takes the quarters the
+	-- current-hour rollup has (private.run_current_hour_rollup), and only the minutes after
+	-- them from raw rows: at most about twenty minutes, not up to the whole hour.
+	for v_i in 1 .. cardinality(v_raw_from) loop
+		if v_cur_label is null and v_raw_from[v_i] >= v_hourly
+			and v_raw_from[v_i] = date_trunc('hour', v_raw_from[v_i], 'UTC')
+			and v_raw_to[v_i] - v_raw_from[v_i] >= interval '15 minutes' then
+			select * into v_cur from private.current_hour_usage(p_bot_id, v_raw_from[v_i]);
+			if found and v_cur.covered_to <= v_raw_to[v_i] then
+				v_cur_label := v_raw_from[v_i];
+				v_raw_from[v_i] := v_cur.covered_to;
+			end if;
 		end if;
 	end loop;
 
@@ -275,6 +316,14 @@ begin
 	from unnest(v_sub_hour, v_sub_label) l(hour_start, label)
 	join public.usage_analytics u on u.bot_id = p_bot_id and u.hour_start = l.hour_start
 	union all
+	-- The current hour's rolled-up quarters, under the hour's start.
+	select v_cur_label, 'hour', v_cur.messages::bigint, v_cur.user_messages::bigint, v_cur.bot_messages::bigint,
+		v_cur.conversations_started::bigint, v_cur.conversations_resolved::bigint,
+		v_cur.conversations_abandoned::bigint, v_cur.conversations_handed_off::bigint, v_cur.tokens_in,
+		v_cur.tokens_out, v_cur.cost_usd, v_cur.replies::bigint, v_cur.failed_replies::bigint,
+		v_cur.response_time_count::bigint, v_cur.response_time_sum_ms, v_cur.latency_histogram
+	where v_cur_label is not null
+	union all
 	-- One call for every raw piece: its fixed cost (row security, plan) is paid once. Totals
 	-- (the summary) take each piece whole, with no per-row hour arithmetic. A kept piece counts
 	-- as itself; a rest counts negatively under its long piece's start. Every window lies in one
@@ -329,11 +378,11 @@ comment on function private.choose_bucket(timestamptz, timestamptz, text) is
 	'Chart bucket for a range: hour up to 3 days, day up to 120 days, week up to 2 years, then month.';
 
 revoke execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
-	private.clean_rolled_up_hours(uuid, timestamptz[]),
+	private.clean_rolled_up_hours(uuid, timestamptz[]), private.current_hour_usage(uuid, timestamptz),
 	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) from public, anon;
 grant execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
-	private.clean_rolled_up_hours(uuid, timestamptz[]),
+	private.clean_rolled_up_hours(uuid, timestamptz[]), private.current_hour_usage(uuid, timestamptz),
 	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) to authenticated, service_role;
 

@@ -3,7 +3,7 @@
 -- raw tail; percentiles are exact at histogram resolution; other tenants and anonymous callers
 -- get nothing; bad input gets a message saying what to change.
 begin;
-select plan(34);
+select plan(43);
 \ir fixtures.psql
 
 -- Ten days of traffic for bot A1, up to a second ago: a conversation every 20 minutes with a
@@ -157,6 +157,77 @@ select results_eq(
 		from sub_range r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s order by 1$$,
 	$$select * from pg_temp.sub_range_truth()$$,
 	'summary starting inside a dirty hour: read raw, both periods (the late message in the previous one) match the raw rows');
+
+-- The current hour's finished quarters come from the current-hour rollup. Here the hourly
+-- rollup is an hour behind (its watermarks moved back), so the hour it is at holds traffic
+-- whatever the time of day, and that hour's first 45 minutes are rolled up as the job does
+-- at 50 past: a range ending now takes them from the row and the rest of the hour raw.
+select pg_temp.logout();
+-- First the rollups fold in the late message above (its hour and day are marked for them).
+select private.run_hourly_rollup(), private.run_daily_rollup();
+create temp table cur as select date_trunc('hour', now(), 'UTC') - interval '1 hour' h;
+grant select on cur to authenticated;
+update private.rollup_state set watermark = (select h from cur) where name in ('hourly', 'daily');
+select is((select private.run_current_hour_rollup(h + interval '50 minutes') ->> 'covered_to' from cur)::timestamptz,
+	(select h + interval '45 minutes' from cur), 'the current-hour rollup at 50 past covers the hour''s first three quarters');
+create function pg_temp.cur_truth() returns table (period text, messages bigint, cost numeric, tokens_in bigint, p95 numeric)
+language sql as $$
+	select p.period, count(m.id), coalesce(sum(m.cost_usd), 0), coalesce(sum(m.tokens_in), 0)::bigint,
+		private.latency_bucket_upper_ms(private.latency_bucket(percentile_disc(0.95) within group (order by m.response_time_ms)))
+	from ranges r
+	cross join lateral (values ('current', r.f, r.t), ('previous', r.f - (r.t - r.f), r.f)) p(period, f, t)
+	left join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and m.sent_at >= p.f and m.sent_at < p.t
+	where r.label like '9 days%'
+	group by p.period order by 1
+$$;
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select is((select covered_to from cur, private.current_hour_usage('a1a1a1a1-0000-4000-8000-0000000000a1', cur.h)),
+	(select h + interval '45 minutes' from cur), 'a member reads the bot''s current-hour row');
+select results_eq(
+	$$select s.period, s.messages, s.cost_usd, s.tokens_in, s.p95_response_ms
+		from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label like '9 days%' order by 1$$,
+	$$select * from pg_temp.cur_truth()$$,
+	'summary with the current hour''s quarters rolled up: both periods match the raw rows');
+select is(
+	(select s.messages from cur, public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', cur.h - interval '1 day', now(), 'hour') s
+		where s.bucket_start = cur.h),
+	(select count(*) from cur join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
+		and m.sent_at >= cur.h and m.sent_at < cur.h + interval '1 hour'),
+	'hourly chart: the current hour''s bucket is its rolled-up quarters plus the raw rest');
+-- Proof that the row is what the summary takes: an extra thousand in it shows on the card.
+select pg_temp.logout();
+update private.usage_current_hours set messages = messages + 1000 where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1';
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select is((select s.messages from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s
+		where r.label like '9 days%' and s.period = 'current'),
+	(select messages + 1000 from pg_temp.cur_truth() where period = 'current'),
+	'the summary takes the hour''s first 45 minutes from the current-hour row, not from raw rows');
+select pg_temp.logout();
+update private.usage_current_hours set messages = messages - 1000 where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1';
+-- A message for those 45 minutes that arrives now, long after its quarter ended, makes the row
+-- stale: reads take the hour raw again, and the next run recomputes the row from the hour's start.
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success, cost_usd, tokens_in)
+select bot_id, id, 'fx-late-current', 'bot', (select h + interval '10 minutes' from cur), 60000, true, 0.25, 500
+from public.conversations where external_id = 'fx-traffic-1';
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select is_empty($$select 1 from cur, private.current_hour_usage('a1a1a1a1-0000-4000-8000-0000000000a1', cur.h)$$,
+	'a late message marks the current-hour row stale');
+select results_eq(
+	$$select s.period, s.messages, s.cost_usd, s.tokens_in, s.p95_response_ms
+		from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label like '9 days%' order by 1$$,
+	$$select * from pg_temp.cur_truth()$$,
+	'summary with a stale current-hour row: read raw, both periods (the late message included) match the raw rows');
+select pg_temp.logout();
+select private.run_current_hour_rollup(h + interval '50 minutes') from cur;
+select is((select u.messages::bigint from cur join private.usage_current_hours u on u.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and u.hour_start = cur.h),
+	(select count(*) from cur join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
+		and m.sent_at >= cur.h and m.sent_at < cur.h + interval '45 minutes'),
+	'the next run recomputes a stale row from the hour''s start, the late message included');
+select pg_temp.login('bbbbbbbb-0000-4000-8000-000000000001');
+select is_empty($$select 1 from cur, private.current_hour_usage('a1a1a1a1-0000-4000-8000-0000000000a1', cur.h)$$,
+	'B''s owner reads nothing of A''s current-hour rollup');
+select pg_temp.logout();
+update private.rollup_state set watermark = date_trunc('hour', now(), 'UTC') where name in ('hourly', 'daily');
 
 -- Errors say what to change.
 select throws_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now(), now() - interval '1 day')$$,

@@ -85,8 +85,9 @@ select is(array(
 	'every column of those tables and views has a comment');
 
 select set_eq($$select jobname, active from cron.job where jobname like 'botflow-%'$$,
-	$$values ('botflow-rollup-hourly', true), ('botflow-rollup-daily', true), ('botflow-retention', true), ('botflow-prune-cron-history', true)$$,
-	'pg_cron runs the hourly and daily rollups, retention and the pruning of its own history');
+	$$values ('botflow-rollup-hourly', true), ('botflow-rollup-current-hour', true), ('botflow-rollup-daily', true),
+		('botflow-retention', true), ('botflow-prune-cron-history', true)$$,
+	'pg_cron runs the hourly, current-hour and daily rollups, retention and the pruning of its own history');
 select isnt_empty($$select 1 from admin.cron_job_health where jobname = 'botflow-rollup-hourly' and rollup_watermark is not null$$,
 	'the cron health view shows each rollup''s watermark');
 select ok(exists (select 1 from pg_indexes where tablename = 'messages' and indexdef ilike '%using brin (sent_at)%'),
