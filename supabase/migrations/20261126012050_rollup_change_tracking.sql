@@ -69,21 +69,26 @@ language sql
 security definer
 set search_path = ''
 as $$
-	insert into private.rollup_dirty_hours (bot_id, hour_start)
-	select distinct u.bot_id, date_trunc('hour', u.at, 'UTC')
-	from unnest(p_bot_ids, p_times) u(bot_id, at)
-	where u.at is not null
-		and u.at < date_trunc('hour', clock_timestamp() + interval '10 minutes', 'UTC')
-	order by 1, 2
-	on conflict do nothing;
+	-- One pass over the rows: a (bot, hour) holds an event before a bound iff its first one is.
+	with h as materialized (
+		select u.bot_id, date_trunc('hour', u.at, 'UTC') hour_start, min(u.at) first_at
+		from unnest(p_bot_ids, p_times) u(bot_id, at)
+		where u.at is not null
+		group by 1, 2
+	),
+	dirty as (
+		insert into private.rollup_dirty_hours (bot_id, hour_start)
+		select h.bot_id, h.hour_start from h
+		where h.first_at < date_trunc('hour', clock_timestamp() + interval '10 minutes', 'UTC')
+		order by 1, 2
+		on conflict do nothing
+	)
 	insert into private.rollup_stale_current_hours (bot_id, hour_start)
-	select distinct u.bot_id, date_trunc('hour', u.at, 'UTC')
-	from unnest(p_bot_ids, p_times) u(bot_id, at)
-	cross join (select date_bin('15 minutes', clock_timestamp() - interval '1 minute', timestamptz '2000-01-01 00:00+00') quarter,
-		date_trunc('hour', clock_timestamp(), 'UTC') - interval '2 hours' recent) t
-	where u.at < t.quarter and u.at >= t.recent
+	select h.bot_id, h.hour_start from h
+	where h.first_at < date_bin('15 minutes', clock_timestamp() - interval '1 minute', timestamptz '2000-01-01 00:00+00')
+		and h.hour_start >= date_trunc('hour', clock_timestamp(), 'UTC') - interval '2 hours'
 	order by 1, 2
-	on conflict do nothing;
+	on conflict do nothing
 $$;
 comment on function private.mark_dirty_hours(uuid[], timestamptz[]) is
 	'Records (bot, hour) pairs the hourly rollup must recompute because data arrived for them late, and recent hours whose current-hour row it may lack.';
