@@ -3,7 +3,8 @@
 //   same rows (the physical reference: what reading them once costs on this machine); the
 //   fresh events are the dataset's last days (a catch-up run over many hours), then one busy
 //   hour of 1M events (backend-busy-hour.ts);
-// - p95 of the dashboard summary (bot_summary over 30 days) beside the same figures computed
+// - p95 of the dashboard summary (bot_summary over 30 days, ending now, the bot's traffic going on
+//   into the current hour and its finished quarters rolled up as scheduled) beside the same figures computed
 //   from the raw rows, with N messages in the database, half of them on the summarised bot (10M,
 //   all of them: the load has no time budget unless BENCH_LOAD_SECONDS sets one); the same for
 //   the breakdown chart's read (bot_breakdown by model over the same range);
@@ -130,6 +131,15 @@ async function loadChunk(chunk: number, chunks: number) {
 			where c.started_at + k * interval '15 seconds' < now()
 			order by c.started_at, k`;
 	});
+}
+
+/** The summarised bot's live-hour rows (see the reads below), and the current-hour row that counted them. */
+async function removeLiveHour(tx: postgres.TransactionSql) {
+	await tx`
+		delete from public.messages where conversation_id in (
+			select id from public.conversations where bot_id = ${botId(1)} and external_id like 'live-%')`;
+	await tx`delete from public.conversations where bot_id = ${botId(1)} and external_id like 'live-%'`;
+	await tx`delete from private.usage_current_hours where bot_id = ${botId(1)}`;
 }
 
 /** The hourly rollup; a run skipped because pg_cron holds the lock waits for it, then runs. */
@@ -286,12 +296,47 @@ try {
 	// million rows), on the same two cores: the reads are measured once it has caught up, so
 	// they measure the read, not the decoding beside it.
 	result.realtime_caught_up_before_reads_seconds = await realtimeCaughtUp();
-	// The current hour's finished quarters, rolled up as the job scheduled at 5, 20, 35 and 50
-	// past the hour has done by now (before 20 past there is none yet: reads take the hour raw).
+	// The summarised bot is live: its traffic goes on into the current hour up to now, at its
+	// average rate (a kept dataset ends when it was loaded), as if every event arrived on time.
+	// Its finished quarters are rolled up as the job scheduled at 5, 20, 35 and 50 past the hour
+	// has done by now (before 20 past there are none: reads take the whole hour so far raw).
+	await sql.begin(async (tx) => {
+		await tx`set local session_replication_role = replica`;
+		await removeLiveHour(tx); // a run that crashed may have left its own
+		await tx`
+			with conv as (
+				insert into public.conversations (bot_id, external_id, channel, end_user_id, status, started_at,
+					last_message_at, ended_at)
+				select ${botId(1)}, 'live-' || i, 'web', 'u-' || (i % 20000), 'completed', t, t + interval '150 seconds',
+					t + interval '150 seconds'
+				from generate_series(0, 719) i
+				cross join lateral (select date_trunc('hour', now(), 'UTC') + make_interval(secs => 5 * i) t) s
+				where t < now()
+				returning id, bot_id, external_id, started_at
+			)
+			insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
+				response_time_ms, success, intent, model, tokens_in, tokens_out, cost_usd)
+			select c.bot_id, c.id, c.external_id || '-' || k, (case when k % 2 = 1 then 'user' else 'bot' end)::public.message_role,
+				'hello', c.started_at + k * interval '15 seconds',
+				case when k % 2 = 0 then 80 + (hashint4(k * 7919 + length(c.external_id)) & 4095) end,
+				case when k % 2 = 0 then (k + length(c.external_id)) % 13 <> 0 end,
+				case when k % 2 = 1 then (array['order_status', 'refund', 'greeting', 'handoff'])[1 + k % 4] end,
+				case when k % 2 = 0 then (array['gpt-4o', 'gpt-4o-mini', 'claude-haiku'])[1 + k % 3] end,
+				k * 10, k * 3, 0.0001 * k
+			from conv c cross join generate_series(1, ${messagesPerConversation}) k
+			where c.started_at + k * interval '15 seconds' < now()`;
+	});
 	const currentHour = await timed(
 		async () => (await sql`select private.run_current_hour_rollup() as r`)[0].r
 	);
-	result.current_hour_rollup = { ms: round(currentHour.ms, 1), ...currentHour.value };
+	const [{ live }] = await sql`
+		select count(*)::int as live from public.messages
+		where bot_id = ${botId(1)} and sent_at >= date_trunc('hour', now(), 'UTC')`;
+	result.current_hour = {
+		summarised_bot_messages_so_far: live,
+		rollup_ms: round(currentHour.ms, 1),
+		rollup: currentHour.value
+	};
 	const reader = postgres(config.db.url, { max: 1, onnotice: () => {} });
 	try {
 		// As the dashboard calls it: a signed-in member, under RLS.
@@ -381,6 +426,11 @@ try {
 		};
 	} finally {
 		await reader.end();
+		// The live hour's rows go again, and the current-hour rows that counted them.
+		await sql.begin(async (tx) => {
+			await tx`set local session_replication_role = replica`;
+			await removeLiveHour(tx);
+		});
 	}
 } finally {
 	if (!keep) {

@@ -128,6 +128,9 @@ begin
 	cross join lateral (
 		select * from public.messages m
 		where m.bot_id = w.bot_id and m.sent_at >= w.from_at and m.sent_at < w.to_at
+		-- offset 0: an index range per window. Flattened, many windows (a rollup's dirty
+		-- hours, every bot's current hour) got a hash join over the whole table.
+		offset 0
 	) m
 	where p_gap_from is null or w.to_at <= p_gap_from or w.from_at >= p_gap_to;
 	analyze pg_temp.rollup_rows;
