@@ -198,13 +198,17 @@ export const kinds: Record<Filters['kind'], Kind> = {
 			'cost_usd'
 		],
 		// The messages sent in the window of the conversations the list shows (export_messages'
-		// columns); joining the list's statement both filters and names each conversation.
+		// columns); the list's statement, asked for each message's conversation, both filters and
+		// names it. Lateral with offset 0: a primary-key probe per conversation (memoized), never
+		// the join the planner picks when it underestimates a bot's rows in the window (a new or
+		// bursty bot) and that compares every message with every listed conversation: a window
+		// of 100k messages then outlived the statement timeout.
 		query: (f, list, from, to) => `
 			select ${safe('e.external_id')}, ${safe('m.external_id')}, m.role, ${safe('m.content')},
 				m.sent_at, m.response_time_ms, m.success, ${safe('m.error_code')}, ${safe('m.intent')},
 				${safe('m.model')}, m.tokens_in, m.tokens_out, m.cost_usd
 			from public.messages m
-			join (${list}) e on e.id = m.conversation_id
+			cross join lateral (select e.external_id from (${list}) e where e.id = m.conversation_id offset 0) e
 			where m.bot_id = ${literal(f.bot)}::uuid and m.sent_at >= ${instant(from)} and m.sent_at < ${instant(to)}
 			order by m.sent_at, m.id`,
 		windowed: true,
