@@ -23,6 +23,7 @@ import postgres from 'postgres';
 import { config, projectRoot } from '../../stack/config.ts';
 import { percentile, until } from '../../stack/polling.ts';
 import { busyHourRollup } from './backend-busy-hour.ts';
+import { insertGeneratedMessages } from './backend-generated-messages.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const targetMessages = Number(process.env.BENCH_MESSAGES ?? (quick ? 2_000_000 : 10_000_000));
@@ -117,17 +118,7 @@ async function loadChunk(chunk: number, chunks: number) {
 					(array['completed', 'completed', 'completed', 'abandoned', 'handed_off']::public.conversation_status[])[1 + i % 5] status) s
 				returning id, bot_id, external_id, started_at
 			)
-			insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
-				response_time_ms, success, intent, model, tokens_in, tokens_out, cost_usd)
-			select c.bot_id, c.id, c.external_id || '-' || k, (case when k % 2 = 1 then 'user' else 'bot' end)::public.message_role, 'hello',
-				c.started_at + k * interval '15 seconds',
-				case when k % 2 = 0 then 80 + (hashint4(k * 7919 + length(c.external_id)) & 4095) end,
-				case when k % 2 = 0 then (k + length(c.external_id)) % 13 <> 0 end,
-				case when k % 2 = 1 then (array['order_status', 'refund', 'greeting', 'handoff'])[1 + k % 4] end,
-				case when k % 2 = 0 then (array['gpt-4o', 'gpt-4o-mini', 'claude-haiku'])[1 + k % 3] end,
-				k * 10, k * 3, 0.0001 * k
-			from conv c
-			cross join generate_series(1, ${messagesPerConversation}) k
+			${insertGeneratedMessages(tx, messagesPerConversation)}
 			where c.started_at + k * interval '15 seconds' < now()
 			order by c.started_at, k`;
 	});
@@ -314,16 +305,7 @@ try {
 				where t < now()
 				returning id, bot_id, external_id, started_at
 			)
-			insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
-				response_time_ms, success, intent, model, tokens_in, tokens_out, cost_usd)
-			select c.bot_id, c.id, c.external_id || '-' || k, (case when k % 2 = 1 then 'user' else 'bot' end)::public.message_role,
-				'hello', c.started_at + k * interval '15 seconds',
-				case when k % 2 = 0 then 80 + (hashint4(k * 7919 + length(c.external_id)) & 4095) end,
-				case when k % 2 = 0 then (k + length(c.external_id)) % 13 <> 0 end,
-				case when k % 2 = 1 then (array['order_status', 'refund', 'greeting', 'handoff'])[1 + k % 4] end,
-				case when k % 2 = 0 then (array['gpt-4o', 'gpt-4o-mini', 'claude-haiku'])[1 + k % 3] end,
-				k * 10, k * 3, 0.0001 * k
-			from conv c cross join generate_series(1, ${messagesPerConversation}) k
+			${insertGeneratedMessages(tx, messagesPerConversation)}
 			where c.started_at + k * interval '15 seconds' < now()`;
 	});
 	const currentHour = await timed(
