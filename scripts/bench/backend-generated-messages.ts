@@ -8,7 +8,10 @@ import type postgres from 'postgres';
  * user with an intent, even ones bot replies with a model, a response time and now and then a
  * failure. The caller appends its own `where` (on c.started_at and k) and `order by`.
  */
-export const insertGeneratedMessages = (sql: postgres.Sql, perConversation: number) => sql`
+export const insertGeneratedMessages = (
+	sql: postgres.TransactionSql,
+	perConversation: number
+) => sql`
 	insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
 		response_time_ms, success, intent, model, tokens_in, tokens_out, cost_usd)
 	select c.bot_id, c.id, c.external_id || '-' || k, (case when k % 2 = 1 then 'user' else 'bot' end)::public.message_role,
