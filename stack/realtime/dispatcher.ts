@@ -6,6 +6,7 @@
 // position is confirmed only once its final chunk went out.
 import type postgres from 'postgres';
 import { ensureSlot, tuneForCapture } from './capture-setup.ts';
+import { BacklogHold } from './backlog-hold.ts';
 import { Catalog } from './catalog.ts';
 import { changeRows, committedRow } from './change-rows.ts';
 import { ChangeSender, type Prepared } from './change-sender.ts';
@@ -43,9 +44,6 @@ const RETRY_MS = 500;
 const MAX_COOLDOWN_MS = 50;
 /** Checks quicker than this (few identities) cost too little to be worth delaying the next batch. */
 const MIN_COOLDOWN_RLS_MS = 20;
-/** How long changes committed before a restart wait for their subscribers to rejoin. */
-const REJOIN_GRACE_MS = 1500;
-const BACKLOG_MAX_HOLD_MS = 20_000;
 
 export class Dispatcher {
 	private replication: ReplicationStream;
@@ -68,9 +66,8 @@ export class Dispatcher {
 	private inflight = 0;
 	private sendChain: Promise<void> = Promise.resolve();
 	private catalog: Catalog;
-	private holdBelow: bigint | null = null;
-	private holdTimer: NodeJS.Timeout | null = null;
-	private graceArmed = false;
+	/** Backlog from before a restart, kept whole until subscribers have rejoined. */
+	private hold = new BacklogHold(() => this.schedule());
 	private closed = false;
 	private sender: ChangeSender;
 	/** counters for the benchmark and logs */
@@ -84,10 +81,8 @@ export class Dispatcher {
 			slot: port.slot,
 			publication: port.publication,
 			onChunk: (chunk) => this.enqueue(chunk),
-			// Backlog from before a restart is kept whole until subscribers have rejoined.
 			wants: (schema, table, commitLsn) =>
-				(this.holdBelow !== null && commitLsn <= this.holdBelow) ||
-				this.candidates(schema, table).length > 0,
+				this.hold.holds(commitLsn) || this.candidates(schema, table).length > 0,
 			beforeReconnect: () => ensureSlot(port.sql, port.slot, port.log),
 			log: port.log
 		});
@@ -117,29 +112,19 @@ export class Dispatcher {
 		const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
 		const [confirmed] =
 			await sql`select confirmed_flush_lsn::text as c from pg_replication_slots where slot_name = ${slot}`;
-		if (confirmed?.c && lsnFromString(confirmed.c) < lsnFromString(lsn)) {
-			this.holdBelow = lsnFromString(lsn);
-			this.holdTimer = setTimeout(() => this.release(), BACKLOG_MAX_HOLD_MS);
-			this.holdTimer.unref();
-		}
+		if (confirmed?.c && lsnFromString(confirmed.c) < lsnFromString(lsn))
+			this.hold.start(lsnFromString(lsn), this.bindingCount());
 		await this.replication.start();
 	}
 
-	private release() {
-		if (this.holdBelow === null) return;
-		this.holdBelow = null;
-		if (this.holdTimer) clearTimeout(this.holdTimer);
-		this.schedule();
+	private bindingCount() {
+		let n = this.wildcard.size;
+		for (const set of this.byTable.values()) n += set.size;
+		return n;
 	}
 
 	addBinding(b: Binding) {
-		if (this.holdBelow !== null && !this.graceArmed) {
-			// first subscriber after a restart: give the others a moment to rejoin too
-			this.graceArmed = true;
-			if (this.holdTimer) clearTimeout(this.holdTimer);
-			this.holdTimer = setTimeout(() => this.release(), REJOIN_GRACE_MS);
-			this.holdTimer.unref();
-		}
+		this.hold.subscriberJoined();
 		if (b.table === null || b.schema === '*') this.wildcard.add(b);
 		else {
 			const key = `${b.schema}.${b.table}`;
@@ -179,9 +164,7 @@ export class Dispatcher {
 	}
 
 	private held() {
-		return (
-			this.holdBelow !== null && this.queue.length > 0 && this.queue[0].commitLsn <= this.holdBelow
-		);
+		return this.queue.length > 0 && this.hold.holds(this.queue[0].commitLsn);
 	}
 
 	/**
@@ -377,7 +360,7 @@ export class Dispatcher {
 
 	async close() {
 		this.closed = true;
-		if (this.holdTimer) clearTimeout(this.holdTimer);
+		this.hold.clear();
 		await this.replication.close();
 	}
 }
