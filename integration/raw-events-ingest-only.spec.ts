@@ -1,7 +1,8 @@
 // Raw events enter only through ingest: not even the owner of a bot inserts or updates its
 // conversations and messages through REST, so nobody skips ingest's checks (an `ended_at` of
 // -infinity, a $99,999,999 message) or chooses a row's id (e.g. one of another tenant's deleted
-// conversations, whose ids Realtime DELETE events reveal). Owners may still delete raw rows.
+// conversations, whose ids Realtime DELETE events reveal). Owners may still delete raw rows,
+// and what they delete leaves the dashboard's figures (unlike retention, which keeps rollups).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminSql } from '../stack/testing.ts';
 import { runRollups, tenantWithTraffic, type TenantData } from './fixtures.ts';
@@ -18,8 +19,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	// The deletion below leaves rollups without raw rows (as retention does); the bot goes too,
-	// so the database still rolls up to exactly its raw rows for the suites that check that.
 	if (owner) await sql`delete from public.bots where id = ${owner.botId}`;
 	await sql.end();
 });
@@ -76,18 +75,36 @@ describe('raw events through REST', () => {
 		expect(await rawRows(owner)).toEqual(before);
 	});
 
-	it('the owner can still delete raw rows, and the rollups keep the metrics', async () => {
+	it('the owner can still delete raw rows, and the dashboard stops counting them', async () => {
 		await runRollups(sql);
+		const range = {
+			p_bot_id: owner.botId,
+			p_from: new Date(owner.eventTime.getTime() - 3_600_000).toISOString(),
+			p_to: new Date().toISOString()
+		};
+		const cards = async () => {
+			const { data, error } = await owner.client.rpc('bot_summary', range);
+			expect(error).toBeNull();
+			const current = (data as { period: string; conversations: number; messages: number }[]).find(
+				(r) => r.period === 'current'
+			)!;
+			return { conversations: Number(current.conversations), messages: Number(current.messages) };
+		};
+		expect(await cards()).toEqual({ conversations: 1, messages: 2 });
+
 		const deleted = await owner.client
 			.from('conversations')
 			.delete()
 			.eq('id', owner.conversationId)
 			.select('id');
 		expect(deleted.data).toEqual([{ id: owner.conversationId }]);
-		const kept = await owner.client
+		await runRollups(sql);
+		// The hours it was rolled up into are recomputed: the cards, like the raw rows, hold nothing.
+		expect(await cards()).toEqual({ conversations: 0, messages: 0 });
+		const metrics = await owner.client
 			.from('conversation_metrics')
 			.select('conversation_id')
 			.eq('conversation_id', owner.conversationId);
-		expect(kept.data).toEqual([{ conversation_id: owner.conversationId }]);
+		expect(metrics.data).toEqual([]);
 	});
 });

@@ -71,11 +71,6 @@ export async function busyHourRollup(
 				and c.external_id like 'busy-%' and m.conversation_id = c.id`;
 		await tx`delete from public.conversations where bot_id in (select id from public.bots where organization_id = ${orgId})
 			and external_id like 'busy-%'`;
-		// A rollup only upserts what raw rows remain (deletes are not a product path: retention
-		// keeps the rollups on purpose), so an hour left with no rows would keep the busy counts.
-		const benchBots = tx`select id from public.bots where organization_id = ${orgId}`;
-		await tx`delete from public.usage_analytics where bot_id in (${benchBots}) and hour_start = ${hourStart}`;
-		await tx`delete from public.usage_breakdowns where bot_id in (${benchBots}) and hour_start = ${hourStart}`;
 	});
 	await rollUpLastHour();
 	await sql`vacuum (analyze) public.messages, public.conversations`;

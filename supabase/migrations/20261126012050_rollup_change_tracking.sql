@@ -147,6 +147,60 @@ $$;
 comment on function private.mark_dirty_from_conversation_changes() is
 	'After updating conversations: marks the old and new hours of a changed status or outcome dirty.';
 
+-- Deletes: an owner removing a conversation or a message (REST) takes it out of the rollups
+-- too, or the cards would still count what the conversation list and the export no longer
+-- show. Retention is the exception: rollups outlive the raw rows on purpose, so it sets
+-- botflow.retention_purge for its transaction and nothing is marked.
+create or replace function private.mark_dirty_from_message_deletes()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	if current_setting('botflow.retention_purge', true) = 'on' then
+		return null;
+	end if;
+	perform private.mark_dirty_hours(array_agg(d.bot_id), array_agg(d.at))
+	from (
+		select o.bot_id, o.sent_at at from old_rows o
+		union all
+		-- Its conversation's start hour too: the rollup recomputes the metrics of conversations
+		-- its windows touch, and the deleted message may have been the only one in its hour.
+		select c.bot_id, c.started_at from public.conversations c
+		where c.id in (select o.conversation_id from old_rows o)
+	) d
+	-- A bot being deleted takes its rollups with it (and a mark could not reference it).
+	where d.bot_id in (select b.id from public.bots b);
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_message_deletes() is
+	'After deleting messages (not by retention): marks their hours and their conversations'' start hours dirty.';
+
+create or replace function private.mark_dirty_from_conversation_deletes()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+	if current_setting('botflow.retention_purge', true) = 'on' then
+		return null;
+	end if;
+	delete from public.conversation_metrics m using old_rows o where m.bot_id = o.bot_id and m.conversation_id = o.id;
+	perform private.mark_dirty_hours(array_agg(c.bot_id), array_agg(c.at))
+	from (
+		select o.bot_id, t.at from old_rows o
+		cross join lateral (values (o.started_at), (o.ended_at), (o.handed_off_at)) t(at)
+	) c
+	where c.bot_id in (select b.id from public.bots b);
+	return null;
+end
+$$;
+comment on function private.mark_dirty_from_conversation_deletes() is
+	'After deleting conversations (not by retention): drops their metrics and marks the hours of their start, end and handoff dirty.';
+
 create trigger mark_dirty_hours
 	after insert on public.messages
 	referencing new table as new_rows
@@ -160,7 +214,17 @@ create trigger mark_dirty_hours_on_update
 	referencing old table as old_rows new table as new_rows
 	for each statement execute function private.mark_dirty_from_conversation_changes();
 
+create trigger mark_dirty_hours_on_delete
+	after delete on public.messages
+	referencing old table as old_rows
+	for each statement execute function private.mark_dirty_from_message_deletes();
+create trigger mark_dirty_hours_on_delete
+	after delete on public.conversations
+	referencing old table as old_rows
+	for each statement execute function private.mark_dirty_from_conversation_deletes();
+
 revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]), private.mark_dirty_from_messages(),
-	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes()
+	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes(),
+	private.mark_dirty_from_message_deletes(), private.mark_dirty_from_conversation_deletes()
 	from public, anon;
 revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]) from authenticated;

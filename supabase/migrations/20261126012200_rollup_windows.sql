@@ -68,18 +68,27 @@ begin
 				excluded.latency_histogram)
 		returning t.bot_id, t.hour_start
 	),
+	-- An hour left with no rows at all (an owner deleted its conversations) keeps no row. Only
+	-- hours a window recomputes: retention deletes raw rows and keeps their rollups on purpose.
+	gone as (
+		delete from public.usage_analytics t
+		using unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		where t.bot_id = w.bot_id and t.hour_start >= w.from_at and t.hour_start < w.to_at
+			and not exists (select 1 from agg a where a.bot_id = t.bot_id and a.bucket_start = t.hour_start)
+		returning t.bot_id, t.hour_start
+	),
 	days as (
 		-- The local day(s) an hour touches (two in zones with a half-hour offset).
 		insert into private.rollup_dirty_days (bot_id, day_start, day_end)
 		select distinct a.bot_id, d.day_start, private.local_day_end(d.day_start, b.timezone)
-		from agg a
+		from (select agg.bot_id, agg.bucket_start from agg union all select gone.bot_id, gone.hour_start from gone) a
 		join public.bots b on b.id = a.bot_id
 		cross join lateral (values (date_trunc('day', a.bucket_start, b.timezone)),
 			(date_trunc('day', a.bucket_start + interval '59 minutes 59.999999 seconds', b.timezone))) d(day_start)
 		on conflict do nothing
 		returning 1
 	)
-	select (select count(*) from up) into v_rows;
+	select (select count(*) from up) + (select count(*) from gone) into v_rows;
 	v_phases := v_phases || jsonb_build_object('usage_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 	v_t := clock_timestamp();
 
@@ -105,8 +114,17 @@ begin
 				excluded.tokens_out, excluded.cost_usd, excluded.response_time_count,
 				excluded.response_time_sum_ms, excluded.latency_histogram)
 		returning 1
+	),
+	-- A value no message of the hour has any more (see usage_analytics above).
+	gone as (
+		delete from public.usage_breakdowns t
+		using unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		where t.bot_id = w.bot_id and t.hour_start >= w.from_at and t.hour_start < w.to_at
+			and not exists (select 1 from agg a where a.bot_id = t.bot_id and a.hour_start = t.hour_start
+				and a.dimension = t.dimension and a.value = t.value)
+		returning 1
 	)
-	select v_rows + count(*) into v_rows from up;
+	select v_rows + (select count(*) from up) + (select count(*) from gone) into v_rows;
 	v_phases := v_phases || jsonb_build_object('breakdowns_ms', round(extract(epoch from clock_timestamp() - v_t)::numeric * 1000));
 	v_t := clock_timestamp();
 
@@ -199,8 +217,16 @@ begin
 				excluded.tokens_out, excluded.cost_usd, excluded.replies, excluded.failed_replies,
 				excluded.response_time_count, excluded.response_time_sum_ms, excluded.latency_histogram)
 		returning 1
+	),
+	-- A day left with no rows at all (see private.rollup_hour_windows) keeps no row.
+	gone as (
+		delete from public.bot_performance_metrics t
+		using unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+		where t.bot_id = w.bot_id and t.day_start = w.from_at
+			and not exists (select 1 from agg a where a.bot_id = t.bot_id and a.bucket_start = w.from_at)
+		returning 1
 	)
-	select count(*) into v_rows from up;
+	select (select count(*) from up) + (select count(*) from gone) into v_rows;
 	return v_rows;
 end
 $$;

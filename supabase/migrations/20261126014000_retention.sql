@@ -26,6 +26,8 @@ begin
 	if not pg_try_advisory_xact_lock(hashtext('botflow.retention')) then
 		return jsonb_build_object('skipped', 'another retention run is in progress');
 	end if;
+	-- What expires leaves the rollups as they are: the delete triggers mark nothing dirty.
+	perform set_config('botflow.retention_purge', 'on', true);
 	select coalesce(s.watermark, '-infinity') into v_rolled_up from private.rollup_state s where s.name = 'hourly';
 	for v_bot, v_cutoff in
 		select b.id, least(now() - make_interval(days => o.retention_days), v_rolled_up,
@@ -55,6 +57,7 @@ begin
 		get diagnostics v_n = row_count;
 		v_conversations := v_conversations + v_n;
 	end loop;
+	perform set_config('botflow.retention_purge', 'off', true);
 	return jsonb_build_object('messages_deleted', v_messages, 'conversations_deleted', v_conversations,
 		'batches', v_batches, 'budget_exhausted', v_batches >= p_max_batches);
 end

@@ -60,7 +60,10 @@ select private.run_hourly_rollup();
 create temp table b_metrics as select * from public.conversation_metrics
 	where bot_id = 'b1b1b1b1-0000-4000-8000-0000000000b1' and conversation_id = 'c1b1b1b1-0000-4000-8000-000000000001';
 select is((select count(*)::int from b_metrics), 1, 'metrics: B1''s conversation is rolled up');
+-- Deleted as retention deletes (an owner's delete would take the metrics along).
+select set_config('botflow.retention_purge', 'on', true);
 delete from public.conversations where id = 'c1b1b1b1-0000-4000-8000-000000000001';
+select set_config('botflow.retention_purge', 'off', true);
 insert into public.conversations (id, bot_id, external_id, started_at)
 values ('c1b1b1b1-0000-4000-8000-000000000001', 'a1a1a1a1-0000-4000-8000-0000000000a1', 'reused-id',
 	date_trunc('hour', now(), 'UTC') - interval '150 minutes');

@@ -2,9 +2,10 @@
 -- run rewrites nothing; moving the watermark back three hours (or two days, as after downtime)
 -- is repaired by one run; a late event for a rolled-up hour is counted; a bot's day is cut at
 -- its local midnight, also on the 23- and 25-hour days of DST changes; a conversation rolled up
--- hour by hour keeps all of its messages; a deleted bot takes its rollup rows with it.
+-- hour by hour keeps all of its messages; an owner's deleted conversation or message leaves
+-- every rollup as if it had never been; a deleted bot takes its rollup rows with it.
 begin;
-select plan(24);
+select plan(29);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -202,6 +203,51 @@ select results_eq(
 		where conversation_id = 'dddddddd-0000-4000-8000-0000000000e1'$$,
 	$$values (2, 300, 100::numeric, 300::numeric)$$,
 	'a conversation rolled up by two runs, an hour each, holds both messages once');
+
+-- ---------------------------------------------------------------- an owner's deletes
+-- A conversation alone in its hour and its local day, with a model nobody else uses.
+insert into public.conversations (id, bot_id, external_id, started_at, ended_at, status)
+values ('dddddddd-0000-4000-8000-0000000000f1', 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-deleted', '2026-06-10 09:10Z',
+	'2026-06-10 09:20Z', 'completed');
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success, model)
+values ('a1a1a1a1-0000-4000-8000-0000000000a1', 'dddddddd-0000-4000-8000-0000000000f1', 'fx-deleted-1', 'user', '2026-06-10 09:11Z', null, null, null),
+	('a1a1a1a1-0000-4000-8000-0000000000a1', 'dddddddd-0000-4000-8000-0000000000f1', 'fx-deleted-2', 'bot', '2026-06-10 09:12Z', 700, true, 'fx-model-deleted');
+select private.run_hourly_rollup(), private.run_daily_rollup();
+select is((select messages from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start = '2026-06-10 09:00Z'),
+	2, 'a late conversation is rolled up (before its owner deletes it)');
+delete from public.conversations where id = 'dddddddd-0000-4000-8000-0000000000f1';
+select private.run_hourly_rollup(), private.run_daily_rollup();
+select is_empty(
+	$$select 'hour' from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start = '2026-06-10 09:00Z'
+		union all select 'model' from public.usage_breakdowns where value = 'fx-model-deleted'
+		union all select 'day' from public.bot_performance_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and day = '2026-06-10'
+		union all select 'metrics' from public.conversation_metrics where conversation_id = 'dddddddd-0000-4000-8000-0000000000f1'$$,
+	'a deleted conversation leaves no hour, breakdown, day or metrics row that counted only it');
+-- One message of the conversation rolled up over two hours goes: its hour (11:00) empties and
+-- the conversation keeps the other message only.
+delete from public.messages where external_id = 'fx-two-runs-2';
+select private.run_hourly_rollup(), private.run_daily_rollup();
+select results_eq(
+	$$select messages, first_response_ms, response_p50_ms, response_p95_ms from public.conversation_metrics
+		where conversation_id = 'dddddddd-0000-4000-8000-0000000000e1'$$,
+	$$values (1, 300, 300::numeric, 300::numeric)$$,
+	'a deleted message leaves its conversation''s metrics, though no other message of it shared its hour');
+select set_eq(
+	$$select bot_id, hour_start, messages, cost_usd, latency_histogram from public.usage_analytics
+		where hour_start < (select watermark from private.rollup_state where name = 'hourly')$$,
+	$$select bot_id, date_trunc('hour', sent_at, 'UTC'), count(*)::int, sum(cost_usd),
+		private.histogram_of(array_agg(private.latency_bucket(response_time_ms)) filter (where role = 'bot' and response_time_ms is not null))
+		from public.messages where sent_at < (select watermark from private.rollup_state where name = 'hourly') group by 1, 2$$,
+	'after both deletes usage_analytics still equals a from-scratch aggregation of every message');
+select set_eq(
+	$$select bot_id, day, messages from public.bot_performance_metrics
+		where day_end <= (select watermark from private.rollup_state where name = 'daily') and messages > 0$$,
+	$$select m.bot_id, (m.sent_at at time zone b.timezone)::date, count(*)::int
+		from public.messages m join public.bots b on b.id = m.bot_id
+		where (((m.sent_at at time zone b.timezone)::date + 1)::timestamp at time zone b.timezone)
+			<= (select watermark from private.rollup_state where name = 'daily')
+		group by 1, 2$$,
+	'and bot_performance_metrics a from-scratch aggregation per local day');
 
 -- ---------------------------------------------------------------- a deleted bot
 delete from public.bots where id = 'a1a1a1a1-0000-4000-8000-0000000000a1';

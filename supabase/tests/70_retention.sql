@@ -1,9 +1,9 @@
 -- Retention: raw rows older than the organization's retention_days go, in bounded batches;
--- newer rows and other organizations' rows stay; the rollups of deleted rows stay; raw rows
--- that are not rolled up yet (past the watermark, or in an hour or day still marked dirty, e.g.
--- after a failed rollup) are never deleted.
+-- newer rows and other organizations' rows stay; the rollups of deleted rows stay, also through
+-- later rollup runs; raw rows that are not rolled up yet (past the watermark, or in an hour or
+-- day still marked dirty, e.g. after a failed rollup) are never deleted.
 begin;
-select plan(10);
+select plan(12);
 \ir fixtures.psql
 
 insert into public.conversations (id, bot_id, external_id, started_at, last_message_at, ended_at, status)
@@ -43,6 +43,12 @@ select isnt_empty($$select 1 from public.conversations where external_id = 'fx-o
 	'another organization with a longer retention keeps its rows');
 select is((select sum(messages) from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start < now() - interval '2 days'),
 	(select n from rolled), 'the rollups of deleted rows stay');
+-- Unlike an owner's delete, expiry marks nothing: the next runs keep those rollups too.
+select private.run_hourly_rollup(), private.run_daily_rollup();
+select is((select sum(messages) from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start < now() - interval '2 days'),
+	(select n from rolled), 'and the next rollup runs keep them');
+select isnt_empty($$select 1 from public.conversation_metrics where conversation_id = 'eeeeeeee-0000-4000-8000-00000000000e'$$,
+	'as the expired conversation''s metrics');
 
 select * from finish();
 rollback;
