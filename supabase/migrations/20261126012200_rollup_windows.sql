@@ -70,11 +70,18 @@ begin
 	),
 	-- An hour left with no rows at all (an owner deleted its conversations) keeps no row. Only
 	-- hours a window recomputes: retention deletes raw rows and keeps their rollups on purpose.
+	-- Found by an index range per window and deleted by row address: a join would scan the
+	-- whole table.
 	gone as (
 		delete from public.usage_analytics t
-		using unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		where t.bot_id = w.bot_id and t.hour_start >= w.from_at and t.hour_start < w.to_at
-			and not exists (select 1 from agg a where a.bot_id = t.bot_id and a.bucket_start = t.hour_start)
+		using (
+			select u.ctid row_id
+			from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+			cross join lateral (select u.ctid, u.bot_id, u.hour_start from public.usage_analytics u
+				where u.bot_id = w.bot_id and u.hour_start >= w.from_at and u.hour_start < w.to_at offset 0) u
+			where not exists (select 1 from agg a where a.bot_id = u.bot_id and a.bucket_start = u.hour_start)
+		) x
+		where t.ctid = x.row_id
 		returning t.bot_id, t.hour_start
 	),
 	days as (
@@ -118,10 +125,15 @@ begin
 	-- A value no message of the hour has any more (see usage_analytics above).
 	gone as (
 		delete from public.usage_breakdowns t
-		using unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		where t.bot_id = w.bot_id and t.hour_start >= w.from_at and t.hour_start < w.to_at
-			and not exists (select 1 from agg a where a.bot_id = t.bot_id and a.hour_start = t.hour_start
-				and a.dimension = t.dimension and a.value = t.value)
+		using (
+			select u.ctid row_id
+			from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+			cross join lateral (select u.ctid, u.bot_id, u.hour_start, u.dimension, u.value from public.usage_breakdowns u
+				where u.bot_id = w.bot_id and u.hour_start >= w.from_at and u.hour_start < w.to_at offset 0) u
+			where not exists (select 1 from agg a where a.bot_id = u.bot_id and a.hour_start = u.hour_start
+				and a.dimension = u.dimension and a.value = u.value)
+		) x
+		where t.ctid = x.row_id
 		returning 1
 	)
 	select v_rows + (select count(*) from up) + (select count(*) from gone) into v_rows;
@@ -221,9 +233,16 @@ begin
 	-- A day left with no rows at all (see private.rollup_hour_windows) keeps no row.
 	gone as (
 		delete from public.bot_performance_metrics t
-		using unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
-		where t.bot_id = w.bot_id and t.day_start = w.from_at
-			and not exists (select 1 from agg a where a.bot_id = t.bot_id and a.bucket_start = w.from_at)
+		using (
+			select d.ctid row_id
+			from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+			-- The local date lies within a day of the UTC one: the primary key finds the row.
+			cross join lateral (select d.ctid from public.bot_performance_metrics d
+				where d.bot_id = w.bot_id and d.day between (w.from_at at time zone 'UTC')::date - 1
+					and (w.from_at at time zone 'UTC')::date + 1 and d.day_start = w.from_at offset 0) d
+			where not exists (select 1 from agg a where a.bot_id = w.bot_id and a.bucket_start = w.from_at)
+		) x
+		where t.ctid = x.row_id
 		returning 1
 	)
 	select (select count(*) from up) + (select count(*) from gone) into v_rows;
