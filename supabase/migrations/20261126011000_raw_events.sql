@@ -165,8 +165,10 @@ comment on column public.messages.cost_usd is 'Cost of this message in US dollar
 comment on column public.messages.search_vector is 'Full-text index of content (simple configuration, any language).';
 
 -- Only what the dashboard and rollups read: a bot's time range, a transcript, time windows
--- across bots (BRIN, a few pages for any size), and full-text search.
-create index messages_bot_id_sent_at_idx on public.messages (bot_id, sent_at);
+-- across bots (BRIN, a few pages for any size), and full-text search. The time range carries
+-- the conversation: the cards' active-conversation counts then read the index alone (once
+-- vacuum has marked the pages visible), not a heap page per message.
+create index messages_bot_id_sent_at_idx on public.messages (bot_id, sent_at) include (conversation_id);
 create index messages_conversation_id_sent_at_idx on public.messages (conversation_id, bot_id, sent_at);
 create index messages_sent_at_brin on public.messages using brin (sent_at) with (pages_per_range = 32);
 create index messages_search_vector_idx on public.messages using gin (search_vector);

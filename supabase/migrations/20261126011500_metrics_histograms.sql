@@ -99,6 +99,50 @@ $$;
 comment on function private.histogram_fold(integer[]) is
 	'Merges histograms: private.histogram_fold(array_agg(latency_histogram)) adds them bucket by bucket.';
 
+create or replace function private.histogram_percentiles(p_histogram integer[], p_fractions float8[])
+returns numeric[]
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+declare
+	v_out numeric[] := array_fill(null::numeric, array[coalesce(cardinality(p_fractions), 0)]);
+	v_total bigint := 0;
+	v_rank numeric;
+	v_seen bigint := 0;
+	v_k integer := 1;
+	v_i integer;
+begin
+	for v_k in 1 .. coalesce(cardinality(p_histogram), 0) loop
+		v_total := v_total + p_histogram[v_k];
+	end loop;
+	if v_total = 0 then
+		return v_out;
+	end if;
+	-- Ascending fractions (p50, p95, p99: every caller's order) walk the buckets once.
+	v_k := 1;
+	for v_i in 1 .. cardinality(p_fractions) loop
+		if v_i > 1 and p_fractions[v_i] < p_fractions[v_i - 1] then
+			v_k := 1;
+			v_seen := 0;
+		end if;
+		-- The value at rank ceil(p * n), as percentile_disc defines it, at bucket resolution.
+		v_rank := greatest(1, ceil(p_fractions[v_i] * v_total));
+		while v_k <= cardinality(p_histogram) and v_seen + p_histogram[v_k] < v_rank loop
+			v_seen := v_seen + p_histogram[v_k];
+			v_k := v_k + 1;
+		end loop;
+		if v_k <= cardinality(p_histogram) then
+			v_out[v_i] := private.latency_bucket_upper_ms(v_k);
+		end if;
+	end loop;
+	return v_out;
+end
+$$;
+comment on function private.histogram_percentiles(integer[], float8[]) is
+	'Percentiles (0..1) of a histogram in ms, each the upper bound of the bucket holding it; nulls when empty.';
+
 create or replace function private.histogram_percentile(p_histogram integer[], p_fraction float8)
 returns numeric
 language plpgsql
@@ -106,27 +150,8 @@ immutable
 parallel safe
 set search_path = ''
 as $$
-declare
-	v_total bigint := 0;
-	v_rank numeric;
-	v_seen bigint := 0;
-	v_k integer;
 begin
-	for v_k in 1 .. coalesce(cardinality(p_histogram), 0) loop
-		v_total := v_total + p_histogram[v_k];
-	end loop;
-	if v_total = 0 then
-		return null;
-	end if;
-	-- The value at rank ceil(p * n), as percentile_disc defines it, at bucket resolution.
-	v_rank := greatest(1, ceil(p_fraction * v_total));
-	for v_k in 1 .. cardinality(p_histogram) loop
-		v_seen := v_seen + p_histogram[v_k];
-		if v_seen >= v_rank then
-			return private.latency_bucket_upper_ms(v_k);
-		end if;
-	end loop;
-	return null;
+	return (private.histogram_percentiles(p_histogram, array[p_fraction]))[1];
 end
 $$;
 comment on function private.histogram_percentile(integer[], float8) is
@@ -161,13 +186,15 @@ comment on function private.local_day_end(timestamptz, text) is
 
 revoke execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
 	private.histogram_of(integer[]), private.histogram_from_pairs(integer[], bigint[]), private.histogram_fold(integer[]),
-	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
+	private.histogram_percentile(integer[], float8), private.histogram_percentiles(integer[], float8[]),
+	private.bucket_start(timestamptz, text, text),
 	private.local_day_end(timestamptz, text)
 	from public, anon;
 -- The read API (security invoker) runs these as the caller, under the caller's RLS.
 grant execute on function private.latency_bucket(integer), private.latency_bucket_upper_ms(integer),
 	private.histogram_of(integer[]), private.histogram_from_pairs(integer[], bigint[]), private.histogram_fold(integer[]),
-	private.histogram_percentile(integer[], float8), private.bucket_start(timestamptz, text, text),
+	private.histogram_percentile(integer[], float8), private.histogram_percentiles(integer[], float8[]),
+	private.bucket_start(timestamptz, text, text),
 	private.local_day_end(timestamptz, text)
 	to authenticated, service_role;
 

@@ -3,7 +3,7 @@
 -- raw tail; percentiles are exact at histogram resolution; other tenants and anonymous callers
 -- get nothing; bad input gets a message saying what to change.
 begin;
-select plan(43);
+select plan(45);
 \ir fixtures.psql
 
 -- Ten days of traffic for bot A1, up to a second ago: a conversation every 20 minutes with a
@@ -247,6 +247,15 @@ select pg_temp.login_anon();
 select throws_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', now() - interval '1 day', now())$$,
 	'42501', null, 'anon cannot call the read API');
 select pg_temp.logout();
+
+-- ---------------------------------------------------------------- percentiles in one walk
+-- Seven replies in buckets 1, 1, 5, 9, 9, 9, 20: rank ceil(p * 7) is the 4th (p50) or the 7th
+-- (p95, p99); fractions in any order.
+select is(private.histogram_percentiles(private.histogram_of(array[9, 1, 20, 9, 5, 1, 9]), array[0.99, 0.5, 0.95]),
+	array[private.latency_bucket_upper_ms(20), private.latency_bucket_upper_ms(9), private.latency_bucket_upper_ms(20)]::numeric[],
+	'percentiles of a histogram: each the upper bound of the bucket holding rank ceil(p * n), in the order asked');
+select is(private.histogram_percentiles(private.histogram_of('{}'), array[0.5, 0.95]), array[null, null]::numeric[],
+	'an empty histogram has no percentiles');
 
 select * from finish();
 rollback;
