@@ -170,8 +170,11 @@ begin
 		select c.bot_id, c.started_at from public.conversations c
 		where c.id in (select o.conversation_id from old_rows o)
 	) d
-	-- A bot being deleted takes its rollups with it (and a mark could not reference it).
-	where d.bot_id in (select b.id from public.bots b);
+	-- Only hours wholly inside the retention window: an older hour may have lost raw rows to
+	-- retention already, and recomputed from the rest it would lose their counts. (A bot being
+	-- deleted has no row here: it takes its rollups with it, and a mark could not reference it.)
+	where d.at >= (select now() - make_interval(days => o.retention_days) + interval '1 hour'
+		from public.bots b join public.organizations o on o.id = b.organization_id where b.id = d.bot_id);
 	return null;
 end
 $$;
@@ -194,7 +197,9 @@ begin
 		select o.bot_id, t.at from old_rows o
 		cross join lateral (values (o.started_at), (o.ended_at), (o.handed_off_at)) t(at)
 	) c
-	where c.bot_id in (select b.id from public.bots b);
+	-- As for messages: hours wholly inside the retention window, of bots that remain.
+	where c.at >= (select now() - make_interval(days => o.retention_days) + interval '1 hour'
+		from public.bots b join public.organizations o on o.id = b.organization_id where b.id = c.bot_id);
 	return null;
 end
 $$;

@@ -5,7 +5,7 @@
 -- hour by hour keeps all of its messages; an owner's deleted conversation or message leaves
 -- every rollup as if it had never been; a deleted bot takes its rollup rows with it.
 begin;
-select plan(29);
+select plan(30);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -205,6 +205,8 @@ select results_eq(
 	'a conversation rolled up by two runs, an hour each, holds both messages once');
 
 -- ---------------------------------------------------------------- an owner's deletes
+-- Within retention (these rows are months old: the organization keeps ten years here).
+update public.organizations set retention_days = 3650 where id = 'a0a0a0a0-0000-4000-8000-00000000000a';
 -- A conversation alone in its hour and its local day, with a model nobody else uses.
 insert into public.conversations (id, bot_id, external_id, started_at, ended_at, status)
 values ('dddddddd-0000-4000-8000-0000000000f1', 'a1a1a1a1-0000-4000-8000-0000000000a1', 'fx-deleted', '2026-06-10 09:10Z',
@@ -248,6 +250,13 @@ select set_eq(
 			<= (select watermark from private.rollup_state where name = 'daily')
 		group by 1, 2$$,
 	'and bot_performance_metrics a from-scratch aggregation per local day');
+-- Past retention (90 days) an hour may have lost raw rows already: recomputed from the rest it
+-- would lose their counts, so an owner's delete there leaves the rollups, as expiry does.
+update public.organizations set retention_days = 90 where id = 'a0a0a0a0-0000-4000-8000-00000000000a';
+delete from public.messages where external_id = 'fx-dst-1';
+select private.run_hourly_rollup(), private.run_daily_rollup();
+select is((select messages from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and hour_start = '2026-03-28 22:00Z'),
+	1, 'a message deleted from an hour past retention stays counted, as an expired one would');
 
 -- ---------------------------------------------------------------- a deleted bot
 delete from public.bots where id = 'a1a1a1a1-0000-4000-8000-0000000000a1';
