@@ -99,11 +99,14 @@ declare
 	v_key_id uuid;
 	v_bot_id uuid;
 	v_last_used timestamptz;
+	v_retention integer;
 	v_admitted boolean := false;
 	v_retry numeric;
 begin
-	select k.id, k.bot_id, k.last_used_at into v_key_id, v_bot_id, v_last_used
+	select k.id, k.bot_id, k.last_used_at, o.retention_days into v_key_id, v_bot_id, v_last_used, v_retention
 	from public.bot_api_keys k
+	join public.bots b on b.id = k.bot_id
+	join public.organizations o on o.id = b.organization_id
 	where k.key_hash = decode(p_key_hash, 'hex') and k.revoked_at is null;
 	if v_key_id is null then
 		return jsonb_build_object('error', 'invalid_key');
@@ -145,7 +148,8 @@ begin
 	if v_last_used is null or v_last_used < now() - interval '1 minute' then
 		update public.bot_api_keys set last_used_at = now() where id = v_key_id;
 	end if;
-	return jsonb_build_object('bot_id', v_bot_id);
+	-- The organization's retention bounds how old an accepted event may be (see the function).
+	return jsonb_build_object('bot_id', v_bot_id, 'retention_days', v_retention);
 end
 $$;
 comment on function private.ingest_admit(text) is

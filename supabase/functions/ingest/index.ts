@@ -42,7 +42,7 @@ async function sha256Hex(text: string): Promise<string> {
 }
 
 type Refusal = { error: 'invalid_key' } | { error: 'rate_limited'; retry_after: number };
-type Admission = Refusal | { bot_id: string };
+type Admission = Refusal | { bot_id: string; retention_days: number };
 type Written = Refusal | { results: { i: number; s: 'accepted' | 'duplicate' }[] };
 
 function refuse(answer: Refusal): never {
@@ -116,7 +116,7 @@ async function handle(req: Request): Promise<Response> {
 	for (const r of checked.rejected) results[r.index] = { ...r, status: 'rejected' };
 	const valid: (IngestEvent & { i: number })[] = [];
 	for (const e of checked.valid) {
-		const problem = timeProblem(e.timestamp, now);
+		const problem = timeProblem(e.timestamp, now, admission.retention_days);
 		const path = `events[${e.i}].timestamp`;
 		if (problem) results[e.i] = { index: e.i, status: 'rejected', path, reason: problem };
 		else valid.push(e);

@@ -133,14 +133,22 @@ export function checkEvents(raw: unknown[]): {
 	return { valid, rejected, malformed };
 }
 
-/** Time checks are per event: one bad clock reading should not lose the rest of the batch. */
-export function timeProblem(ts: string, now: number): string | null {
+/**
+ * Time checks are per event: one bad clock reading should not lose the rest of the batch.
+ * An organization keeping raw events fewer days than `maxAgeMs` accepts them only while their
+ * whole hour is still kept: an hour that retention has begun to delete would be recomputed from
+ * what is left of it, and lose the counts of what went.
+ */
+export function timeProblem(ts: string, now: number, retentionDays?: number): string | null {
 	const t = Date.parse(ts);
 	if (t > now + futureSkewMs) {
 		return `timestamp is more than ${futureSkewMs / 60_000} minutes in the future; check the bot's clock`;
 	}
 	if (t < now - maxAgeMs) {
 		return `timestamp is more than ${maxAgeMs / 86_400_000} days in the past; such events are not accepted`;
+	}
+	if (retentionDays !== undefined && t < now - retentionDays * 86_400_000 + 3_600_000) {
+		return `timestamp is beyond your organization's retention of raw events (${retentionDays} days, less an hour); such events are not accepted`;
 	}
 	return null;
 }

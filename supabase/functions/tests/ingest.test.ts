@@ -177,6 +177,26 @@ test('concurrent identical batches never duplicate a row', async () => {
 	assert.equal(conversations, 10);
 });
 
+test("an event older than the organization's retention is rejected, a newer one accepted", async () => {
+	const short = await signUp('ingest-retention');
+	await sql`update public.organizations set retention_days = 2 where id = ${short.organizationId}`;
+	const shortBot = await createBot(short, 'Short retention bot');
+	const conv = uid('conv');
+	const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+	const events = [
+		message(conv, { timestamp: hoursAgo(72) }),
+		message(conv, { timestamp: hoursAgo(24) })
+	];
+	const { status, body } = await send(shortBot.key, { events });
+	assert.equal(status, 200);
+	assert.deepEqual(
+		body.results.map((r) => r.status),
+		['rejected', 'accepted']
+	);
+	assert.match(body.results[0].reason!, /retention of raw events \(2 days/);
+	assert.equal(body.results[0].path, 'events[0].timestamp');
+});
+
 test('timestamps far in the future or past are rejected per event, the rest accepted', async () => {
 	const conv = uid('conv');
 	const events = [
