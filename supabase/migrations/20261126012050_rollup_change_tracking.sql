@@ -150,10 +150,23 @@ comment on function private.mark_dirty_from_conversation_changes() is
 -- Deletes: an owner removing a conversation or a message (REST) takes it out of the rollups
 -- too, or the cards would still count what the conversation list and the export no longer
 -- show. Retention is the exception: rollups outlive the raw rows on purpose, so it sets
--- botflow.retention_purge for its transaction and nothing is marked. Only hours wholly inside
--- the retention window are marked: an older hour may have lost raw rows to retention already,
--- and recomputed from the rest it would lose their counts. A bot being deleted is not found
--- here: it takes its rollups with it (and a mark could not reference it).
+-- botflow.retention_purge for its transaction and the delete triggers return at once (its
+-- batches are large: nothing is read for them).
+create or replace function private.retention_purging()
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+	select coalesce(current_setting('botflow.retention_purge', true) = 'on', false)
+$$;
+comment on function private.retention_purging() is
+	'Whether this transaction''s deletes are retention''s (private.apply_retention sets botflow.retention_purge).';
+
+-- Only hours wholly inside the retention window are marked: an older hour may have lost raw
+-- rows to retention already, and recomputed from the rest it would lose their counts. A bot
+-- being deleted is not found here: it takes its rollups with it (and a mark could not
+-- reference it).
 create or replace function private.mark_dirty_hours_of_deletes(p_bot_ids uuid[], p_times timestamptz[])
 returns void
 language sql
@@ -164,11 +177,10 @@ as $$
 	from unnest(p_bot_ids, p_times) u(bot_id, at)
 	join public.bots b on b.id = u.bot_id
 	join public.organizations o on o.id = b.organization_id
-	where current_setting('botflow.retention_purge', true) is distinct from 'on'
-		and u.at >= now() - make_interval(days => o.retention_days) + interval '1 hour'
+	where u.at >= now() - make_interval(days => o.retention_days) + interval '1 hour'
 $$;
 comment on function private.mark_dirty_hours_of_deletes(uuid[], timestamptz[]) is
-	'Marks the hours of deleted rows dirty, unless retention deletes them or they lie in an hour retention may have begun to delete.';
+	'Marks the hours of deleted rows dirty, except hours retention may have begun to delete.';
 
 create or replace function private.mark_dirty_from_message_deletes()
 returns trigger
@@ -177,6 +189,9 @@ security definer
 set search_path = ''
 as $$
 begin
+	if private.retention_purging() then
+		return null;
+	end if;
 	perform private.mark_dirty_hours_of_deletes(array_agg(d.bot_id), array_agg(d.at))
 	from (
 		select o.bot_id, o.sent_at at from old_rows o
@@ -190,7 +205,7 @@ begin
 end
 $$;
 comment on function private.mark_dirty_from_message_deletes() is
-	'After deleting messages: marks their hours and their conversations'' start hours dirty (see mark_dirty_hours_of_deletes).';
+	'After deleting messages (not by retention): marks their hours and their conversations'' start hours dirty (see mark_dirty_hours_of_deletes).';
 
 create or replace function private.mark_dirty_from_conversation_deletes()
 returns trigger
@@ -199,9 +214,10 @@ security definer
 set search_path = ''
 as $$
 begin
-	if current_setting('botflow.retention_purge', true) is distinct from 'on' then
-		delete from public.conversation_metrics m using old_rows o where m.bot_id = o.bot_id and m.conversation_id = o.id;
+	if private.retention_purging() then
+		return null;
 	end if;
+	delete from public.conversation_metrics m using old_rows o where m.bot_id = o.bot_id and m.conversation_id = o.id;
 	perform private.mark_dirty_hours_of_deletes(array_agg(o.bot_id), array_agg(t.at))
 	from old_rows o
 	cross join lateral (values (o.started_at), (o.ended_at), (o.handed_off_at)) t(at);
@@ -209,7 +225,7 @@ begin
 end
 $$;
 comment on function private.mark_dirty_from_conversation_deletes() is
-	'After deleting conversations: drops their metrics, unless retention deletes them, and marks the hours of their start, end and handoff dirty (see mark_dirty_hours_of_deletes).';
+	'After deleting conversations (not by retention): drops their metrics and marks the hours of their start, end and handoff dirty (see mark_dirty_hours_of_deletes).';
 
 create trigger mark_dirty_hours
 	after insert on public.messages
@@ -235,8 +251,8 @@ create trigger mark_dirty_hours_on_delete
 
 revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]), private.mark_dirty_from_messages(),
 	private.mark_dirty_from_conversations(), private.mark_dirty_from_conversation_changes(),
-	private.mark_dirty_hours_of_deletes(uuid[], timestamptz[]), private.mark_dirty_from_message_deletes(),
-	private.mark_dirty_from_conversation_deletes()
+	private.retention_purging(), private.mark_dirty_hours_of_deletes(uuid[], timestamptz[]),
+	private.mark_dirty_from_message_deletes(), private.mark_dirty_from_conversation_deletes()
 	from public, anon;
 revoke execute on function private.mark_dirty_hours(uuid[], timestamptz[]),
 	private.mark_dirty_hours_of_deletes(uuid[], timestamptz[]) from authenticated;

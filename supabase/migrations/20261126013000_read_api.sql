@@ -443,8 +443,7 @@ begin
 			coalesce(x.tokens_in, 0) tokens_in, coalesce(x.tokens_out, 0) tokens_out,
 			coalesce(x.cost_usd, 0) cost_usd, coalesce(x.replies, 0) replies, coalesce(x.failed, 0) failed,
 			coalesce(x.rt_count, 0) rt_count, coalesce(x.rt_sum, 0) rt_sum,
-			coalesce(x.histogram, private.histogram_fold(null)) histogram,
-			-- p50, p95 and p99 in one walk of the buckets.
+			-- p50, p95 and p99 in one walk of the buckets (none for a period without rows).
 			private.histogram_percentiles(x.histogram, array[0.50, 0.95, 0.99]) pct
 		from periods p
 		left join sums x on x.period = p.period
