@@ -3,7 +3,7 @@
 -- raw tail; percentiles are exact at histogram resolution; other tenants and anonymous callers
 -- get nothing; bad input gets a message saying what to change.
 begin;
-select plan(45);
+select plan(47);
 \ir fixtures.psql
 
 -- Ten days of traffic for bot A1, up to a second ago: a conversation every 20 minutes with a
@@ -256,6 +256,16 @@ select is(private.histogram_percentiles(private.histogram_of(array[9, 1, 20, 9, 
 	'percentiles of a histogram: each the upper bound of the bucket holding rank ceil(p * n), in the order asked');
 select is(private.histogram_percentiles(private.histogram_of('{}'), array[0.5, 0.95]), array[null, null]::numeric[],
 	'an empty histogram has no percentiles');
+
+-- ---------------------------------------------------------------- merging histograms
+-- Three histograms stacked by array_agg, as every read folds its segments: bucket by bucket,
+-- the first and last buckets included; none at all is the empty histogram.
+select is((select private.histogram_fold(array_agg(h order by i)) from (values
+		(1, private.histogram_of(array[1, 9, 161])), (2, private.histogram_of(array[9, 9])),
+		(3, private.histogram_of(array[161, 80]))) x(i, h)),
+	private.histogram_of(array[1, 9, 9, 9, 80, 161, 161]),
+	'histograms merge bucket by bucket, the first and the last included');
+select is(private.histogram_fold(null), private.histogram_of('{}'), 'no histograms merge into an empty one');
 
 select * from finish();
 rollback;
