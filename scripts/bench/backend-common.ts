@@ -5,6 +5,7 @@ import { createClient } from '@supabase/supabase-js';
 import type postgres from 'postgres';
 import WebSocket from 'ws';
 import { config } from '../../stack/config.ts';
+import { until } from '../../stack/polling.ts';
 
 export type Sql = postgres.Sql;
 
@@ -49,4 +50,28 @@ export async function newBot(sql: Sql, organizationId: string, name: string) {
 			(bot_id, request_burst, requests_per_second, event_burst, events_per_second)
 		values (${bot.id}, 1000000, 1000000, 1000000000, 1000000000)`;
 	return { id: bot.id as string, key };
+}
+
+/**
+ * Waits until Realtime's replication slot has decoded the WAL written so far (less than 1 MB
+ * behind) and returns the wait in seconds. Every timed phase starts from there: on two cores,
+ * decoding the previous phase's rows (a million-row transaction, or the last COPY) beside a
+ * rollup, a read or an ingest run would measure both at once.
+ */
+export async function realtimeCaughtUp(sql: Sql): Promise<number> {
+	const start = process.hrtime.bigint();
+	const lag = async () =>
+		Number(
+			(
+				await sql`select coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)), 0)::bigint as lag
+					from pg_replication_slots where slot_type = 'logical'`
+			)[0].lag
+		);
+	await until(
+		async () => (await lag()) < 1_000_000,
+		'Realtime to decode the WAL so far',
+		600_000,
+		200
+	);
+	return round(seconds(start), 1);
 }

@@ -21,8 +21,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { config, projectRoot } from '../../stack/config.ts';
-import { percentile, until } from '../../stack/polling.ts';
+import { percentile } from '../../stack/polling.ts';
 import { busyHourRollup } from './backend-busy-hour.ts';
+import { realtimeCaughtUp as realtimeCaughtUpOn } from './backend-common.ts';
 import { insertGeneratedMessages } from './backend-generated-messages.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -143,24 +144,8 @@ async function hourlyRollup(): Promise<{ ms: number; value: Record<string, unkno
 	}
 }
 
-/**
- * Waits until Realtime's replication slot has decoded the WAL written so far (less than 1 MB
- * behind) and returns the wait in seconds. Every timed phase starts from there: on two cores,
- * decoding a million-row transaction beside a rollup or a read would measure both at once.
- */
-async function realtimeCaughtUp(): Promise<number> {
-	const lag = async () =>
-		Number(
-			(
-				await sql`select coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)), 0)::bigint as lag
-					from pg_replication_slots where slot_type = 'logical'`
-			)[0].lag
-		);
-	const wait = await timed(() =>
-		until(async () => (await lag()) < 1_000_000, 'Realtime to decode the WAL so far', 600_000, 500)
-	);
-	return round(wait.ms / 1000, 1);
-}
+/** Every timed phase starts with Realtime caught up (see realtimeCaughtUp in backend-common.ts). */
+const realtimeCaughtUp = () => realtimeCaughtUpOn(sql);
 
 const uptime = () => spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
 const machine: Record<string, unknown> = {

@@ -43,7 +43,8 @@ async function sha256Hex(text: string): Promise<string> {
 
 type Refusal = { error: 'invalid_key' } | { error: 'rate_limited'; retry_after: number };
 type Admission = Refusal | { bot_id: string; retention_days: number };
-type Written = Refusal | { results: { i: number; s: 'accepted' | 'duplicate' }[] };
+/** `accepted`: the indexes of the events written; every other valid event was a duplicate. */
+type Written = Refusal | { accepted: number[] };
 
 function refuse(answer: Refusal): never {
 	if (answer.error === 'rate_limited') throw rateLimited(answer.retry_after);
@@ -124,7 +125,9 @@ async function handle(req: Request): Promise<Response> {
 
 	const answer = await write(keyHash, valid, events.length);
 	if ('error' in answer) refuse(answer);
-	for (const r of answer.results) results[r.i] = { index: r.i, status: r.s };
+	const accepted = new Set(answer.accepted);
+	for (const e of valid)
+		results[e.i] = { index: e.i, status: accepted.has(e.i) ? 'accepted' : 'duplicate' };
 
 	const totals = { accepted: 0, duplicate: 0, rejected: 0 };
 	for (const r of results) totals[r.status]++;
