@@ -125,13 +125,18 @@ async function loadChunk(chunk: number, chunks: number) {
 	});
 }
 
-/** The summarised bot's live-hour rows (see the reads below), and the current-hour row that counted them. */
-async function removeLiveHour(tx: postgres.TransactionSql) {
-	await tx`
+/**
+ * The summarised bot's live rows (see the reads below) go, with triggers on like any delete, so
+ * the past hour they reached into is marked and rolled up again, and the current-hour row that
+ * counted them goes: a kept dataset stays as it was.
+ */
+async function removeLiveRows() {
+	await sql`
 		delete from public.messages where conversation_id in (
 			select id from public.conversations where bot_id = ${botId(1)} and external_id like 'live-%')`;
-	await tx`delete from public.conversations where bot_id = ${botId(1)} and external_id like 'live-%'`;
-	await tx`delete from private.usage_current_hours where bot_id = ${botId(1)}`;
+	await sql`delete from public.conversations where bot_id = ${botId(1)} and external_id like 'live-%'`;
+	await sql`delete from private.usage_current_hours where bot_id = ${botId(1)}`;
+	await hourlyRollup();
 }
 
 /** The hourly rollup; a run skipped because pg_cron holds the lock waits for it, then runs. */
@@ -272,27 +277,33 @@ try {
 	// million rows), on the same two cores: the reads are measured once it has caught up, so
 	// they measure the read, not the decoding beside it.
 	result.realtime_caught_up_before_reads_seconds = await realtimeCaughtUp();
-	// The summarised bot is live: its traffic goes on into the current hour up to now, at its
-	// average rate (a kept dataset ends when it was loaded), as if every event arrived on time.
-	// Its finished quarters are rolled up as the job scheduled at 5, 20, 35 and 50 past the hour
-	// has done by now (before 20 past there are none: reads take the whole hour so far raw).
-	await sql.begin(async (tx) => {
-		await tx`set local session_replication_role = replica`;
-		await removeLiveHour(tx); // a run that crashed may have left its own
-		await tx`
+	// The summarised bot is live: its traffic goes on up to now at its average rate, as if every
+	// event arrived on time, from where its data ends (a kept dataset ends when it was loaded)
+	// but over at least the last half hour, whose conversations the active count reads. Written
+	// with triggers on, so a past hour it reaches into is marked and rolled up again (untimed),
+	// as the hourly job would have. The current hour's finished quarters are rolled up as the
+	// job scheduled at 5, 20, 35 and 50 past the hour has done by now (before 20 past there are
+	// none: reads take the whole hour so far raw).
+	await removeLiveRows(); // a run that crashed may have left its own
+	const [{ liveFrom }] = await sql`
+		select greatest(date_trunc('hour', now() - interval '30 minutes', 'UTC'),
+			(select max(m.sent_at) from public.messages m where m.bot_id = ${botId(1)})) as "liveFrom"`;
+	await sql.begin(
+		(tx) => tx`
 			with conv as (
 				insert into public.conversations (bot_id, external_id, channel, end_user_id, status, started_at,
 					last_message_at, ended_at)
 				select ${botId(1)}, 'live-' || i, 'web', 'u-' || (i % 20000), 'completed', t, t + interval '150 seconds',
 					t + interval '150 seconds'
-				from generate_series(0, 719) i
-				cross join lateral (select date_trunc('hour', now(), 'UTC') + make_interval(secs => 5 * i) t) s
+				from generate_series(0, 1079) i
+				cross join lateral (select ${liveFrom}::timestamptz + make_interval(secs => 5 * i) t) s
 				where t < now()
 				returning id, bot_id, external_id, started_at
 			)
 			${insertGeneratedMessages(tx, messagesPerConversation)}
-			where c.started_at + k * interval '15 seconds' < now()`;
-	});
+			where c.started_at + k * interval '15 seconds' < now()`
+	);
+	await hourlyRollup();
 	const currentHour = await timed(
 		async () => (await sql`select private.run_current_hour_rollup() as r`)[0].r
 	);
@@ -300,6 +311,7 @@ try {
 		select count(*)::int as live from public.messages
 		where bot_id = ${botId(1)} and sent_at >= date_trunc('hour', now(), 'UTC')`;
 	result.current_hour = {
+		summarised_bot_live_from: liveFrom,
 		summarised_bot_messages_so_far: live,
 		rollup_ms: round(currentHour.ms, 1),
 		rollup: currentHour.value
@@ -393,11 +405,7 @@ try {
 		};
 	} finally {
 		await reader.end();
-		// The live hour's rows go again, and the current-hour rows that counted them.
-		await sql.begin(async (tx) => {
-			await tx`set local session_replication_role = replica`;
-			await removeLiveHour(tx);
-		});
+		await removeLiveRows();
 	}
 } finally {
 	if (!keep) {
