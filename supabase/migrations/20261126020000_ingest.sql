@@ -250,6 +250,12 @@ begin
 		select distinct on (e.message_id) e.*
 		from ev e where e.type = 'message' order by e.message_id, e.i
 	),
+	-- The batch's conversations, one index probe each (a batch holds a few dozen): joined per
+	-- message, the probe ran once for every message.
+	convs as materialized (
+		select c.id, c.external_id from public.conversations c
+		where c.bot_id = v_bot_id and c.external_id = any (array(select distinct f.conversation_id from firsts f))
+	),
 	inserted as (
 		insert into public.messages (bot_id, conversation_id, external_id, role, content, sent_at,
 			response_time_ms, success, error_code, intent, model, tokens_in, tokens_out, cost_usd)
@@ -257,7 +263,7 @@ begin
 			f.success, f.error_code, f.intent, f.model, coalesce(f.tokens_in, 0),
 			coalesce(f.tokens_out, 0), coalesce(f.cost_usd, 0)
 		from firsts f
-		join public.conversations c on c.bot_id = v_bot_id and c.external_id = f.conversation_id
+		join convs c on c.external_id = f.conversation_id
 		-- One key order for every batch, so concurrent batches wait for each other, never deadlock.
 		order by f.message_id
 		on conflict (bot_id, external_id) do nothing
