@@ -83,6 +83,10 @@ function initCluster() {
 		`max_replication_slots = 20`,
 		`max_wal_senders = 20`,
 		`max_slot_wal_keep_size = '2GB'`,
+		// A bulk load or a benchmark phase writes half a gigabyte of WAL in seconds: at the default
+		// 1GB Postgres checkpoints every few seconds (and logs that they occur too frequently),
+		// and every checkpoint makes the next writes log whole pages again.
+		`max_wal_size = '4GB'`,
 		`timezone = 'UTC'`,
 		`log_timezone = 'UTC'`,
 		`log_min_messages = warning`,
