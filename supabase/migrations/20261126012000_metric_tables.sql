@@ -218,8 +218,8 @@ comment on column public.conversation_metrics.handed_off is 'True when it was ha
 comment on column public.conversation_metrics.rolled_up_at is 'When the hourly rollup last wrote this row.';
 create index conversation_metrics_bot_id_started_at_idx on public.conversation_metrics (bot_id, started_at);
 
--- The current UTC hour up to its last finished quarter (private.run_current_hour_rollup), so a
--- live read of a busy bot takes at most twenty minutes of raw rows, not up to a whole hour.
+-- The current UTC hour up to its last finished five minutes (private.run_current_hour_rollup),
+-- so a live read of a busy bot takes at most eight minutes of raw rows, not up to a whole hour.
 -- Additive figures only (no distinct counts). Private: a read reaches a row only through
 -- private.current_hour_usage(), which checks that the caller reads the bot and that no late
 -- event has made the row stale since.
@@ -246,7 +246,7 @@ create table private.usage_current_hours (
 	primary key (bot_id, hour_start)
 );
 comment on table private.usage_current_hours is
-	'Per bot: the current UTC hour from its start to covered_to (a quarter-hour boundary), with the additive figures of usage_analytics.';
+	'Per bot: the current UTC hour from its start to covered_to (a five-minute boundary), with the additive figures of usage_analytics.';
 comment on column private.usage_current_hours.bot_id is 'The bot.';
 comment on column private.usage_current_hours.hour_start is 'Start of the UTC hour.';
 comment on column private.usage_current_hours.covered_to is 'End of the rolled-up part: the figures cover [hour_start, covered_to).';
@@ -266,6 +266,53 @@ comment on column private.usage_current_hours.response_time_count is 'As in usag
 comment on column private.usage_current_hours.response_time_sum_ms is 'As in usage_analytics, for the covered part.';
 comment on column private.usage_current_hours.latency_histogram is 'As in usage_analytics, for the covered part.';
 comment on column private.usage_current_hours.rolled_up_at is 'When the current-hour rollup last wrote this row.';
+
+-- Each rolled-up hour in quarters (private.rollup_hour_windows writes them with the hour), so a
+-- range starting or ending inside an hour reads at most 7.5 minutes of raw rows at that end:
+-- the quarters up to the nearest quarter boundary, plus or minus the minutes between. Additive
+-- figures only. Kept as long as the raw rows (private.apply_retention): an edge is only read
+-- this way while its raw rows are there. Private: reads reach it through
+-- private.rolled_up_quarters(), which checks that the caller reads the bot. No foreign key, as
+-- for the rollup tables above: private.delete_bot_metrics removes a deleted bot's rows.
+create table private.usage_quarters (
+	bot_id uuid not null,
+	quarter_start timestamptz not null check (quarter_start = date_bin('15 minutes', quarter_start, timestamptz '2000-01-01 00:00+00')),
+	messages integer not null,
+	user_messages integer not null,
+	bot_messages integer not null,
+	conversations_started integer not null,
+	conversations_resolved integer not null,
+	conversations_abandoned integer not null,
+	conversations_handed_off integer not null,
+	tokens_in bigint not null,
+	tokens_out bigint not null,
+	cost_usd numeric(38, 6) not null,
+	replies integer not null,
+	failed_replies integer not null,
+	response_time_count integer not null,
+	response_time_sum_ms bigint not null,
+	latency_histogram integer[] not null check (cardinality(latency_histogram) = 161),
+	primary key (bot_id, quarter_start)
+);
+comment on table private.usage_quarters is
+	'Per bot per UTC quarter hour of a rolled-up hour: the additive figures of usage_analytics, for the edges of a range.';
+comment on column private.usage_quarters.bot_id is 'The bot.';
+comment on column private.usage_quarters.quarter_start is 'Start of the UTC quarter hour.';
+comment on column private.usage_quarters.messages is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.user_messages is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.bot_messages is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.conversations_started is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.conversations_resolved is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.conversations_abandoned is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.conversations_handed_off is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.tokens_in is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.tokens_out is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.cost_usd is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.replies is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.failed_replies is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.response_time_count is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.response_time_sum_ms is 'As in usage_analytics, for the quarter hour.';
+comment on column private.usage_quarters.latency_histogram is 'As in usage_analytics, for the quarter hour.';
 
 -- Rollups are written by the jobs only; members read them through RLS.
 alter table public.usage_analytics enable row level security;
@@ -307,11 +354,12 @@ begin
 	delete from public.usage_breakdowns t using deleted_bots d where t.bot_id = d.id;
 	delete from public.bot_performance_metrics t using deleted_bots d where t.bot_id = d.id;
 	delete from public.conversation_metrics t using deleted_bots d where t.bot_id = d.id;
+	delete from private.usage_quarters t using deleted_bots d where t.bot_id = d.id;
 	return null;
 end
 $$;
 comment on function private.delete_bot_metrics() is
-	'After deleting bots: deletes their rows from the four rollup tables (they have no foreign key).';
+	'After deleting bots: deletes their rows from the rollup tables without a foreign key (the four public ones and private.usage_quarters).';
 revoke execute on function private.delete_bot_metrics() from public, anon, authenticated;
 create trigger delete_bot_metrics
 	after delete on public.bots

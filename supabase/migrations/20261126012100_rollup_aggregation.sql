@@ -5,7 +5,7 @@
 -- Aggregation of raw rows (the one definition rollups and live reads share)
 -- =====================================================================================
 -- Windows are (bot, from, to) triples; rows are grouped per bot by p_grain ('window' = the whole
--- window, for totals that need no time split; 'hour' = UTC hour,
+-- window, for totals that need no time split; 'quarter' = UTC quarter hour; 'hour' = UTC hour;
 -- 'day' = local day), and a bucket never starts before its window (partial hours stay apart).
 -- Latency buckets come from messages.latency_bucket (computed once per row on insert); the
 -- bucket-start expressions repeat private.bucket_start inline: a function with a fixed
@@ -34,8 +34,8 @@ set jit = off
 as $$
 #variable_conflict use_column
 begin
-	if p_gap_from is not null and p_grain <> 'hour' then
-		raise exception 'aggregate_raw: a gap (p_gap_from) is read by UTC hour only, not by %', p_grain;
+	if p_gap_from is not null and p_grain not in ('hour', 'quarter') then
+		raise exception 'aggregate_raw: a gap (p_gap_from) is read by UTC hour or quarter only, not by %', p_grain;
 	end if;
 	-- PL/pgSQL keeps this plan across calls; a SQL function would plan it on every dashboard read.
 	return query
@@ -48,6 +48,7 @@ begin
 	-- One scan of the raw rows; every figure below is a hash aggregate over it.
 	base as materialized (
 		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'quarter' then greatest(w.from_at, date_bin('15 minutes', m.sent_at, timestamptz '2000-01-01 00:00+00'))
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', m.sent_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, m.sent_at, w.timezone)) end b,
 			m.conversation_id, m.role, m.success, m.response_time_ms rt, m.latency_bucket lb, m.tokens_in,
@@ -64,7 +65,8 @@ begin
 		union all
 		-- The hourly job's gap since its watermark is the same for every bot: one time-range scan
 		-- (BRIN), as cheap as a plain scan, instead of a probe per bot that ends in a full scan.
-		select m.bot_id, date_trunc('hour', m.sent_at, 'UTC'), m.conversation_id, m.role, m.success,
+		select m.bot_id, case when p_grain = 'quarter' then date_bin('15 minutes', m.sent_at, timestamptz '2000-01-01 00:00+00')
+				else date_trunc('hour', m.sent_at, 'UTC') end, m.conversation_id, m.role, m.success,
 			m.response_time_ms, m.latency_bucket, m.tokens_in, m.tokens_out, m.cost_usd
 		from public.messages m
 		where p_gap_from is not null and m.sent_at >= p_gap_from and m.sent_at < p_gap_to
@@ -92,8 +94,13 @@ begin
 		) h
 		group by 1, 2
 	),
-	-- Distinct counts are not additive across buckets: the dashboard's live reads skip them.
-	bc as materialized (select distinct base.bot_id, base.b, base.conversation_id from base where p_distinct_counts),
+	-- Distinct counts are not additive across buckets: the dashboard's live reads skip them. By
+	-- quarter they are the quarter's UTC hour's (the hourly rollup sums its hours from quarters).
+	bc as materialized (
+		select distinct base.bot_id, case when p_grain = 'quarter' then date_trunc('hour', base.b, 'UTC') else base.b end b,
+			base.conversation_id
+		from base where p_distinct_counts
+	),
 	active as (
 		select bc.bot_id, bc.b, count(*) conversations_active from bc group by 1, 2
 	),
@@ -111,6 +118,7 @@ begin
 	),
 	e as (
 		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'quarter' then greatest(w.from_at, date_bin('15 minutes', c.started_at, timestamptz '2000-01-01 00:00+00'))
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.started_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, c.started_at, w.timezone)) end b, 'started'::text kind
 		-- An index range per window (offset 0: never a hash join over every conversation).
@@ -118,6 +126,7 @@ begin
 			where c.bot_id = w.bot_id and c.started_at >= w.from_at and c.started_at < w.to_at offset 0) c
 		union all
 		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'quarter' then greatest(w.from_at, date_bin('15 minutes', c.ended_at, timestamptz '2000-01-01 00:00+00'))
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.ended_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, c.ended_at, w.timezone)) end, c.status::text
 		from w cross join lateral (select c.ended_at, c.status from public.conversations c
@@ -125,6 +134,7 @@ begin
 				and c.status in ('completed', 'abandoned') offset 0) c
 		union all
 		select w.bot_id, case when p_grain = 'window' then w.from_at
+				when p_grain = 'quarter' then greatest(w.from_at, date_bin('15 minutes', c.handed_off_at, timestamptz '2000-01-01 00:00+00'))
 				when p_grain = 'hour' then greatest(w.from_at, date_trunc('hour', c.handed_off_at, 'UTC'))
 				else greatest(w.from_at, date_trunc(p_grain, c.handed_off_at, w.timezone)) end, 'handed_off'
 		from w cross join lateral (select c.handed_off_at from public.conversations c
@@ -147,8 +157,10 @@ begin
 		coalesce(t.response_time_sum_ms, 0), coalesce(h.latency_histogram, private.histogram_of('{}'))
 	from totals t
 	left join hist h on h.bot_id = t.bot_id and h.b = t.b
-	left join active a on a.bot_id = t.bot_id and a.b = t.b
-	left join users u on u.bot_id = t.bot_id and u.b = t.b
+	left join active a on a.bot_id = t.bot_id
+		and a.b = case when p_grain = 'quarter' then date_trunc('hour', t.b, 'UTC') else t.b end
+	left join users u on u.bot_id = t.bot_id
+		and u.b = case when p_grain = 'quarter' then date_trunc('hour', t.b, 'UTC') else t.b end
 	full join ce on ce.bot_id = t.bot_id and ce.b = t.b;
 end
 $$;

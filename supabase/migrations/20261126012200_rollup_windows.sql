@@ -29,10 +29,28 @@ begin
 	-- Usage and breakdowns come from the one aggregation the daily job, the live tail and the
 	-- tests also use (private.aggregate_raw / aggregate_raw_breakdowns), which read the gap
 	-- since the watermark by one time-range scan (BRIN) and other windows by an index range each.
+	-- Usage is aggregated by quarter hour, once: the quarters are kept for reads whose range
+	-- starts or ends inside an hour, and the hours are their sums (the distinct counts come
+	-- whole for the hour on each of its quarters).
 	v_t := clock_timestamp();
 	perform private.lock_bots_for_rollup(v_bots);
-	with agg as (
-		select * from private.aggregate_raw(v_bots, v_from, v_to, 'hour', true, p_gap_from, p_gap_to, p_skip_bots)
+	with q as materialized (
+		select * from private.aggregate_raw(v_bots, v_from, v_to, 'quarter', true, p_gap_from, p_gap_to, p_skip_bots)
+	),
+	agg as (
+		select q.bot_id, date_trunc('hour', q.bucket_start, 'UTC') bucket_start, sum(q.messages)::bigint messages,
+			sum(q.user_messages)::bigint user_messages, sum(q.bot_messages)::bigint bot_messages,
+			sum(q.conversations_started)::bigint conversations_started,
+			sum(q.conversations_resolved)::bigint conversations_resolved,
+			sum(q.conversations_abandoned)::bigint conversations_abandoned,
+			sum(q.conversations_handed_off)::bigint conversations_handed_off,
+			max(q.conversations_active) conversations_active, max(q.active_end_users) active_end_users,
+			sum(q.tokens_in)::bigint tokens_in, sum(q.tokens_out)::bigint tokens_out, sum(q.cost_usd) cost_usd,
+			sum(q.replies)::bigint replies, sum(q.failed_replies)::bigint failed_replies,
+			sum(q.response_time_count)::bigint response_time_count,
+			sum(q.response_time_sum_ms)::bigint response_time_sum_ms,
+			private.histogram_fold(array_agg(q.latency_histogram)) latency_histogram
+		from q group by 1, 2
 	),
 	up as (
 		insert into public.usage_analytics as t (bot_id, hour_start, messages, user_messages, bot_messages,
@@ -83,6 +101,46 @@ begin
 		) x
 		where t.ctid = x.row_id
 		returning t.bot_id, t.hour_start
+	),
+	-- The quarters, written and deleted the same way (a data-modifying WITH runs whether read or not).
+	quarters as (
+		insert into private.usage_quarters as t (bot_id, quarter_start, messages, user_messages, bot_messages,
+			conversations_started, conversations_resolved, conversations_abandoned, conversations_handed_off,
+			tokens_in, tokens_out, cost_usd, replies, failed_replies, response_time_count, response_time_sum_ms,
+			latency_histogram)
+		select bot_id, bucket_start, messages, user_messages, bot_messages, conversations_started,
+			conversations_resolved, conversations_abandoned, conversations_handed_off, tokens_in, tokens_out,
+			cost_usd, replies, failed_replies, response_time_count, response_time_sum_ms, latency_histogram
+		from q
+		on conflict (bot_id, quarter_start) do update set
+			messages = excluded.messages, user_messages = excluded.user_messages,
+			bot_messages = excluded.bot_messages, conversations_started = excluded.conversations_started,
+			conversations_resolved = excluded.conversations_resolved,
+			conversations_abandoned = excluded.conversations_abandoned,
+			conversations_handed_off = excluded.conversations_handed_off,
+			tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd,
+			replies = excluded.replies, failed_replies = excluded.failed_replies,
+			response_time_count = excluded.response_time_count,
+			response_time_sum_ms = excluded.response_time_sum_ms, latency_histogram = excluded.latency_histogram
+		where (t.messages, t.user_messages, t.bot_messages, t.conversations_started, t.conversations_resolved,
+				t.conversations_abandoned, t.conversations_handed_off, t.tokens_in, t.tokens_out, t.cost_usd,
+				t.replies, t.failed_replies, t.response_time_count, t.response_time_sum_ms, t.latency_histogram)
+			is distinct from (excluded.messages, excluded.user_messages, excluded.bot_messages,
+				excluded.conversations_started, excluded.conversations_resolved, excluded.conversations_abandoned,
+				excluded.conversations_handed_off, excluded.tokens_in, excluded.tokens_out, excluded.cost_usd,
+				excluded.replies, excluded.failed_replies, excluded.response_time_count,
+				excluded.response_time_sum_ms, excluded.latency_histogram)
+	),
+	quarters_gone as (
+		delete from private.usage_quarters t
+		using (
+			select u.ctid row_id
+			from unnest(v_bots, v_from, v_to) w(bot_id, from_at, to_at)
+			cross join lateral (select u.ctid, u.bot_id, u.quarter_start from private.usage_quarters u
+				where u.bot_id = w.bot_id and u.quarter_start >= w.from_at and u.quarter_start < w.to_at offset 0) u
+			where not exists (select 1 from q where q.bot_id = u.bot_id and q.bucket_start = u.quarter_start)
+		) x
+		where t.ctid = x.row_id
 	),
 	days as (
 		-- The local day(s) an hour touches (two in zones with a half-hour offset).

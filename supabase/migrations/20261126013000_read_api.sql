@@ -2,11 +2,12 @@
 -- `security invoker` (the caller's RLS decides what they see) with `search_path = ''`.
 --
 -- One source feeds every figure: private.usage_segments() splits a range into complete local
--- days (bot_performance_metrics), complete UTC hours (usage_analytics), the current hour's
--- finished quarters (private.usage_current_hours) and the rest read live from raw rows (partial
--- hours at the edges and the minutes after the rolled-up ones). Cards,
--- charts and the daily export all add up the same segments, so their totals agree exactly and
--- the current hour is live.
+-- days (bot_performance_metrics), complete UTC hours (usage_analytics), quarter hours of
+-- rolled-up hours at the edges (private.usage_quarters), the current hour's finished part
+-- (private.usage_current_hours) and the rest read live from raw rows (the minutes between an
+-- edge and its nearest quarter, and those after the rolled-up ones). Cards, charts and the
+-- daily export all add up the same segments, so their totals agree exactly and the current
+-- hour is live.
 --
 -- Signatures (for the export-csv Edge Function; pages by keyset so it streams in chunks):
 --   export_conversations(p_bot_id uuid, p_from timestamptz, p_to timestamptz,
@@ -105,6 +106,29 @@ $$;
 comment on function private.current_hour_usage(uuid, timestamptz) is
 	'The current-hour rollup row of a bot the caller reads, for a recent hour, unless a late event made it stale.';
 
+-- A bot's quarter-hour rows in [from, to) ranges, for a caller who reads the bot. Whether their
+-- hour is clean is the caller's question (private.clean_rolled_up_hours): it decides how the
+-- rest of the piece is read.
+create or replace function private.rolled_up_quarters(p_bot_id uuid, p_from timestamptz[], p_to timestamptz[])
+returns setof private.usage_quarters
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+	return query
+	select q.* from unnest(p_from, p_to) r(from_at, to_at)
+	cross join lateral (
+		select * from private.usage_quarters q
+		where q.bot_id = p_bot_id and q.quarter_start >= r.from_at and q.quarter_start < r.to_at
+	) q
+	where p_bot_id = any (array(select private.readable_bot_ids()));
+end
+$$;
+comment on function private.rolled_up_quarters(uuid, timestamptz[], timestamptz[]) is
+	'The quarter-hour rollup rows of a bot the caller reads, inside the given ranges.';
+
 create or replace function private.usage_segments(
 	p_bot_id uuid, p_from timestamptz, p_to timestamptz, p_use_days boolean, p_split timestamptz default null,
 	p_raw_by_piece boolean default false
@@ -140,19 +164,24 @@ declare
 	v_a timestamptz;
 	v_b timestamptz;
 	v_i integer;
-	-- Long raw pieces inside clean rolled-up hours, taken as the hour minus the rest of it.
-	v_long integer[] := '{}';
+	v_qa timestamptz;
+	v_qb timestamptz;
+	-- Raw pieces inside clean rolled-up hours, taken as rolled-up quarters plus or minus the
+	-- minutes between each end and its nearest quarter boundary.
+	v_cand integer[] := '{}';
 	v_clean timestamptz[];
-	v_keep_from timestamptz[] := '{}';
-	v_keep_to timestamptz[] := '{}';
-	v_sub_hour timestamptz[] := '{}';
-	v_sub_label timestamptz[] := '{}';
-	v_rest_from timestamptz[] := '{}';
-	v_rest_to timestamptz[] := '{}';
-	v_rest_label timestamptz[] := '{}';
+	v_q_from timestamptz[] := '{}';
+	v_q_to timestamptz[] := '{}';
+	v_q_label timestamptz[] := '{}';
+	-- Signed raw intervals (label null: each row under its own bucket) and the disjoint windows
+	-- they are cut into, so that every raw row is read once however the intervals overlap.
+	v_iv_from timestamptz[] := '{}';
+	v_iv_to timestamptz[] := '{}';
+	v_iv_label timestamptz[] := '{}';
+	v_iv_sign integer[] := '{}';
 	v_win_from timestamptz[];
 	v_win_to timestamptz[];
-	-- The current hour's rolled-up quarters, labelled with the hour (null: none taken).
+	-- The current hour's rolled-up part, labelled with the hour (null: none taken).
 	v_cur private.usage_current_hours;
 	v_cur_label timestamptz;
 begin
@@ -221,13 +250,13 @@ begin
 		end if;
 	end loop;
 
-	-- A raw piece starting at an hour the hourly rollup has not done yet takes the quarters the
-	-- current-hour rollup has (private.run_current_hour_rollup), and only the minutes after
-	-- them from raw rows: at most about twenty minutes, not up to the whole hour.
+	-- A raw piece starting at an hour the hourly rollup has not done yet takes what the
+	-- current-hour rollup has of it (private.run_current_hour_rollup), and only the minutes after
+	-- that from raw rows: at most about eight minutes, not up to the whole hour.
 	for v_i in 1 .. cardinality(v_raw_from) loop
 		if v_cur_label is null and v_raw_from[v_i] >= v_hourly
 			and v_raw_from[v_i] = date_trunc('hour', v_raw_from[v_i], 'UTC')
-			and v_raw_to[v_i] - v_raw_from[v_i] >= interval '15 minutes' then
+			and v_raw_to[v_i] - v_raw_from[v_i] >= interval '5 minutes' then
 			select * into v_cur from private.current_hour_usage(p_bot_id, v_raw_from[v_i]);
 			if found and v_cur.covered_to <= v_raw_to[v_i] then
 				v_cur_label := v_raw_from[v_i];
@@ -236,53 +265,63 @@ begin
 		end if;
 	end loop;
 
-	-- A raw piece covering more than half of an hour the hourly rollup has done is read as that
-	-- hour's row minus the rest of the hour, the shorter side: a range ending now starts inside
-	-- an hour, and for a busy bot that hour's rows were most of what a summary read. Only where
-	-- no late event or conversation change has marked the hour dirty since, so the row matches
-	-- the raw rows it is taken with.
+	-- A raw piece inside an hour the hourly rollup has done is read as that hour's quarter rows
+	-- from the quarter boundary nearest its start to the one nearest its end, plus or minus the
+	-- raw minutes between (at most 7.5 at each end): a range ending now starts inside an hour,
+	-- and for a busy bot that hour's rows were most of what a summary read. Only where that is
+	-- fewer raw minutes, and only where no late event or conversation change has marked the hour
+	-- dirty since, so the quarters match the raw rows they are taken with.
 	for v_i in 1 .. cardinality(v_raw_from) loop
 		v_a := date_trunc('hour', v_raw_from[v_i], 'UTC');
-		if v_raw_to[v_i] - v_raw_from[v_i] > interval '30 minutes'
-			and v_raw_to[v_i] <= v_a + interval '1 hour' and v_a + interval '1 hour' <= v_hourly then
-			v_long := v_long || v_i;
+		v_qa := date_bin('15 minutes', v_raw_from[v_i] + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
+		v_qb := date_bin('15 minutes', v_raw_to[v_i] + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
+		if v_raw_to[v_i] <= v_a + interval '1 hour' and v_a + interval '1 hour' <= v_hourly and v_qa < v_qb
+			and greatest(v_raw_from[v_i] - v_qa, v_qa - v_raw_from[v_i]) + greatest(v_raw_to[v_i] - v_qb, v_qb - v_raw_to[v_i])
+				< v_raw_to[v_i] - v_raw_from[v_i] then
+			v_cand := v_cand || v_i;
 		end if;
 	end loop;
-	if cardinality(v_long) > 0 then
+	if cardinality(v_cand) > 0 then
 		v_clean := private.clean_rolled_up_hours(p_bot_id,
-			array(select date_trunc('hour', v_raw_from[l], 'UTC') from unnest(v_long) l));
+			array(select date_trunc('hour', v_raw_from[c], 'UTC') from unnest(v_cand) c));
 	end if;
 	for v_i in 1 .. cardinality(v_raw_from) loop
-		v_a := date_trunc('hour', v_raw_from[v_i], 'UTC');
-		if v_i = any (v_long) and v_a = any (v_clean) then
-			v_sub_hour := v_sub_hour || v_a;
-			v_sub_label := v_sub_label || v_raw_from[v_i];
-			if v_raw_from[v_i] > v_a then
-				v_rest_from := v_rest_from || v_a;
-				v_rest_to := v_rest_to || v_raw_from[v_i];
-				v_rest_label := v_rest_label || v_raw_from[v_i];
+		continue when v_raw_from[v_i] >= v_raw_to[v_i];
+		v_a := v_raw_from[v_i];
+		v_b := v_raw_to[v_i];
+		if v_i = any (v_cand) and date_trunc('hour', v_a, 'UTC') = any (v_clean) then
+			v_qa := date_bin('15 minutes', v_a + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
+			v_qb := date_bin('15 minutes', v_b + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
+			v_q_from := v_q_from || v_qa;
+			v_q_to := v_q_to || v_qb;
+			v_q_label := v_q_label || v_a;
+			if v_a <> v_qa then
+				v_iv_from := v_iv_from || least(v_a, v_qa);
+				v_iv_to := v_iv_to || greatest(v_a, v_qa);
+				v_iv_label := v_iv_label || v_a;
+				v_iv_sign := v_iv_sign || case when v_a < v_qa then 1 else -1 end;
 			end if;
-			if v_raw_to[v_i] < v_a + interval '1 hour' then
-				v_rest_from := v_rest_from || v_raw_to[v_i];
-				v_rest_to := v_rest_to || v_a + interval '1 hour';
-				v_rest_label := v_rest_label || v_raw_from[v_i];
+			if v_b <> v_qb then
+				v_iv_from := v_iv_from || least(v_b, v_qb);
+				v_iv_to := v_iv_to || greatest(v_b, v_qb);
+				v_iv_label := v_iv_label || v_a;
+				v_iv_sign := v_iv_sign || case when v_qb < v_b then 1 else -1 end;
 			end if;
-		elsif v_raw_from[v_i] < v_raw_to[v_i] then
-			v_keep_from := v_keep_from || v_raw_from[v_i];
-			v_keep_to := v_keep_to || v_raw_to[v_i];
+		else
+			v_iv_from := v_iv_from || v_a;
+			v_iv_to := v_iv_to || v_b;
+			v_iv_label := v_iv_label || null::timestamptz;
+			v_iv_sign := v_iv_sign || 1;
 		end if;
 	end loop;
-	-- One raw read for the kept pieces and the rests. A rest can be a kept piece itself (the
-	-- hour a summary splits at p_from): read once, its rows count for both.
-	v_win_from := v_keep_from;
-	v_win_to := v_keep_to;
-	for v_i in 1 .. cardinality(v_rest_from) loop
-		if not exists (select 1 from unnest(v_keep_from, v_keep_to) k(f, t)
-				where k.f = v_rest_from[v_i] and k.t = v_rest_to[v_i]) then
-			v_win_from := v_win_from || v_rest_from[v_i];
-			v_win_to := v_win_to || v_rest_to[v_i];
-		end if;
-	end loop;
+	-- The intervals cut at every one of their ends: disjoint windows, each read once, whose rows
+	-- count for every interval holding them (the minutes a summary splits at p_from count plus
+	-- for one period and minus for the other).
+	select coalesce(array_agg(x.p order by x.p), '{}'), coalesce(array_agg(x.n order by x.p), '{}')
+	into v_win_from, v_win_to
+	from (select p, lead(p) over (order by p) n from (select distinct p from unnest(v_iv_from || v_iv_to) p) d) x
+	where x.n is not null
+		and exists (select 1 from unnest(v_iv_from, v_iv_to) i(f, t) where i.f <= x.p and x.n <= i.t);
 
 	return query
 	select d.day_start, 'day'::text, d.messages::bigint, d.user_messages::bigint, d.bot_messages::bigint,
@@ -308,15 +347,16 @@ begin
 		where u.bot_id = p_bot_id and u.hour_start >= h.from_at and u.hour_start < h.to_at
 	) u
 	union all
-	-- The rolled-up hours a long piece is taken from, under that piece's start.
-	select l.label, 'hour', u.messages, u.user_messages, u.bot_messages, u.conversations_started,
-		u.conversations_resolved, u.conversations_abandoned, u.conversations_handed_off, u.tokens_in,
-		u.tokens_out, u.cost_usd, u.replies, u.failed_replies, u.response_time_count, u.response_time_sum_ms,
-		u.latency_histogram
-	from unnest(v_sub_hour, v_sub_label) l(hour_start, label)
-	join public.usage_analytics u on u.bot_id = p_bot_id and u.hour_start = l.hour_start
+	-- The rolled-up quarters a piece is taken from, under that piece's start.
+	select l.label, 'quarter', q.messages::bigint, q.user_messages::bigint, q.bot_messages::bigint,
+		q.conversations_started::bigint, q.conversations_resolved::bigint, q.conversations_abandoned::bigint,
+		q.conversations_handed_off::bigint, q.tokens_in, q.tokens_out, q.cost_usd, q.replies::bigint,
+		q.failed_replies::bigint, q.response_time_count::bigint, q.response_time_sum_ms, q.latency_histogram
+	from unnest(v_q_from, v_q_to, v_q_label) l(from_at, to_at, label)
+	join private.rolled_up_quarters(p_bot_id, v_q_from, v_q_to) q
+		on q.quarter_start >= l.from_at and q.quarter_start < l.to_at
 	union all
-	-- The current hour's rolled-up quarters, under the hour's start.
+	-- The current hour's rolled-up part, under the hour's start.
 	select v_cur_label, 'hour', v_cur.messages::bigint, v_cur.user_messages::bigint, v_cur.bot_messages::bigint,
 		v_cur.conversations_started::bigint, v_cur.conversations_resolved::bigint,
 		v_cur.conversations_abandoned::bigint, v_cur.conversations_handed_off::bigint, v_cur.tokens_in,
@@ -324,29 +364,25 @@ begin
 		v_cur.response_time_count::bigint, v_cur.response_time_sum_ms, v_cur.latency_histogram
 	where v_cur_label is not null
 	union all
-	-- One call for every raw piece: its fixed cost (row security, plan) is paid once. Totals
-	-- (the summary) take each piece whole, with no per-row hour arithmetic. A kept piece counts
-	-- as itself; a rest counts negatively under its long piece's start. Every window lies in one
-	-- hour or starts its own run of hours, so its first bucket starts at the window's start.
-	select x.label, 'raw', x.sign * r.messages, x.sign * r.user_messages, x.sign * r.bot_messages,
-		x.sign * r.conversations_started, x.sign * r.conversations_resolved,
-		x.sign * r.conversations_abandoned, x.sign * r.conversations_handed_off, x.sign * r.tokens_in,
-		x.sign * r.tokens_out, x.sign * r.cost_usd, x.sign * r.replies, x.sign * r.failed_replies,
-		x.sign * r.response_time_count, x.sign * r.response_time_sum_ms,
-		case when x.sign = 1 then r.latency_histogram
+	-- One call for every raw window: its fixed cost (row security, plan) is paid once. Totals
+	-- (the summary) take each window whole, with no per-row hour arithmetic. A window's rows
+	-- count for each interval holding it, with that interval's sign, under its label (or, for a
+	-- whole piece, under their own bucket: a piece over several hours splits by hour).
+	select coalesce(i.label, r.bucket_start), 'raw', i.sign * r.messages, i.sign * r.user_messages,
+		i.sign * r.bot_messages, i.sign * r.conversations_started, i.sign * r.conversations_resolved,
+		i.sign * r.conversations_abandoned, i.sign * r.conversations_handed_off, i.sign * r.tokens_in,
+		i.sign * r.tokens_out, i.sign * r.cost_usd, i.sign * r.replies, i.sign * r.failed_replies,
+		i.sign * r.response_time_count, i.sign * r.response_time_sum_ms,
+		case when i.sign = 1 then r.latency_histogram
 			else array(select -h.n from unnest(r.latency_histogram) with ordinality h(n, k) order by h.k) end
 	from private.aggregate_raw(array_fill(p_bot_id, array[cardinality(v_win_from)]), v_win_from, v_win_to,
 		case when p_raw_by_piece then 'window' else 'hour' end, false) r
-	cross join lateral (
-		select r.bucket_start label, 1 sign
-		where r.bucket_start = any (v_keep_from) or not (r.bucket_start = any (v_rest_from))
-		union all
-		select rest.label, -1 from unnest(v_rest_from, v_rest_label) rest(f, label) where rest.f = r.bucket_start
-	) x;
+	join unnest(v_iv_from, v_iv_to, v_iv_label, v_iv_sign) i(from_at, to_at, label, sign)
+		on r.bucket_start >= i.from_at and r.bucket_start < i.to_at;
 end
 $$;
 comment on function private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean) is
-	'Splits a range (optionally cut at p_split) into rolled-up days, rolled-up hours and live raw pieces (per UTC hour, or whole with p_raw_by_piece); every read adds these up.';
+	'Splits a range (optionally cut at p_split) into rolled-up days, hours and quarter hours and signed raw pieces (per UTC hour, or whole with p_raw_by_piece); every read adds these up.';
 
 create or replace function private.choose_bucket(p_from timestamptz, p_to timestamptz, p_bucket text)
 returns text
@@ -379,10 +415,12 @@ comment on function private.choose_bucket(timestamptz, timestamptz, text) is
 
 revoke execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
 	private.clean_rolled_up_hours(uuid, timestamptz[]), private.current_hour_usage(uuid, timestamptz),
+	private.rolled_up_quarters(uuid, timestamptz[], timestamptz[]),
 	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) from public, anon;
 grant execute on function private.rollup_watermarks(), private.check_range(timestamptz, timestamptz),
 	private.clean_rolled_up_hours(uuid, timestamptz[]), private.current_hour_usage(uuid, timestamptz),
+	private.rolled_up_quarters(uuid, timestamptz[], timestamptz[]),
 	private.usage_segments(uuid, timestamptz, timestamptz, boolean, timestamptz, boolean),
 	private.choose_bucket(timestamptz, timestamptz, text) to authenticated, service_role;
 

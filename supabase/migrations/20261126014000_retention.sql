@@ -56,6 +56,9 @@ begin
 			and coalesce(c.ended_at, c.handed_off_at, c.started_at) < v_cutoff;
 		get diagnostics v_n = row_count;
 		v_conversations := v_conversations + v_n;
+		-- Quarter rows serve only edges whose raw rows are still there: those of whole hours
+		-- before the cutoff go (the hours and days stay).
+		delete from private.usage_quarters q where q.bot_id = v_bot and q.quarter_start < date_trunc('hour', v_cutoff, 'UTC');
 	end loop;
 	perform set_config('botflow.retention_purge', 'off', true);
 	return jsonb_build_object('messages_deleted', v_messages, 'conversations_deleted', v_conversations,

@@ -5,7 +5,7 @@
 -- hour by hour keeps all of its messages; an owner's deleted conversation or message leaves
 -- every rollup as if it had never been; a deleted bot takes its rollup rows with it.
 begin;
-select plan(30);
+select plan(33);
 \ir fixtures.psql
 
 -- Bot A1 (Europe/Paris) around both DST changes of 2026: clocks go forward on 29 March
@@ -89,8 +89,31 @@ select set_eq(
 select throws_ok(
 	$$select * from private.aggregate_raw(array['a1a1a1a1-0000-4000-8000-0000000000a1'::uuid], array[now() - interval '1 day'],
 		array[now()], 'day', true, now() - interval '1 hour', now())$$,
-	'P0001', 'aggregate_raw: a gap (p_gap_from) is read by UTC hour only, not by day',
-	'the shared aggregation refuses a time-range gap at any grain but the UTC hour, saying why');
+	'P0001', 'aggregate_raw: a gap (p_gap_from) is read by UTC hour or quarter only, not by day',
+	'the shared aggregation refuses a time-range gap at any grain but the UTC hour or quarter, saying why');
+-- The quarter hours reads take the edges of a range from (private.usage_quarters).
+create function pg_temp.quarters_from_scratch() returns table (bot_id uuid, q timestamptz, messages int,
+	bot_messages int, started int, tokens_in bigint, cost numeric, rt_sum bigint, histogram integer[]) language sql as $$
+	select coalesce(m.bot_id, c.bot_id), coalesce(m.q, c.q), coalesce(m.n, 0), coalesce(m.b, 0), coalesce(c.n, 0),
+		coalesce(m.ti, 0), coalesce(m.cost, 0), coalesce(m.rs, 0), coalesce(m.h, private.histogram_of('{}'))
+	from (
+		select bot_id, date_bin('15 minutes', sent_at, timestamptz '2000-01-01Z') q, count(*)::int n,
+			(count(*) filter (where role = 'bot'))::int b, sum(tokens_in) ti, sum(cost_usd) cost,
+			coalesce(sum(response_time_ms) filter (where role = 'bot'), 0) rs,
+			private.histogram_of(array_agg(private.latency_bucket(response_time_ms)) filter (where role = 'bot' and response_time_ms is not null)) h
+		from public.messages where sent_at < (select watermark from private.rollup_state where name = 'hourly') group by 1, 2
+	) m
+	full join (
+		select bot_id, date_bin('15 minutes', started_at, timestamptz '2000-01-01Z') q, count(*)::int n from public.conversations
+		where started_at < (select watermark from private.rollup_state where name = 'hourly') group by 1, 2
+	) c on c.bot_id = m.bot_id and c.q = m.q
+$$;
+select set_eq(
+	$$select bot_id, quarter_start, messages, bot_messages, conversations_started, tokens_in, cost_usd, response_time_sum_ms,
+		latency_histogram from private.usage_quarters
+		where (messages > 0 or conversations_started > 0) and quarter_start < (select watermark from hourly_wm)$$,
+	$$select * from pg_temp.quarters_from_scratch()$$,
+	'usage_quarters equals a from-scratch aggregation per quarter hour (messages, starts, tokens, cost, latency histogram)');
 select set_eq(
 	$$select d.bot_id, d.day, d.messages, d.unique_end_users, d.tokens_in, d.cost_usd from public.bot_performance_metrics d
 		where d.day_end <= (select watermark from private.rollup_state where name = 'daily') and d.messages > 0$$,
@@ -242,6 +265,12 @@ select set_eq(
 		from public.messages where sent_at < (select watermark from private.rollup_state where name = 'hourly') group by 1, 2$$,
 	'after both deletes usage_analytics still equals a from-scratch aggregation of every message');
 select set_eq(
+	$$select bot_id, quarter_start, messages, bot_messages, conversations_started, tokens_in, cost_usd, response_time_sum_ms,
+		latency_histogram from private.usage_quarters
+		where (messages > 0 or conversations_started > 0) and quarter_start < (select watermark from private.rollup_state where name = 'hourly')$$,
+	$$select * from pg_temp.quarters_from_scratch()$$,
+	'and usage_quarters a from-scratch aggregation per quarter hour (the emptied quarters have no row)');
+select set_eq(
 	$$select bot_id, day, messages from public.bot_performance_metrics
 		where day_end <= (select watermark from private.rollup_state where name = 'daily') and messages > 0$$,
 	$$select m.bot_id, (m.sent_at at time zone b.timezone)::date, count(*)::int
@@ -264,8 +293,11 @@ select is_empty(
 	$$select 1 from public.usage_analytics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
 		union all select 1 from public.usage_breakdowns where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
 		union all select 1 from public.bot_performance_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
-		union all select 1 from public.conversation_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'$$,
-	'deleting a bot deletes its rows in all four rollup tables');
+		union all select 1 from public.conversation_metrics where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
+		union all select 1 from private.usage_quarters where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'$$,
+	'deleting a bot deletes its rows in all five rollup tables');
+select is((select count(*)::int from private.usage_quarters where bot_id <> 'a1a1a1a1-0000-4000-8000-0000000000a1') > 0, true,
+	'the other bots keep their quarter rows');
 
 select * from finish();
 rollback;

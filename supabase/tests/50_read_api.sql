@@ -3,7 +3,7 @@
 -- raw tail; percentiles are exact at histogram resolution; other tenants and anonymous callers
 -- get nothing; bad input gets a message saying what to change.
 begin;
-select plan(47);
+select plan(52);
 \ir fixtures.psql
 
 -- Ten days of traffic for bot A1, up to a second ago: a conversation every 20 minutes with a
@@ -115,7 +115,8 @@ select lives_ok($$select * from public.bot_summary('a1a1a1a1-0000-4000-8000-0000
 	'summary: a 500-day range is accepted although both periods together span 1,000 days');
 
 -- A range that starts 10 minutes into an hour the rollup has done: that partial hour is read as
--- the hour's row minus its first 10 minutes, and must still equal the raw rows, in both periods.
+-- the hour's last three quarters plus the raw minutes 10 to 15, and must still equal the raw
+-- rows, in both periods.
 create temp table sub_range as
 select date_trunc('hour', now() - interval '3 days', 'UTC') + interval '10 minutes' f, now() t;
 grant select on sub_range to authenticated;
@@ -163,8 +164,65 @@ select results_eq(
 -- whatever the time of day, and that hour's first 45 minutes are rolled up as the job does
 -- at 50 past: a range ending now takes them from the row and the rest of the hour raw.
 select pg_temp.logout();
--- First the rollups fold in the late message above (its hour and day are marked for them).
+-- First the rollups fold in the late message above (its hour and day are marked for them), and
+-- a message every minute of one hour two days ago (30 seconds past), so that every quarter of
+-- it and every minute between an edge and its nearest quarter holds one.
+insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success, cost_usd, tokens_in)
+select bot_id, id, 'fx-minute-' || k, 'bot', date_trunc('hour', now() - interval '2 days', 'UTC') + k * interval '1 minute'
+	+ interval '30 seconds', 100 + k * 50, k % 9 <> 0, 0.001 * k, k
+from public.conversations, generate_series(0, 59) k where external_id = 'fx-traffic-1';
 select private.run_hourly_rollup(), private.run_daily_rollup();
+
+-- Edges inside that hour (H): each end is read as the quarters up to its nearest quarter
+-- boundary plus or minus the raw minutes between; both periods must equal the raw rows, and the
+-- card the sum of the hourly chart.
+create temp table edges as
+select h, h + a * interval '1 minute' f, h + b * interval '1 minute' t
+from (select date_trunc('hour', now() - interval '2 days', 'UTC') h) x,
+	(values (7, 38), (10, 52), (22, 23), (44, 46), (0, 59), (8, 24 * 60 + 37)) o(a, b);
+grant select on edges to authenticated;
+create function pg_temp.truth(p_f timestamptz, p_t timestamptz) returns table (period text, messages bigint, cost numeric,
+	tokens_in bigint, p95 numeric) language sql as $$
+	select p.period, count(m.id), coalesce(sum(m.cost_usd), 0), coalesce(sum(m.tokens_in), 0)::bigint,
+		private.latency_bucket_upper_ms(private.latency_bucket(percentile_disc(0.95) within group (order by m.response_time_ms)))
+	from (values ('current', p_f, p_t), ('previous', p_f - (p_t - p_f), p_f)) p(period, f, t)
+	left join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and m.sent_at >= p.f and m.sent_at < p.t
+	group by p.period
+$$;
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select is(private.clean_rolled_up_hours('a1a1a1a1-0000-4000-8000-0000000000a1', array[(select h from edges limit 1)]),
+	array[(select h from edges limit 1)], 'the hour of the edges is rolled up and clean: its quarters are used');
+select set_eq(
+	$$select e.f, e.t, s.period, s.messages, s.cost_usd, s.tokens_in, s.p95_response_ms
+		from edges e, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', e.f, e.t) s$$,
+	$$select e.f, e.t, x.* from edges e, pg_temp.truth(e.f, e.t) x$$,
+	'summary with edges at any minute of a rolled-up hour (quarters plus or minus raw minutes): both periods match the raw rows');
+select set_eq(
+	$$select e.f, e.t, (select sum(c.messages)::bigint from public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', e.f, e.t, 'hour') c)
+		from edges e$$,
+	$$select e.f, e.t, x.messages from edges e, pg_temp.truth(e.f, e.t) x where x.period = 'current'$$,
+	'hourly chart with the same edges: its buckets add up to the raw rows');
+-- Proof that the quarters are what the reads take: an extra thousand in each quarter of H shows
+-- on the card three times for 7 to 38 past (the quarters from :00 to :45, less the raw :00 to
+-- :07 and :38 to :45).
+select pg_temp.logout();
+update private.usage_quarters set messages = messages + 1000
+where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and quarter_start >= (select h from edges limit 1)
+	and quarter_start < (select h from edges limit 1) + interval '1 hour';
+select pg_temp.login('aaaaaaaa-0000-4000-8000-000000000003');
+select is((select s.messages from edges e, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', e.f, e.t) s
+		where e.f = e.h + interval '7 minutes' and e.t = e.h + interval '38 minutes' and s.period = 'current'),
+	(select x.messages + 3000 from edges e, pg_temp.truth(e.f, e.t) x
+		where e.f = e.h + interval '7 minutes' and e.t = e.h + interval '38 minutes' and x.period = 'current'),
+	'the summary takes 7 to 38 past from the quarters :00, :15 and :30, not from raw rows');
+select pg_temp.logout();
+update private.usage_quarters set messages = messages - 1000
+where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and quarter_start >= (select h from edges limit 1)
+	and quarter_start < (select h from edges limit 1) + interval '1 hour';
+select pg_temp.login('bbbbbbbb-0000-4000-8000-000000000001');
+select is_empty($$select 1 from edges e, private.rolled_up_quarters('a1a1a1a1-0000-4000-8000-0000000000a1', array[e.h], array[e.h + interval '1 hour'])$$,
+	'B''s owner reads none of A''s quarter rows');
+select pg_temp.logout();
 create temp table cur as select date_trunc('hour', now(), 'UTC') - interval '1 hour' h;
 grant select on cur to authenticated;
 update private.rollup_state set watermark = (select h from cur) where name in ('hourly', 'daily');
