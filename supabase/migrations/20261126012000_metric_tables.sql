@@ -218,8 +218,8 @@ comment on column public.conversation_metrics.handed_off is 'True when it was ha
 comment on column public.conversation_metrics.rolled_up_at is 'When the hourly rollup last wrote this row.';
 create index conversation_metrics_bot_id_started_at_idx on public.conversation_metrics (bot_id, started_at);
 
--- The current UTC hour up to its last finished five minutes (private.run_current_hour_rollup),
--- so a live read of a busy bot takes at most eight minutes of raw rows, not up to a whole hour.
+-- The current UTC hour up to two minutes ago (private.run_current_hour_rollup), so a live read
+-- of a busy bot takes at most about three minutes of raw rows, not up to a whole hour.
 -- Additive figures only (no distinct counts). Private: a read reaches a row only through
 -- private.current_hour_usage(), which checks that the caller reads the bot and that no late
 -- event has made the row stale since.
@@ -246,7 +246,7 @@ create table private.usage_current_hours (
 	primary key (bot_id, hour_start)
 );
 comment on table private.usage_current_hours is
-	'Per bot: the current UTC hour from its start to covered_to (a five-minute boundary), with the additive figures of usage_analytics.';
+	'Per bot: the current UTC hour from its start to covered_to (a minute boundary), with the additive figures of usage_analytics.';
 comment on column private.usage_current_hours.bot_id is 'The bot.';
 comment on column private.usage_current_hours.hour_start is 'Start of the UTC hour.';
 comment on column private.usage_current_hours.covered_to is 'End of the rolled-up part: the figures cover [hour_start, covered_to).';

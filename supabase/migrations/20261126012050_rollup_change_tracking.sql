@@ -52,17 +52,17 @@ create table private.rollup_stale_current_hours (
 	primary key (bot_id, hour_start)
 );
 comment on table private.rollup_stale_current_hours is
-	'Recent UTC hours that received an event for five minutes that were over when it arrived: their private.usage_current_hours row may lack it.';
+	'Recent UTC hours that received an event over a minute after its minute ended: their private.usage_current_hours row may lack it.';
 comment on column private.rollup_stale_current_hours.bot_id is 'The bot.';
 comment on column private.rollup_stale_current_hours.hour_start is 'Start of the UTC hour.';
 
 -- Marks hours that may already be rolled up. Events of the current hour are covered when the
 -- watermark passes it, except near the end of the hour, where a transaction may commit after
 -- the rollup read it: hence the 10-minute margin.
--- The current-hour rollup reads five minutes three minutes after they end; an event that
--- arrives over a minute after its five minutes ended may come after that read (or commit after
--- it), so its hour's current-hour row is marked stale. Only recent hours: no older hour has
--- such a row a reader would take.
+-- The current-hour rollup reads each minute two minutes after it ends; an event that arrives
+-- over a minute after its minute ended may come after that read (or commit after it), so its
+-- hour's current-hour row is marked stale (the next run, a minute later, recomputes it). Only
+-- recent hours: no older hour has such a row a reader would take.
 create or replace function private.mark_dirty_hours(p_bot_ids uuid[], p_times timestamptz[])
 returns void
 language sql
@@ -85,7 +85,7 @@ as $$
 	)
 	insert into private.rollup_stale_current_hours (bot_id, hour_start)
 	select h.bot_id, h.hour_start from h
-	where h.first_at < date_bin('5 minutes', clock_timestamp() - interval '1 minute', timestamptz '2000-01-01 00:00+00')
+	where h.first_at < date_trunc('minute', clock_timestamp() - interval '1 minute')
 		and h.hour_start >= date_trunc('hour', clock_timestamp(), 'UTC') - interval '2 hours'
 	order by 1, 2
 	on conflict do nothing

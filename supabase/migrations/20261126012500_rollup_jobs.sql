@@ -250,9 +250,9 @@ comment on function private.run_daily_rollup() is
 -- =====================================================================================
 -- Current hour
 -- =====================================================================================
--- Rolls the current UTC hour up to its last five minutes that ended at least three minutes ago
--- (scheduled every five minutes from 3 past the hour), so live reads of a busy bot read at most
--- about eight minutes of raw rows. Each run adds the minutes since a bot's row ends to it; a row
+-- Rolls the current UTC hour up to the last minute that ended at least two minutes ago
+-- (scheduled every minute), so live reads of a busy bot read at most about three minutes of
+-- raw rows. Each run adds the minutes since a bot's row ends to it; a row
 -- marked stale (a late event, see private.mark_dirty_hours) is recomputed from the hour's
 -- start. Additive figures only, from private.aggregate_raw like every other rollup. Rows and
 -- marks of hours that are over go: the hourly rollup has those.
@@ -265,7 +265,7 @@ set jit = off
 as $$
 declare
 	v_hour timestamptz := date_trunc('hour', p_now, 'UTC');
-	v_to timestamptz := date_bin('5 minutes', p_now - interval '3 minutes', timestamptz '2000-01-01 00:00+00');
+	v_to timestamptz := date_trunc('minute', p_now - interval '2 minutes');
 	v_stale uuid[];
 	v_bots uuid[];
 	v_from timestamptz[];
@@ -352,7 +352,7 @@ begin
 end
 $$;
 comment on function private.run_current_hour_rollup(timestamptz) is
-	'Current-hour job: rolls each bot''s current UTC hour up to the last five-minute boundary at least 3 minutes before p_now into private.usage_current_hours.';
+	'Current-hour job: rolls each bot''s current UTC hour up to the last minute boundary at least 2 minutes before p_now into private.usage_current_hours.';
 
 revoke execute on function private.record_rollup_failure(text, uuid, text, text), private.run_hourly_rollup(),
 	private.run_daily_rollup(), private.run_current_hour_rollup(timestamptz) from public, anon, authenticated;

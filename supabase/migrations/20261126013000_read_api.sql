@@ -252,11 +252,11 @@ begin
 
 	-- A raw piece starting at an hour the hourly rollup has not done yet takes what the
 	-- current-hour rollup has of it (private.run_current_hour_rollup), and only the minutes after
-	-- that from raw rows: at most about eight minutes, not up to the whole hour.
+	-- that from raw rows: at most about three minutes, not up to the whole hour.
 	for v_i in 1 .. cardinality(v_raw_from) loop
 		if v_cur_label is null and v_raw_from[v_i] >= v_hourly
 			and v_raw_from[v_i] = date_trunc('hour', v_raw_from[v_i], 'UTC')
-			and v_raw_to[v_i] - v_raw_from[v_i] >= interval '5 minutes' then
+			and v_raw_to[v_i] - v_raw_from[v_i] >= interval '1 minute' then
 			select * into v_cur from private.current_hour_usage(p_bot_id, v_raw_from[v_i]);
 			if found and v_cur.covered_to <= v_raw_to[v_i] then
 				v_cur_label := v_raw_from[v_i];

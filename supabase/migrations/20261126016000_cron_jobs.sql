@@ -9,8 +9,8 @@
 create extension if not exists pg_cron with schema pg_catalog;
 
 select cron.schedule('botflow-rollup-hourly', '*/15 * * * *', 'select private.run_hourly_rollup()');
--- The current hour up to its last five minutes, three minutes after they end.
-select cron.schedule('botflow-rollup-current-hour', '3-58/5 * * * *', 'select private.run_current_hour_rollup()');
+-- The current hour up to the minute that ended two minutes ago.
+select cron.schedule('botflow-rollup-current-hour', '* * * * *', 'select private.run_current_hour_rollup()');
 select cron.schedule('botflow-rollup-daily', '20 * * * *', 'select private.run_daily_rollup()');
 select cron.schedule('botflow-retention', '30 3 * * *', 'select private.apply_retention()');
 -- pg_cron keeps every run's details forever otherwise.

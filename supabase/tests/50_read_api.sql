@@ -159,10 +159,6 @@ select results_eq(
 	$$select * from pg_temp.sub_range_truth()$$,
 	'summary starting inside a dirty hour: read raw, both periods (the late message in the previous one) match the raw rows');
 
--- The current hour's finished quarters come from the current-hour rollup. Here the hourly
--- rollup is an hour behind (its watermarks moved back), so the hour it is at holds traffic
--- whatever the time of day, and that hour's first 45 minutes are rolled up as the job does
--- at 50 past: a range ending now takes them from the row and the rest of the hour raw.
 select pg_temp.logout();
 -- First the rollups fold in the late message above (its hour and day are marked for them), and
 -- a message every minute of one hour two days ago (30 seconds past), so that every quarter of
@@ -222,12 +218,17 @@ where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and quarter_start >= (sele
 select pg_temp.login('bbbbbbbb-0000-4000-8000-000000000001');
 select is_empty($$select 1 from edges e, private.rolled_up_quarters('a1a1a1a1-0000-4000-8000-0000000000a1', array[e.h], array[e.h + interval '1 hour'])$$,
 	'B''s owner reads none of A''s quarter rows');
+
+-- The current hour's finished minutes come from the current-hour rollup. Here the hourly
+-- rollup is an hour behind (its watermarks moved back), so the hour it is at holds traffic
+-- whatever the time of day, and that hour's first 45 minutes are rolled up as the job does
+-- at 47 past: a range ending now takes them from the row and the rest of the hour raw.
 select pg_temp.logout();
 create temp table cur as select date_trunc('hour', now(), 'UTC') - interval '1 hour' h;
 grant select on cur to authenticated;
 update private.rollup_state set watermark = (select h from cur) where name in ('hourly', 'daily');
-select is((select private.run_current_hour_rollup(h + interval '50 minutes') ->> 'covered_to' from cur)::timestamptz,
-	(select h + interval '45 minutes' from cur), 'the current-hour rollup at 50 past covers the hour''s first three quarters');
+select is((select private.run_current_hour_rollup(h + interval '47 minutes 30 seconds') ->> 'covered_to' from cur)::timestamptz,
+	(select h + interval '45 minutes' from cur), 'the current-hour rollup at 47:30 past covers the hour''s first 45 minutes');
 create function pg_temp.cur_truth() returns table (period text, messages bigint, cost numeric, tokens_in bigint, p95 numeric)
 language sql as $$
 	select p.period, count(m.id), coalesce(sum(m.cost_usd), 0), coalesce(sum(m.tokens_in), 0)::bigint,
@@ -245,13 +246,13 @@ select results_eq(
 	$$select s.period, s.messages, s.cost_usd, s.tokens_in, s.p95_response_ms
 		from ranges r, public.bot_summary('a1a1a1a1-0000-4000-8000-0000000000a1', r.f, r.t) s where r.label like '9 days%' order by 1$$,
 	$$select * from pg_temp.cur_truth()$$,
-	'summary with the current hour''s quarters rolled up: both periods match the raw rows');
+	'summary with the current hour''s first 45 minutes rolled up: both periods match the raw rows');
 select is(
 	(select s.messages from cur, public.bot_usage_series('a1a1a1a1-0000-4000-8000-0000000000a1', cur.h - interval '1 day', now(), 'hour') s
 		where s.bucket_start = cur.h),
 	(select count(*) from cur join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
 		and m.sent_at >= cur.h and m.sent_at < cur.h + interval '1 hour'),
-	'hourly chart: the current hour''s bucket is its rolled-up quarters plus the raw rest');
+	'hourly chart: the current hour''s bucket is its rolled-up minutes plus the raw rest');
 -- Proof that the row is what the summary takes: an extra thousand in it shows on the card.
 select pg_temp.logout();
 update private.usage_current_hours set messages = messages + 1000 where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1';
@@ -262,7 +263,7 @@ select is((select s.messages from ranges r, public.bot_summary('a1a1a1a1-0000-40
 	'the summary takes the hour''s first 45 minutes from the current-hour row, not from raw rows');
 select pg_temp.logout();
 update private.usage_current_hours set messages = messages - 1000 where bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1';
--- A message for those 45 minutes that arrives now, long after its quarter ended, makes the row
+-- A message for those 45 minutes that arrives now, long after its minute ended, makes the row
 -- stale: reads take the hour raw again, and the next run recomputes the row from the hour's start.
 insert into public.messages (bot_id, conversation_id, external_id, role, sent_at, response_time_ms, success, cost_usd, tokens_in)
 select bot_id, id, 'fx-late-current', 'bot', (select h + interval '10 minutes' from cur), 60000, true, 0.25, 500
@@ -276,7 +277,7 @@ select results_eq(
 	$$select * from pg_temp.cur_truth()$$,
 	'summary with a stale current-hour row: read raw, both periods (the late message included) match the raw rows');
 select pg_temp.logout();
-select private.run_current_hour_rollup(h + interval '50 minutes') from cur;
+select private.run_current_hour_rollup(h + interval '47 minutes 30 seconds') from cur;
 select is((select u.messages::bigint from cur join private.usage_current_hours u on u.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1' and u.hour_start = cur.h),
 	(select count(*) from cur join public.messages m on m.bot_id = 'a1a1a1a1-0000-4000-8000-0000000000a1'
 		and m.sent_at >= cur.h and m.sent_at < cur.h + interval '45 minutes'),
