@@ -14,7 +14,10 @@ export async function busyHourRollup(
 	realtimeCaughtUp: () => Promise<number>
 ) {
 	const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
-	const hourStart = sql`date_trunc('hour', now(), 'UTC') - interval '1 hour'`;
+	// Fixed once: a run that crosses the hour still rolls up and scans the hour it filled.
+	const [{ hourStart, hourEnd }] = await sql<{ hourStart: Date; hourEnd: Date }[]>`
+		select date_trunc('hour', now(), 'UTC') - interval '1 hour' as "hourStart",
+			date_trunc('hour', now(), 'UTC') as "hourEnd"`;
 	await sql.begin(async (tx) => {
 		// Bulk rows without triggers, as the backfill loads them; the run reads them by time.
 		await tx`set local session_replication_role = replica`;
@@ -29,7 +32,7 @@ export async function busyHourRollup(
 					case when s.status = 'handed_off' then s.t + interval '150 seconds' end
 				from (select array_agg(id order by id) ids from public.bots where organization_id = ${orgId}) b
 				cross join generate_series(1, ${conversations}) i
-				cross join lateral (select ${hourStart} + make_interval(secs => 3400.0 * i / ${conversations}) t,
+				cross join lateral (select ${hourStart}::timestamptz + make_interval(secs => 3400.0 * i / ${conversations}) t,
 					(array['completed', 'completed', 'completed', 'abandoned', 'handed_off']::public.conversation_status[])[1 + i % 5] status) s
 				returning id, bot_id, external_id, started_at
 			)
@@ -40,7 +43,7 @@ export async function busyHourRollup(
 	await sql`analyze public.conversations`;
 	const [{ events }] = await sql`
 		select count(*)::int as events from public.messages
-		where sent_at >= ${hourStart} and sent_at < date_trunc('hour', now(), 'UTC')`;
+		where sent_at >= ${hourStart} and sent_at < ${hourEnd}`;
 	const rollUpLastHour = async () => {
 		await sql`update private.rollup_state set watermark = ${hourStart} where name = 'hourly'`;
 		return (await sql`select private.run_hourly_rollup() as r`)[0].r;
@@ -54,7 +57,7 @@ export async function busyHourRollup(
 	start = process.hrtime.bigint();
 	await sql`
 		select bot_id, date_trunc('hour', sent_at, 'UTC'), count(*), sum(cost_usd) from public.messages
-		where sent_at >= ${hourStart} and sent_at < date_trunc('hour', now(), 'UTC')
+		where sent_at >= ${hourStart} and sent_at < ${hourEnd}
 		group by 1, 2`;
 	const scanMs = ms(start);
 

@@ -164,10 +164,10 @@ declare
 	v_a timestamptz;
 	v_b timestamptz;
 	v_i integer;
-	v_qa timestamptz;
-	v_qb timestamptz;
 	-- Raw pieces inside clean rolled-up hours, taken as rolled-up quarters plus or minus the
-	-- minutes between each end and its nearest quarter boundary.
+	-- minutes between each end and its nearest quarter boundary (v_qa, v_qb: per piece).
+	v_qa timestamptz[] := '{}';
+	v_qb timestamptz[] := '{}';
 	v_cand integer[] := '{}';
 	v_clean timestamptz[];
 	v_q_from timestamptz[] := '{}';
@@ -273,11 +273,11 @@ begin
 	-- dirty since, so the quarters match the raw rows they are taken with.
 	for v_i in 1 .. cardinality(v_raw_from) loop
 		v_a := date_trunc('hour', v_raw_from[v_i], 'UTC');
-		v_qa := date_bin('15 minutes', v_raw_from[v_i] + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
-		v_qb := date_bin('15 minutes', v_raw_to[v_i] + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
-		if v_raw_to[v_i] <= v_a + interval '1 hour' and v_a + interval '1 hour' <= v_hourly and v_qa < v_qb
-			and greatest(v_raw_from[v_i] - v_qa, v_qa - v_raw_from[v_i]) + greatest(v_raw_to[v_i] - v_qb, v_qb - v_raw_to[v_i])
-				< v_raw_to[v_i] - v_raw_from[v_i] then
+		v_qa[v_i] := date_bin('15 minutes', v_raw_from[v_i] + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
+		v_qb[v_i] := date_bin('15 minutes', v_raw_to[v_i] + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
+		if v_raw_to[v_i] <= v_a + interval '1 hour' and v_a + interval '1 hour' <= v_hourly and v_qa[v_i] < v_qb[v_i]
+			and greatest(v_raw_from[v_i] - v_qa[v_i], v_qa[v_i] - v_raw_from[v_i])
+				+ greatest(v_raw_to[v_i] - v_qb[v_i], v_qb[v_i] - v_raw_to[v_i]) < v_raw_to[v_i] - v_raw_from[v_i] then
 			v_cand := v_cand || v_i;
 		end if;
 	end loop;
@@ -290,22 +290,20 @@ begin
 		v_a := v_raw_from[v_i];
 		v_b := v_raw_to[v_i];
 		if v_i = any (v_cand) and date_trunc('hour', v_a, 'UTC') = any (v_clean) then
-			v_qa := date_bin('15 minutes', v_a + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
-			v_qb := date_bin('15 minutes', v_b + interval '7.5 minutes', timestamptz '2000-01-01 00:00+00');
-			v_q_from := v_q_from || v_qa;
-			v_q_to := v_q_to || v_qb;
+			v_q_from := v_q_from || v_qa[v_i];
+			v_q_to := v_q_to || v_qb[v_i];
 			v_q_label := v_q_label || v_a;
-			if v_a <> v_qa then
-				v_iv_from := v_iv_from || least(v_a, v_qa);
-				v_iv_to := v_iv_to || greatest(v_a, v_qa);
+			if v_a <> v_qa[v_i] then
+				v_iv_from := v_iv_from || least(v_a, v_qa[v_i]);
+				v_iv_to := v_iv_to || greatest(v_a, v_qa[v_i]);
 				v_iv_label := v_iv_label || v_a;
-				v_iv_sign := v_iv_sign || case when v_a < v_qa then 1 else -1 end;
+				v_iv_sign := v_iv_sign || case when v_a < v_qa[v_i] then 1 else -1 end;
 			end if;
-			if v_b <> v_qb then
-				v_iv_from := v_iv_from || least(v_b, v_qb);
-				v_iv_to := v_iv_to || greatest(v_b, v_qb);
+			if v_b <> v_qb[v_i] then
+				v_iv_from := v_iv_from || least(v_b, v_qb[v_i]);
+				v_iv_to := v_iv_to || greatest(v_b, v_qb[v_i]);
 				v_iv_label := v_iv_label || v_a;
-				v_iv_sign := v_iv_sign || case when v_qb < v_b then 1 else -1 end;
+				v_iv_sign := v_iv_sign || case when v_qb[v_i] < v_b then 1 else -1 end;
 			end if;
 		else
 			v_iv_from := v_iv_from || v_a;
